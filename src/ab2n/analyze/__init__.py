@@ -1,0 +1,1 @@
+"""ab2n.analyze"""

@@ -1,0 +1,110 @@
+"""Decode audio to numpy, streaming through the one FFmpeg runner.
+
+Used by analysis (speech at 16 kHz mono, music at 22.05 kHz mono) and by tests. Memory is the
+size of the returned array; for long inputs use :func:`iter_audio_blocks`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ab2n.media.ffmpeg import ffmpeg_exe, input_args, run_ffmpeg
+from ab2n.media.sniff import sniff
+
+
+def decode_audio(
+    path: str | Path,
+    *,
+    sample_rate: int,
+    channels: int = 1,
+    start_s: float | None = None,
+    duration_s: float | None = None,
+    demuxer: str | None = None,
+) -> np.ndarray:
+    """Decode the first audio stream of ``path`` to float32.
+
+    Args:
+        path: Media file (any accepted container).
+        sample_rate: Output rate in Hz.
+        channels: 1 (mono downmix) or 2.
+        start_s, duration_s: Optional span.
+        demuxer: The sniffed demuxer if already known.
+
+    Returns:
+        Shape ``(n,)`` for mono, ``(n, channels)`` otherwise, float32 in [-1, 1]. Empty if the file
+        has no audio stream.
+    """
+    fmt = demuxer or sniff(path).demuxer
+    args = [
+        *input_args(path, fmt, seek_s=start_s, duration_s=duration_s),
+        "-map",
+        "0:a:0?",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-ac",
+        str(channels),
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "f32le",
+        "pipe:1",
+    ]
+    res = run_ffmpeg(args, capture_stdout=True)
+    data = np.frombuffer(res.stdout, dtype="<f4").copy()
+    if channels > 1:
+        data = data[: len(data) // channels * channels].reshape(-1, channels)
+    return data
+
+
+def iter_audio_blocks(
+    path: str | Path,
+    *,
+    sample_rate: int,
+    channels: int = 1,
+    block_s: float = 10.0,
+    demuxer: str | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield float32 blocks of about ``block_s`` seconds, so long files never sit in memory whole.
+
+    The process runs in its own group and is killed if the consumer stops early.
+    """
+    fmt = demuxer or sniff(path).demuxer
+    cmd = [
+        ffmpeg_exe(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        *input_args(path, fmt),
+        "-map",
+        "0:a:0?",
+        "-vn",
+        "-ac",
+        str(channels),
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "f32le",
+        "pipe:1",
+    ]
+    block_bytes = int(block_s * sample_rate) * channels * 4
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    try:
+        while True:
+            buf = proc.stdout.read(block_bytes)
+            if not buf:
+                break
+            arr = np.frombuffer(buf[: len(buf) // (4 * channels) * 4 * channels], dtype="<f4")
+            yield arr.reshape(-1, channels) if channels > 1 else arr
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -1,0 +1,99 @@
+"""Decide a file's container from its first bytes (never from its name).
+
+Why: a file named ``.mp4`` may be an HLS playlist or an ffconcat script that makes FFmpeg open
+other files on disk or on the network. We read the magic bytes, map them to one FFmpeg demuxer,
+and force that demuxer on every later open. Text formats are refused outright.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ab2n.errors import NotFound, UnsupportedMedia
+
+SUPPORTED_TEXT = "mp4, mov, avi, webm, mkv (video); jpg, png, gif, webp (image); mp3, wav, m4a, aac (audio)"
+
+KindHint = Literal["video", "audio", "image", "av"]
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """The sniffed container.
+
+    Attributes:
+        demuxer: FFmpeg demuxer name to force with ``-f``.
+        kind_hint: "image", "audio", or "av" (a container that may hold video and/or audio).
+        label: Human name of the format ("MP4/MOV", "Matroska/WebM", ...).
+    """
+
+    demuxer: str
+    kind_hint: KindHint
+    label: str
+
+
+_HEAD_BYTES = 4096
+
+# ISO-BMFF brands that mean audio-only MPEG-4 (still demuxed by "mov").
+_AUDIO_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
+
+
+def sniff(path: str | Path) -> Sniffed:
+    """Identify ``path``'s container from its content.
+
+    Raises:
+        NotFound: The file does not exist.
+        UnsupportedMedia: Empty, text (playlist, concat script, SDP), or an unknown format.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise NotFound(f"no such file: {p}")
+    with p.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+    return sniff_bytes(head, name=p.name)
+
+
+def sniff_bytes(head: bytes, *, name: str = "file") -> Sniffed:
+    """Identify a container from its first bytes (at least 64 are needed; 4096 is plenty)."""
+    if not head:
+        raise UnsupportedMedia(f"{name} is empty; supported: {SUPPORTED_TEXT}")
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:7].upper() == b"#EXTM3U" or stripped[:10] == b"ffconcat v" or stripped[:2] == b"v=":
+        raise UnsupportedMedia(f"{name} is a playlist or script, not a media file; supported: {SUPPORTED_TEXT}")
+
+    # ISO base media (mp4, mov, m4a, 3gp): a box size then "ftyp" (or an old "moov"/"mdat"/"wide" first box).
+    if len(head) >= 12 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"):
+        brand = head[8:12] if head[4:8] == b"ftyp" else b""
+        if brand in _AUDIO_BRANDS:
+            return Sniffed("mov", "audio", "M4A")
+        if brand.startswith(b"avif") or brand in (b"heic", b"heix", b"mif1"):
+            raise UnsupportedMedia(f"{name} is a HEIF/AVIF image; supported: {SUPPORTED_TEXT}")
+        return Sniffed("mov", "av", "MP4/MOV")
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return Sniffed("matroska", "av", "Matroska/WebM")
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return Sniffed("avi", "av", "AVI")
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return Sniffed("wav", "audio", "WAV")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return Sniffed("webp_pipe", "image", "WebP")
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return Sniffed("png_pipe", "image", "PNG")
+    if head[:3] == b"\xff\xd8\xff":
+        return Sniffed("jpeg_pipe", "image", "JPEG")
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return Sniffed("gif", "image", "GIF")
+    if head[:4] == b"OggS":
+        return Sniffed("ogg", "audio", "Ogg (Opus/Vorbis)")
+    if head[:4] == b"fLaC":
+        return Sniffed("flac", "audio", "FLAC")
+    if head[:3] == b"ID3":
+        return Sniffed("mp3", "audio", "MP3")
+    if len(head) >= 2 and head[0] == 0xFF:
+        b1 = head[1]
+        if b1 & 0xF6 == 0xF0:  # ADTS sync: 1111 1111 1111 x00x (layer bits 00)
+            return Sniffed("aac", "audio", "AAC (ADTS)")
+        if b1 & 0xE0 == 0xE0 and (b1 >> 1) & 0x3 != 0:  # MPEG audio frame sync with a layer set
+            return Sniffed("mp3", "audio", "MP3")
+    raise UnsupportedMedia(f"{name} is not a supported media file; supported: {SUPPORTED_TEXT}")
