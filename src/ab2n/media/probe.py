@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import av
+
+from ab2n.errors import MediaTooLarge, NotFound, UnsupportedMedia
+from ab2n.media.ffmpeg import ANALYZEDURATION_US, PROBESIZE_BYTES
+from ab2n.media.sniff import Sniffed, sniff
+
 MediaKind = Literal["video", "audio", "image"]
 
 
@@ -104,4 +110,111 @@ def probe(path: str | Path, *, limits: MediaLimits | None = None) -> MediaInfo:
         UnsupportedMedia: Not an accepted format (code 4001), including HLS/ffconcat posing as MP4.
         MediaTooLarge: Over a limit (code 4002).
     """
-    raise NotImplementedError("probe: to be implemented (issue 2)")
+    p = Path(path)
+    lim = limits or MediaLimits()
+    if not p.is_file():
+        raise NotFound(f"no such file: {p}")
+    size = p.stat().st_size
+    if size > lim.max_bytes:
+        raise MediaTooLarge(f"{p.name} is {size / 1e6:.0f} MB; the limit is {lim.max_bytes / 1e6:.0f} MB")
+    sniffed = sniff(p)
+    try:
+        container = av.open(str(p), format=sniffed.demuxer, options=_OPEN_OPTIONS)
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise UnsupportedMedia(f"{p.name} could not be read as {sniffed.label}: {_short(exc)}") from None
+    with container:
+        return _describe(p, size, sniffed, container, lim)
+
+
+# Bounded probing for untrusted input (DESIGN.md "FFmpeg, safely").
+_OPEN_OPTIONS = {
+    "probesize": str(PROBESIZE_BYTES),
+    "analyzeduration": str(ANALYZEDURATION_US),
+    "protocol_whitelist": "file",
+}
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:160]
+
+
+def _describe(
+    p: Path, size: int, sniffed: Sniffed, container: av.container.InputContainer, lim: MediaLimits
+) -> MediaInfo:
+    """Fill a MediaInfo from an open container, enforcing the limits before decoding anything."""
+    videos = [
+        s for s in container.streams.video
+        # Cover art in audio files is a "video" stream with the attached-picture disposition.
+        if not (int(s.disposition) & int(av.stream.Disposition.attached_pic))
+    ]
+    audios = list(container.streams.audio)
+    if not videos and not audios:
+        raise UnsupportedMedia(f"{p.name} has no audio or video streams")
+
+    container_s = container.duration / 1e6 if container.duration else 0.0
+
+    def stream_s(s: av.stream.Stream) -> float:
+        if s.duration and s.time_base:
+            return float(s.duration * s.time_base)
+        return 0.0
+
+    duration = max([container_s] + [stream_s(s) for s in (*videos, *audios)])
+    if duration > lim.max_duration_s:
+        raise MediaTooLarge(
+            f"{p.name} lasts {duration / 60:.0f} min; the limit is {lim.max_duration_s / 60:.0f} min"
+        )
+
+    is_image = sniffed.kind_hint == "image"
+    info: dict[str, object] = {}
+    kind: MediaKind
+    if videos:
+        v = videos[0]
+        cc = v.codec_context
+        w, h = int(cc.width or 0), int(cc.height or 0)
+        if w <= 0 or h <= 0:
+            raise UnsupportedMedia(f"{p.name}: the video stream has no picture size")
+        if w * h > lim.max_pixels:
+            raise MediaTooLarge(f"{p.name} is {w}x{h}; the limit is {lim.max_pixels} pixels (8K)")
+        if cc.name is None or av.codec.Codec(cc.name, "r") is None:  # pragma: no cover - defensive
+            raise UnsupportedMedia(f"{p.name}: unsupported video codec")
+        rotation = _first_frame_rotation(container, v, p)
+        disp_w, disp_h = (h, w) if rotation in (90, 270) else (w, h)
+        fps = float(v.average_rate or v.guessed_rate or 0) if not is_image else 0.0
+        kind = "image" if is_image or (v.frames <= 1 and duration <= 0.05 and not audios) else "video"
+        info.update(
+            width=disp_w, height=disp_h, coded_width=w, coded_height=h, rotation=rotation, fps=fps,
+            video_codec=cc.name, pix_fmt=cc.format.name if cc.format else None,
+            video_bit_rate=int(cc.bit_rate or 0), frame_count=int(v.frames or 0),
+        )
+        if kind == "image":
+            duration = 0.0
+    else:
+        kind = "audio"
+    if audios:
+        a = audios[0].codec_context
+        info.update(
+            has_audio=True, audio_codec=a.name, sample_rate=int(a.sample_rate or 0),
+            channels=int(a.layout.nb_channels if a.layout else 0),
+        )
+    if kind in ("video", "audio") and duration <= 0:
+        raise UnsupportedMedia(f"{p.name} has no playable duration (truncated or empty?)")
+    return MediaInfo(
+        path=p, kind=kind, demuxer=sniffed.demuxer, size_bytes=size, duration_s=duration,
+        tags={str(k): str(val) for k, val in container.metadata.items()},
+        **info,  # type: ignore[arg-type]
+    )
+
+
+def _first_frame_rotation(container: av.container.InputContainer, v: av.stream.Stream, p: Path) -> int:
+    """Display rotation, clockwise degrees, from the first decoded frame's display matrix.
+
+    Decoding one frame also proves the codec is decodable: a stream FFmpeg can't decode is refused
+    here (4001) rather than deep inside a render.
+    """
+    try:
+        for frame in container.decode(v):
+            # FFmpeg's display matrix angle is counter-clockwise; players rotate clockwise by -angle.
+            return int(round(-float(getattr(frame, "rotation", 0) or 0))) % 360
+    except av.FFmpegError as exc:
+        raise UnsupportedMedia(f"{p.name}: the video could not be decoded ({_short(exc)})") from None
+    raise UnsupportedMedia(f"{p.name}: the video stream has no decodable frame (truncated?)")
