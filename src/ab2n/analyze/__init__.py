@@ -1,1 +1,148 @@
-"""ab2n.analyze"""
+"""Video understanding: analyze(info) -> VideoProfile (cuts, transitions, speech, mood, sections)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ab2n.analyze import mood as mood_mod
+from ab2n.analyze.profile import Cut, Interval, Section, Transition, VideoProfile
+from ab2n.analyze.scenes import detect_cuts, detect_transitions
+from ab2n.analyze.speech import SAMPLE_RATE, speech_intervals, speech_probabilities
+from ab2n.analyze.visual import FrameScan, frame_features, scan_video
+from ab2n.media.decode import iter_audio_blocks
+from ab2n.media.probe import MediaInfo
+
+__all__ = ["Cut", "Interval", "Section", "Transition", "VideoProfile", "analyze"]
+
+
+def analyze(info: MediaInfo, *, progress: Callable[[float], None] | None = None) -> VideoProfile:
+    """Understand one input.
+
+    Args:
+        info: A probed file (video, audio or image).
+        progress: Called with 0..1.
+
+    Returns:
+        The VideoProfile. Audio-only inputs get speech, audio energy and an audio-only mood; images
+        get colour features and a mood; only videos get cuts.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    duration = info.duration_s
+    n_sec = max(1, math.ceil(duration)) if duration > 0 else 1
+    cuts: list[Cut] = []
+    transitions: list[Transition] = []
+    audio_blocks: list[np.ndarray] = []
+    feats: dict[str, np.ndarray] = {}
+
+    if info.kind == "video":
+        scan = scan_video(info, progress=(lambda f: progress(0.9 * f)) if progress else None)
+        timings["decode"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        cuts = detect_cuts(scan, fps=info.fps)
+        transitions = detect_transitions(scan, cuts, fps=info.fps)
+        timings["cuts"] = time.perf_counter() - t1
+        feats = _per_second_visual(scan, cuts, n_sec)
+        audio_blocks = scan.audio_16k
+    elif info.kind == "image":
+        feats = _image_features(info, n_sec)
+    if info.kind == "audio" and info.has_audio:
+        t1 = time.perf_counter()
+        audio_blocks = list(iter_audio_blocks(info.path, sample_rate=SAMPLE_RATE, demuxer=info.demuxer))
+        timings["decode_audio"] = time.perf_counter() - t1
+
+    t1 = time.perf_counter()
+    speech: list[Interval] = []
+    if audio_blocks:
+        probs, hop = speech_probabilities(audio_blocks)
+        speech = speech_intervals(probs, hop, duration_s=duration)
+    timings["speech"] = time.perf_counter() - t1
+
+    feats["audio_energy"] = _audio_energy(audio_blocks, n_sec)
+    for key in ("brightness", "saturation", "colourfulness", "warmth", "motion", "cut_rate"):
+        feats.setdefault(key, np.full(n_sec, 0.0 if key in ("motion", "cut_rate") else 0.4))
+    speech_fraction = min(1.0, sum(i.duration_s for i in speech) / duration) if duration > 0 else 0.0
+    valence, arousal = mood_mod.valence_arousal(feats, speech_fraction=speech_fraction)
+    scores = mood_mod.mood_scores(valence, arousal)
+    label = mood_mod.label_mood(scores)
+    secs = mood_mod.sections(arousal)
+    timings["total"] = time.perf_counter() - t0
+    if progress:
+        progress(1.0)
+    return VideoProfile(
+        duration_s=duration,
+        fps=info.fps,
+        cuts=tuple(cuts),
+        transitions=tuple(transitions),
+        speech=tuple(speech),
+        sections=tuple(secs),
+        features={k: [float(x) for x in v] for k, v in feats.items()},
+        valence=[float(x) for x in valence],
+        arousal=[float(x) for x in arousal],
+        mood=label,
+        mood_scores=scores,
+        timings_s=timings,
+    )
+
+
+def _per_second(times: np.ndarray, values: np.ndarray, n_sec: int) -> np.ndarray:
+    """Mean of per-frame values within each whole second (carry the previous second if empty)."""
+    idx = np.minimum(times.astype(int), n_sec - 1) if len(times) else np.zeros(0, int)
+    sums = np.bincount(idx, weights=values, minlength=n_sec)[:n_sec]
+    counts = np.bincount(idx, minlength=n_sec)[:n_sec]
+    out = np.zeros(n_sec)
+    last = float(values[0]) if len(values) else 0.0
+    for i in range(n_sec):
+        if counts[i]:
+            last = sums[i] / counts[i]
+        out[i] = last
+    return out
+
+
+def _per_second_visual(scan: FrameScan, cuts: list[Cut], n_sec: int) -> dict[str, np.ndarray]:
+    t = scan.times_s
+    motion = scan.diffs.copy()
+    for c in cuts:  # a cut is not motion
+        motion[c.frame] = 0.0
+    cut_counts = np.zeros(n_sec)
+    for c in cuts:
+        cut_counts[min(n_sec - 1, int(c.time_s))] += 1
+    # Cut rate: cuts per second over a 10 s window (Hanjalic & Xu's "rhythm" component).
+    cut_rate = mood_mod.smooth(cut_counts, 10)
+    return {
+        "brightness": _per_second(t, scan.brightness, n_sec),
+        "saturation": _per_second(t, scan.saturation, n_sec),
+        "colourfulness": _per_second(t, scan.colourfulness, n_sec),
+        "warmth": _per_second(t, scan.warmth, n_sec),
+        "motion": _per_second(t, motion, n_sec),
+        "cut_rate": cut_rate,
+    }
+
+
+def _image_features(info: MediaInfo, n_sec: int) -> dict[str, np.ndarray]:
+    import av
+
+    with av.open(str(info.path), format=info.demuxer) as c:
+        frame = next(c.decode(video=0))
+        small = frame.to_ndarray(width=64, height=36, format="rgb24")  # type: ignore[call-arg]
+    _, b, s, cf, w = frame_features(small)
+    return {k: np.full(n_sec, v) for k, v in
+            {"brightness": b, "saturation": s, "colourfulness": cf, "warmth": w}.items()}
+
+
+def _audio_energy(blocks: list[np.ndarray], n_sec: int) -> np.ndarray:
+    """Per-second RMS level mapped from -60..0 dBFS to 0..1."""
+    if not blocks:
+        return np.zeros(n_sec)
+    y = np.concatenate(blocks)
+    out = np.zeros(n_sec)
+    for i in range(n_sec):
+        seg = y[i * SAMPLE_RATE : (i + 1) * SAMPLE_RATE]
+        if len(seg):
+            db = 10 * math.log10(float(np.mean(seg.astype(np.float64) ** 2)) + 1e-12)
+            out[i] = min(1.0, max(0.0, (db + 60) / 60))
+    return out

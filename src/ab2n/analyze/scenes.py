@@ -1,0 +1,119 @@
+"""Hard cuts and gradual transitions from a FrameScan.
+
+Two measures per frame pair, as in PySceneDetect's content/histogram detectors: the mean absolute
+difference of 16x9 colour thumbnails (catches cuts between shots of similar colour) and the L1
+distance of hue/saturation histograms (robust to motion and camera shake). A frame is a cut when
+its score stands out from its neighbours (adaptive, like AdaptiveDetector) AND is large in itself.
+A flash (a few bright frames that return to the same shot) is rejected by comparing the frames
+after the spike with the frame before it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ab2n.analyze.profile import Cut, Transition
+from ab2n.analyze.visual import FrameScan
+
+MIN_SCORE = 0.10  # absolute floor: below this nothing is a cut, however still the neighbours are
+RATIO = 2.5  # a cut's score must be this many times its neighbourhood's
+WINDOW = 8  # frames each side for the neighbourhood
+MIN_SHOT_S = 0.25  # two cuts closer than this: keep the stronger
+
+
+def pair_scores(scan: FrameScan) -> np.ndarray:
+    """Score of each frame against the previous one (0 for the first), roughly 0..1."""
+    n = len(scan.times_s)
+    if n < 2:
+        return np.zeros(n, np.float32)
+    sig = scan.signatures.astype(np.float32) / 255.0
+    d_sig = np.abs(sig[1:] - sig[:-1]).mean(axis=(1, 2, 3))
+    d_hist = 0.5 * np.abs(scan.hists[1:] - scan.hists[:-1]).sum(axis=1)
+    # Thumbnail difference saturates around 0.3 for unrelated shots; rescale to share the hist's 0..1.
+    score = 0.5 * np.minimum(1.0, d_sig / 0.3) + 0.5 * d_hist
+    return np.concatenate([[0.0], score]).astype(np.float32)
+
+
+def _sig_distance(scan: FrameScan, i: int, j: int) -> float:
+    a = scan.signatures[i].astype(np.float32)
+    b = scan.signatures[j].astype(np.float32)
+    return float(np.abs(a - b).mean() / 255.0 / 0.3)
+
+
+def detect_cuts(scan: FrameScan, *, fps: float) -> list[Cut]:
+    """Hard cuts: the first frame of each new shot, frame-accurate.
+
+    Args:
+        scan: The frame measurements.
+        fps: Nominal frame rate (for the minimum shot length).
+    """
+    score = pair_scores(scan)
+    n = len(score)
+    cuts: list[Cut] = []
+    min_gap = max(1, round(MIN_SHOT_S * (fps or 30)))
+    for i in range(1, n):
+        s = float(score[i])
+        if s < MIN_SCORE:
+            continue
+        lo, hi = max(1, i - WINDOW), min(n, i + WINDOW + 1)
+        neigh = np.concatenate([score[lo:i], score[i + 1 : hi]])
+        base = float(np.mean(neigh)) if len(neigh) else 0.0
+        if s < RATIO * base + 0.02:
+            continue
+        if _is_flash(scan, score, i):
+            continue
+        strength = float(min(1.0, s))
+        if cuts and i - cuts[-1].frame < min_gap:
+            if strength > cuts[-1].strength:
+                cuts[-1] = Cut(float(scan.times_s[i]), i, strength)
+            continue
+        cuts.append(Cut(float(scan.times_s[i]), i, strength))
+    return cuts
+
+
+def _is_flash(scan: FrameScan, score: np.ndarray, i: int) -> bool:
+    """True if frames shortly after ``i`` look like the frame before it (a flash, not a new shot)."""
+    n = len(score)
+    before = _sig_distance(scan, i - 1, i)
+    for k in range(1, 5):
+        j = i + k
+        if j >= n:
+            break
+        if _sig_distance(scan, i - 1, j) < 0.35 * before:
+            return True
+    return False
+
+
+def detect_transitions(scan: FrameScan, cuts: list[Cut], *, fps: float) -> list[Transition]:
+    """Fades and dissolves: a steady run of moderate change that adds up to a shot change.
+
+    A run of at least ~0.4 s where every frame changes a little (above the still-shot noise, below a
+    cut) and the frames at its ends differ like two shots; fades to/from black are told apart by the
+    brightness at the ends.
+    """
+    score = pair_scores(scan)
+    n = len(score)
+    if n < 4:
+        return []
+    cut_frames = {c.frame for c in cuts}
+    min_len = max(4, round(0.4 * (fps or 30)))
+    out: list[Transition] = []
+    i = 1
+    while i < n:
+        if 0.01 <= score[i] < MIN_SCORE and i not in cut_frames:
+            j = i
+            while j + 1 < n and 0.01 <= score[j + 1] < 0.5 and (j + 1) not in cut_frames:
+                j += 1
+            # A run that fills a whole shot from cut to cut is a moving shot (a zoom), not a transition.
+            bounded_by_cuts = i in cut_frames or (i - 1) in cut_frames or (j + 1) in cut_frames
+            if j - i + 1 >= min_len and not bounded_by_cuts:
+                total = _sig_distance(scan, max(0, i - 1), j)
+                monotone = _sig_distance(scan, max(0, i - 1), (i + j) // 2) < total
+                if total > 0.5 and monotone:
+                    b0, b1 = float(scan.brightness[max(0, i - 1)]), float(scan.brightness[j])
+                    kind = "fade_out" if b1 < 0.06 else "fade_in" if b0 < 0.06 else "dissolve"
+                    out.append(Transition(float(scan.times_s[max(0, i - 1)]), float(scan.times_s[j]), kind))
+            i = j + 1
+        else:
+            i += 1
+    return out

