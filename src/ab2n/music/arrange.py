@@ -1,10 +1,36 @@
-"""Remix one track (or several of one mood and tempo) into a MusicPlan that fits the video."""
+"""Remix a track into a MusicPlan that fits the video: beats on cuts, ending with the video.
+
+How it works (a music editor's moves, automated):
+1. The track is a sequence of source beats. The *body* is the track up to its final phrase
+   (``TrackAnalysis.ending_s``); the *tail* is that final phrase, so the music really ends.
+2. We walk the body beat by beat. Between two strong cuts of the video we play a whole number of
+   beats, time-stretched by at most ±4 % (pitch kept) so that the cut lands exactly on a beat —
+   preferring a count that puts the cut on a downbeat. A cut that no count can reach within ±4 %
+   is let go (the next interval is longer and easier).
+3. When the walk reaches the end of the body it jumps back to an earlier downbeat whose bar sounds
+   most like the bar it replaces (chroma + energy), phrase-aligned, with a short equal-power
+   crossfade — rotating among the best few targets so a long video doesn't loop the same bars.
+4. The tail is placed so the track's last note ends at the video's end (trimmed with a short fade
+   if it would overrun).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from ab2n.analyze.profile import VideoProfile
+from ab2n.music.beats import TrackAnalysis
+from ab2n.music.catalog import Track
+
+MAX_STRETCH = 0.04
+STRONG_CUT = 0.3
+JUMP_XFADE_S = 0.06
+JOIN_XFADE_S = 0.012
+ON_BEAT_TOL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -114,3 +140,245 @@ class MusicPlan:
             mood=d.get("mood"),
             tempo_bpm=float(d.get("tempo_bpm", 0.0)),
         )
+
+
+@dataclass
+class _Walk:
+    """Mutable state of the beat walk (internal)."""
+
+    beats: list[float]
+    down_idx: set[int]
+    loop_end: int  # beat index where the body ends (a downbeat)
+    targets: list[int]  # downbeat indices to jump back to, best first
+    k: int  # current source beat index
+    jumps: int = 0
+
+    def step(self) -> tuple[int, int]:
+        """Advance one beat: returns (beat played, next beat index)."""
+        cur = self.k
+        nxt = cur + 1
+        if nxt >= self.loop_end:
+            nxt = self.targets[self.jumps % len(self.targets)] if self.targets else self.loop_end
+            self.jumps += 1
+        self.k = nxt
+        return cur, nxt
+
+    def beat_len(self, i: int) -> float:
+        return self.beats[i + 1] - self.beats[i]
+
+
+def plan_music(
+    track: Track,
+    analysis: TrackAnalysis,
+    profile: VideoProfile,
+    *,
+    duration_s: float,
+    start_s: float = 0.0,
+) -> MusicPlan:
+    """Arrange ``track`` to last exactly ``duration_s`` with the video's strong cuts on beats.
+
+    Args:
+        track: The chosen track.
+        analysis: Its analysis.
+        profile: The video's profile (cuts are in video time).
+        duration_s: Length of the music.
+        start_s: Where the music starts on the video (cuts are shifted by it).
+    """
+    beats = list(analysis.beats_s)
+    meter = max(1, analysis.beats_per_bar)
+    end_s = analysis.end_s or analysis.duration_s
+    if len(beats) < 2 * meter + 2 or duration_s <= 0:
+        return _straight_plan(track, analysis, duration_s)
+    period = float(np.median(np.diff(beats)))
+    down = [i for i, b in enumerate(beats) if any(abs(b - d) < 1e-3 for d in analysis.downbeats_s)]
+    if not down:
+        down = list(range(0, len(beats), meter))
+    first = down[0]
+    ending_idx = next((i for i in down if beats[i] >= analysis.ending_s - 1e-3), down[-1])
+    tail_s = max(0.0, end_s - beats[ending_idx])
+    body_bars = (ending_idx - first) // meter
+
+    if duration_s < tail_s + 2 * meter * period or body_bars < 2:
+        return _short_plan(track, analysis, beats, down, duration_s, end_s)
+
+    targets = _jump_targets(analysis, down, first, ending_idx, meter)
+    walk = _Walk(beats=beats + [end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=first)
+    cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
+    cuts = [c for c in cuts if 0 < c < duration_s]
+    body_end = duration_s - tail_s  # where the tail should start at stretch 1
+
+    segments: list[BarSegment] = []
+    out_beats: list[float] = []
+    out_down: list[float] = []
+    t = 0.0
+    pending: list[tuple[int, int]] = []  # beats of the current run (index, successor)
+
+    def flush(stretch: float, xfade_first: float) -> None:
+        nonlocal t
+        # Split the run at jumps: each continuous stretch of source is one segment.
+        run_start = pending[0][0]
+        prev_end: int | None = None
+        xf = xfade_first
+        for cur, nxt in pending:
+            if prev_end is not None and cur != prev_end:
+                _emit(run_start, prev_end, stretch, xf)
+                run_start, xf = cur, JUMP_XFADE_S
+            out_beats.append(t)
+            if cur in walk.down_idx:
+                out_down.append(t)
+            t += walk.beat_len(cur) / stretch
+            prev_end = cur + 1
+            if nxt != cur + 1:
+                _emit(run_start, cur + 1, stretch, xf)
+                run_start, xf, prev_end = nxt, JUMP_XFADE_S, None
+        if prev_end is not None:
+            _emit(run_start, prev_end, stretch, xf)
+        pending.clear()
+
+    emitted_t = [0.0]
+
+    def _emit(a: int, b: int, stretch: float, xf: float) -> None:
+        if b <= a:
+            return
+        seg = BarSegment(track.path, walk.beats[a], walk.beats[b], emitted_t[0], stretch, xf if segments else 0.0)
+        segments.append(seg)
+        emitted_t[0] = seg.dst_end_s
+
+    def beats_for(n: int) -> tuple[float, list[tuple[int, int]]]:
+        """Source seconds and the beats of the next n beats, without moving the walk."""
+        saved = (walk.k, walk.jumps)
+        steps = [walk.step() for _ in range(n)]
+        walk.k, walk.jumps = saved
+        return sum(walk.beat_len(cur) for cur, _ in steps), steps
+
+    next_xf = 0.0
+    for c in cuts:
+        if c > body_end - period:
+            break
+        gap = c - t
+        if gap < 0.75 * period:
+            continue
+        n0 = max(1, round(gap / period))
+        best: tuple[float, int, float] | None = None  # (cost, n, stretch)
+        for n in range(max(1, n0 - 2), n0 + 3):
+            src, steps = beats_for(n)
+            stretch = src / gap
+            if abs(stretch - 1) > MAX_STRETCH:
+                continue
+            lands_on_down = steps[-1][1] in walk.down_idx
+            cost = abs(stretch - 1) + (0.0 if lands_on_down else 0.05)
+            if best is None or cost < best[0]:
+                best = (cost, n, stretch)
+        if best is None:
+            continue
+        _, n, stretch = best
+        pending.extend(walk.step() for _ in range(n))
+        flush(stretch, next_xf)
+        next_xf = JOIN_XFADE_S
+        t = c  # exact: the run was stretched to land here
+        emitted_t[0] = c
+
+    # Fill to where the tail starts, in whole beats, then jump to the tail (on a downbeat).
+    while True:
+        src, steps = beats_for(1)
+        lands_down = steps[0][1] in walk.down_idx
+        if t + src > body_end + 1e-6 and (lands_down or t + src > body_end + meter * period):
+            break
+        pending.append(walk.step())
+        if lands_down and body_end - (t + sum(walk.beat_len(b) for b, _ in pending)) < period * 0.5:
+            break
+    if pending:
+        flush(1.0, next_xf)
+        next_xf = JUMP_XFADE_S
+    # The tail: from the ending downbeat to the end of sound, trimmed at the video's end.
+    tail_len = duration_s - t
+    if tail_len > 1e-3:
+        src_end = min(end_s, beats[ending_idx] + tail_len)
+        seg = BarSegment(track.path, beats[ending_idx], src_end, t, 1.0, next_xf if segments else 0.0)
+        segments.append(seg)
+        for i in range(ending_idx, len(beats)):
+            bt = t + beats[i] - beats[ending_idx]
+            if bt < duration_s:
+                out_beats.append(bt)
+                if i in walk.down_idx:
+                    out_down.append(bt)
+        t_end = seg.dst_end_s
+        if t_end < duration_s - 1e-3:
+            # The tail is shorter than what is left (rare: stretch limits): hold the last segment longer
+            # by ending the plan here; the mix pads with silence after the natural ending.
+            pass
+    overrun = (t + (end_s - beats[ending_idx])) - duration_s
+    fade = float(min(1.5, max(0.25, overrun + 0.25))) if overrun > 0.05 else 0.1
+    return _finish(track, analysis, profile, start_s, duration_s, tuple(segments), out_beats, out_down, fade)
+
+
+def _jump_targets(analysis: TrackAnalysis, down: list[int], first: int, ending_idx: int, meter: int) -> list[int]:
+    """Downbeats to loop back to, best first: the bar most like the ending bar, phrase-aligned."""
+    bars = [i for i in down if first <= i <= ending_idx - 2 * meter]
+    if not bars:
+        return [first]
+    chroma = analysis.bar_chroma
+    energy = analysis.bar_energy
+    bar_of = {d: j for j, d in enumerate(down)}
+    ref = bar_of.get(ending_idx, len(down) - 1)
+
+    def sim(i: int) -> float:
+        j = bar_of.get(i, 0)
+        s = 0.0
+        if chroma and j < len(chroma) and ref < len(chroma):
+            s += float(np.dot(chroma[j], chroma[ref]))
+        if energy and j < len(energy) and ref < len(energy):
+            s -= abs(energy[j] - energy[ref])
+        phrase = (ref - j) % 4 == 0
+        return s + (0.5 if phrase else 0.0)
+
+    ranked = sorted(bars, key=sim, reverse=True)
+    return ranked[:3]
+
+
+def _short_plan(
+    track: Track, analysis: TrackAnalysis, beats: list[float], down: list[int], duration_s: float, end_s: float
+) -> MusicPlan:
+    """Video shorter than the track's ending phrase: play its last ``duration_s`` from a downbeat."""
+    start_idx = next((i for i in reversed(down) if end_s - beats[i] >= duration_s), down[0])
+    src0 = beats[start_idx]
+    seg = BarSegment(track.path, src0, min(end_s, src0 + duration_s), 0.0, 1.0, 0.0)
+    out_beats = [b - src0 for b in beats if src0 <= b < src0 + duration_s]
+    out_down = [beats[i] - src0 for i in down if src0 <= beats[i] < src0 + duration_s]
+    fade = 0.5 if end_s - src0 > duration_s + 0.1 else 0.1
+    return MusicPlan(track.id, track.title, duration_s, (seg,), fade, out_beats, out_down,
+                     mood=track.mood, tempo_bpm=analysis.tempo_bpm)
+
+
+def _straight_plan(track: Track, analysis: TrackAnalysis, duration_s: float) -> MusicPlan:
+    """No usable beat grid (ambient, speech...): the track from its start, faded at the end."""
+    seg = BarSegment(track.path, 0.0, min(analysis.duration_s, duration_s), 0.0, 1.0, 0.0)
+    return MusicPlan(track.id, track.title, duration_s, (seg,), min(2.0, duration_s / 4),
+                     mood=track.mood, tempo_bpm=analysis.tempo_bpm)
+
+
+def _finish(
+    track: Track, analysis: TrackAnalysis, profile: VideoProfile, start_s: float, duration_s: float,
+    segments: tuple[BarSegment, ...], out_beats: list[float], out_down: list[float], fade: float,
+) -> MusicPlan:
+    cuts = [c.time_s - start_s for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
+    ob, od = np.asarray(out_beats), np.asarray(out_down)
+
+    def near(arr: np.ndarray, x: float) -> bool:
+        return bool(len(arr)) and float(np.min(np.abs(arr - x))) <= ON_BEAT_TOL_S
+
+    return MusicPlan(
+        track_id=track.id,
+        track_title=track.title,
+        duration_s=duration_s,
+        segments=segments,
+        fade_out_s=round(fade, 3),
+        beats_s=[round(b, 4) for b in out_beats],
+        downbeats_s=[round(b, 4) for b in out_down],
+        cuts_on_beat=sum(near(ob, c) for c in cuts),
+        cuts_on_downbeat=sum(near(od, c) for c in cuts),
+        cuts_total=len(cuts),
+        mood=track.mood,
+        tempo_bpm=analysis.tempo_bpm,
+    )
+

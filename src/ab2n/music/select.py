@@ -1,0 +1,140 @@
+"""Rank tracks for a video: mood fit, the user's words, tempo vs cut rhythm, and variety."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ab2n.analyze.profile import VideoProfile
+from ab2n.music.beats import TrackAnalysis, analyze_track
+from ab2n.music.catalog import Track
+
+#: Video/user moods outside the bundled vocabulary, mapped to their nearest catalog mood.
+MOOD_NEIGHBOURS: dict[str, str] = {
+    "epic": "energetic",
+    "playful": "happy",
+    "romantic": "tender",
+    "sad": "nostalgic",
+    "dark": "nostalgic",
+    "upbeat": "happy",
+    "relaxed": "calm",
+    "chill": "calm",
+}
+#: Chinese and variant words to canonical English (the parser normally sends English already).
+WORD_ALIASES: dict[str, str] = {
+    "欢快": "happy", "快乐": "happy", "开心": "happy", "安静": "calm", "平静": "calm", "舒缓": "calm",
+    "浪漫": "romantic", "怀旧": "nostalgic", "动感": "energetic", "激昂": "energetic", "史诗": "epic",
+    "温柔": "tender", "伤感": "sad", "钢琴": "piano", "吉他": "guitar", "电子": "electronic", "原声": "acoustic",
+    "lofi": "lo-fi", "lo fi": "lo-fi", "低保真": "lo-fi",
+}
+#: Genre words that imply a mood when the catalog has no such tag.
+GENRE_MOODS: dict[str, str] = {"lo-fi": "calm", "ambient": "calm", "rock": "energetic", "edm": "energetic"}
+#: Instruments a tag family stands for in the bundled library.
+INSTRUMENT_TAGS: dict[str, str] = {"piano": "acoustic", "guitar": "acoustic", "strings": "acoustic",
+                                   "synth": "electronic", "beats": "electronic", "lo-fi": "electronic"}
+
+
+@dataclass(frozen=True)
+class MusicWishes:
+    """What the user asked for (all optional)."""
+
+    mood: str | None = None
+    genres: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
+    tempo: str | None = None  # "slower", "faster", "slow", "fast", or a BPM like "120"
+    exclude_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RankedTrack:
+    """A candidate with its score and the reasons, for people."""
+
+    track: Track
+    analysis: TrackAnalysis
+    score: float
+    reasons: tuple[str, ...] = field(default=())
+
+
+def canonical(word: str) -> str:
+    """English canonical form of a mood/genre/instrument word."""
+    w = word.strip().lower()
+    return WORD_ALIASES.get(w, w)
+
+
+def _catalog_mood(mood: str | None) -> str | None:
+    if mood is None:
+        return None
+    m = canonical(mood)
+    return MOOD_NEIGHBOURS.get(m, GENRE_MOODS.get(m, m))
+
+
+def rank_tracks(
+    catalog: Sequence[Track],
+    profile: VideoProfile,
+    wishes: MusicWishes,
+    *,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+) -> list[RankedTrack]:
+    """Rank the catalog for this video and these wishes, best first (deterministic for a seed).
+
+    Scoring (all terms ~0..1): the asked mood (or the video's) vs the track's mood tag (+1.0 exact,
+    +0.4 neighbour) and vs the track's own valence/arousal; asked genres/instruments vs tags (+0.6
+    each); tempo words; whether the median shot length is close to a whole number of bars; a small
+    seeded jitter for variety across a batch. Excluded ids (already tried) drop to the bottom.
+    """
+    want_mood = _catalog_mood(wishes.mood if wishes.mood and wishes.mood != "auto" else profile.mood)
+    words = [canonical(w) for w in (*wishes.genres, *wishes.instruments)]
+    for w in words:  # a genre like lo-fi implies a mood when none was asked
+        if not wishes.mood and w in GENRE_MOODS:
+            want_mood = GENRE_MOODS[w]
+    want_tags = {INSTRUMENT_TAGS.get(w, w) for w in words}
+    v_video = float(np.mean(profile.valence)) if profile.valence else 0.0
+    a_video = float(np.mean(profile.arousal)) if profile.arousal else 0.0
+    gaps = np.diff([0.0, *[c.time_s for c in profile.cuts]])
+    median_gap = float(np.median(gaps)) if len(gaps) >= 2 else 0.0
+    rng = random.Random(seed)
+    ranked: list[RankedTrack] = []
+    for track in catalog:
+        an = analyze_track(track.path, cache_dir=cache_dir)
+        score = 0.0
+        reasons: list[str] = []
+        if track.source == "given":
+            score += 5.0
+            reasons.append("the file you gave")
+        if want_mood and track.mood:
+            if track.mood == want_mood:
+                score += 1.0
+                reasons.append(f"mood {track.mood}")
+            elif MOOD_NEIGHBOURS.get(track.mood) == want_mood or MOOD_NEIGHBOURS.get(want_mood) == track.mood:
+                score += 0.4
+        # The track's own feel vs the video's (only a tie-breaker when a mood was asked).
+        dist = math.hypot(an.valence - v_video, an.arousal - a_video)
+        score += 0.3 * math.exp(-dist)
+        for tag in want_tags:
+            if tag in track.tags:
+                score += 0.6
+                reasons.append(tag)
+        if wishes.tempo:
+            t = wishes.tempo.lower()
+            if t in ("slower", "slow", "更慢", "慢"):
+                score += 0.5 * (1 - min(1.0, max(0.0, (an.tempo_bpm - 70) / 70)))
+            elif t in ("faster", "fast", "更快", "快"):
+                score += 0.5 * min(1.0, max(0.0, (an.tempo_bpm - 70) / 70))
+            elif t.isdigit():
+                score += 0.5 * math.exp(-abs(an.tempo_bpm - float(t)) / 10)
+        if median_gap > 0 and an.tempo_bpm > 0:
+            bar = an.beats_per_bar * 60 / an.tempo_bpm
+            frac = (median_gap / bar) % 1
+            score += 0.2 * (1 - 2 * min(frac, 1 - frac))
+        score += rng.uniform(0, 0.15)
+        if track.id in wishes.exclude_ids:
+            score -= 10.0
+        ranked.append(RankedTrack(track, an, round(score, 4), tuple(reasons)))
+    ranked.sort(key=lambda r: r.score, reverse=True)
+    return ranked
