@@ -1,8 +1,41 @@
-"""Levels and the final audio: original audio + ducked music bed -> normalised AAC."""
+"""Levels and the final audio: original audio + ducked music bed -> loudness-normalised AAC.
+
+Signal flow (all streaming: FFmpeg filter graphs, and numpy over the bed in 10 s blocks):
+
+    original ──volume(orig_gain)──────────────────────────┐
+                                                           ├─ amix ─ volume(G) ─ limiter ─ AAC
+    bed.wav ──(numpy: base gain × duck × fades)── adelay ──┘
+
+Levels are set from measurements: the original is brought to the target loudness, the music to
+the target plus ``20·log10(volume)`` (100 % = as loud as the programme), ducked under speech so
+the bed sits at least 15 dB (WCAG preset: 20 dB) below the speech. The speech itself only gets an
+overall gain. The sum is then normalised to the target and checked on the encoded file.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import wave
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ab2n.analyze.profile import VideoProfile
+from ab2n.media.ffmpeg import commit_output, input_args, run_ffmpeg, temp_output_path
+from ab2n.media.probe import MediaInfo
+from ab2n.mix.duck import duck_gain_db, duck_regions
+from ab2n.mix.loudness import LoudnessReport, measure
+
+SAMPLE_RATE = 48000
+SPEECH_BED_VOLUME = 0.5  # default music level under a video with speech (-6 dB)
+MIN_SPEECH_TO_MUSIC_DB = {"default": 15.0, "wcag": 20.0, "off": 0.0}
+LIMIT_DBFS = -1.6  # limiter ceiling on 4x-oversampled audio: true peak after AAC stays under -1 dBTP
+AAC_BITRATE = "192k"
+
+__all__ = ["LoudnessReport", "MixPlan", "MixSettings", "plan_mix", "render_audio"]
 
 
 @dataclass(frozen=True)
@@ -11,10 +44,10 @@ class MixSettings:
 
     Attributes:
         volume: Music level relative to a full-level bed (1.0 = 100 %); None = automatic
-            (music-only video: 1.0; video with speech: a lower bed).
+            (no speech: 1.0; video with speech: 0.5).
         keep_original: Keep the input's own audio under the music.
-        duck_depth_db: How much lower the music sits under speech.
-        duck_preset: "default" (speech >= 15 dB above the bed) or "wcag" (20 dB, WCAG G56) or "off".
+        duck_depth_db: How much lower the music sits under speech (at least enough for the preset).
+        duck_preset: "default" (speech >= 15 dB above the bed), "wcag" (20 dB, WCAG G56) or "off".
         fade_in_s, fade_out_s: Music fades (None = automatic).
         music_start_s, music_end_s: Span of the music on the video (None = whole video).
         target_lufs: Integrated loudness of the programme (-14 default, -16 apple/podcast, -23 ebu).
@@ -34,9 +67,201 @@ class MixSettings:
 
 
 @dataclass(frozen=True)
-class LoudnessReport:
-    """Loudness of the encoded output, measured by FFmpeg's ebur128 filter."""
+class MixPlan:
+    """The mix, decided before any audio is touched (pure data, JSON-able).
 
-    integrated_lufs: float
-    true_peak_dbtp: float
-    lra_lu: float = 0.0
+    Attributes:
+        duration_s: Length of the programme.
+        music_start_s, music_end_s: Where the bed plays on the programme.
+        music_volume: Relative level (1.0 = full bed); music_volume_db its dB.
+        keep_original: Whether the original audio is in the mix.
+        duck_regions: Spans (programme time) where the music is ducked.
+        duck_depth_db: Depth under speech.
+        fade_in_s, fade_out_s: Music fades.
+        target_lufs, true_peak_db: Loudness targets.
+    """
+
+    duration_s: float
+    music_start_s: float
+    music_end_s: float
+    music_volume: float
+    keep_original: bool
+    duck_regions: list[tuple[float, float]] = field(default_factory=list)
+    duck_depth_db: float = 12.0
+    fade_in_s: float = 0.0
+    fade_out_s: float = 0.0
+    target_lufs: float = -14.0
+    true_peak_db: float = -1.0
+
+    @property
+    def music_volume_db(self) -> float:
+        """The music's level change in dB (0.35 -> -9.1 dB)."""
+        return 20 * math.log10(max(self.music_volume, 1e-4))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def plan_mix(
+    profile: VideoProfile, settings: MixSettings, *, duration_s: float, has_original_audio: bool
+) -> MixPlan:
+    """Decide levels, ducking and fades for one programme (pure).
+
+    Args:
+        profile: The video's profile (speech intervals are used for ducking).
+        settings: The user's wishes.
+        duration_s: Programme length.
+        has_original_audio: Whether the input has audio at all.
+    """
+    keep = settings.keep_original and has_original_audio
+    speech = list(profile.speech) if keep else []
+    start = max(0.0, settings.music_start_s or 0.0)
+    end = min(duration_s, settings.music_end_s if settings.music_end_s is not None else duration_s)
+    if settings.volume is not None:
+        volume = max(0.0, float(settings.volume))
+    else:
+        volume = SPEECH_BED_VOLUME if speech else 1.0
+    vol_db = 20 * math.log10(max(volume, 1e-4))
+    need = MIN_SPEECH_TO_MUSIC_DB.get(settings.duck_preset, 15.0)
+    # Music under speech = target + vol_db - depth; speech ~ target. Duck at least enough for `need`.
+    depth = 0.0 if settings.duck_preset == "off" else max(settings.duck_depth_db, need + vol_db)
+    regions = [(max(start, a), min(end, b)) for a, b in duck_regions(speech) if b > start and a < end]
+    span = max(0.0, end - start)
+    fade_in = settings.fade_in_s if settings.fade_in_s is not None else (0.0 if start <= 0 else min(1.0, span / 8))
+    fade_out = settings.fade_out_s if settings.fade_out_s is not None else (
+        0.0 if end >= duration_s else min(2.0, span / 6))
+    return MixPlan(
+        duration_s=duration_s, music_start_s=start, music_end_s=end, music_volume=volume, keep_original=keep,
+        duck_regions=regions, duck_depth_db=round(depth, 2), fade_in_s=fade_in, fade_out_s=fade_out,
+        target_lufs=settings.target_lufs, true_peak_db=settings.true_peak_db,
+    )
+
+
+def _shape_bed(bed_wav: Path, out_wav: Path, plan: MixPlan, gain_db: float) -> None:
+    """Apply base gain, duck envelope and fades to the bed, block by block (music timeline)."""
+    block = SAMPLE_RATE * 10
+    span = plan.music_end_s - plan.music_start_s
+    with wave.open(str(bed_wav), "rb") as src, wave.open(str(out_wav), "wb") as dst:
+        ch, width, sr = src.getnchannels(), src.getsampwidth(), src.getframerate()
+        dst.setnchannels(ch)
+        dst.setsampwidth(4)
+        dst.setframerate(sr)
+        dtype = {2: "<i2", 4: "<i4"}[width]
+        scale = float(2 ** (8 * width - 1))
+        limit = round(span * sr)
+        pos = 0
+        base = 10 ** (gain_db / 20)
+        while pos < limit:
+            raw = src.readframes(min(block, limit - pos))
+            if not raw:
+                break
+            x = np.frombuffer(raw, dtype).astype(np.float64).reshape(-1, ch) / scale
+            t_music = (pos + np.arange(len(x))) / sr
+            t_prog = t_music + plan.music_start_s
+            g = 10 ** (duck_gain_db(t_prog, plan.duck_regions, plan.duck_depth_db) / 20) * base
+            if plan.fade_in_s > 0:
+                g *= np.clip(t_music / plan.fade_in_s, 0, 1) ** 2
+            if plan.fade_out_s > 0:
+                g *= np.clip((span - t_music) / plan.fade_out_s, 0, 1) ** 2
+            y = np.clip(x * g[:, None], -1.0, 1.0)
+            dst.writeframes((y * 2147483647.0).astype("<i4").tobytes())
+            pos += len(x)
+
+
+def render_audio(
+    *,
+    original: MediaInfo | None,
+    bed_wav: Path | None,
+    plan: MixPlan,
+    out_path: Path,
+    progress: Callable[[float], None] | None = None,
+    work_dir: Path | None = None,
+) -> LoudnessReport:
+    """Mix and encode the programme audio: AAC-LC 48 kHz stereo 192 kb/s in .m4a, exactly ``plan.duration_s``.
+
+    The loudness is measured on the encoded file; if it misses the target by more than 0.3 LU or the
+    true peak is above the ceiling, the gain/ceiling is corrected and the file encoded again.
+
+    Returns:
+        The loudness of the written file.
+    """
+    out_path = Path(out_path)
+    work = Path(work_dir) if work_dir else out_path.parent
+    keep = plan.keep_original and original is not None and original.has_audio
+    inputs: list[str] = []
+    chains: list[str] = []
+    labels: list[str] = []
+    shaped: Path | None = None
+    try:
+        if keep:
+            assert original is not None
+            orig_lufs = measure(original.path, original.demuxer).integrated_lufs
+            orig_gain = 0.0 if orig_lufs < -60 else plan.target_lufs - orig_lufs
+            inputs += input_args(original.path, original.demuxer)
+            chains.append(
+                f"[{len(labels)}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,"
+                f"volume={orig_gain:.3f}dB[a{len(labels)}]"
+            )
+            labels.append(f"[a{len(labels)}]")
+        if bed_wav is not None and plan.music_end_s > plan.music_start_s and plan.music_volume > 0:
+            bed_lufs = measure(bed_wav, "wav").integrated_lufs
+            gain = (plan.target_lufs - bed_lufs + plan.music_volume_db) if bed_lufs > -60 else 0.0
+            shaped = temp_output_path(work / "bed-shaped.wav")
+            _shape_bed(bed_wav, shaped, plan, gain)
+            delay_ms = round(plan.music_start_s * 1000)
+            inputs += input_args(shaped, "wav")
+            chains.append(
+                f"[{len(labels)}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,"
+                f"adelay={delay_ms}:all=1[a{len(labels)}]"
+            )
+            labels.append(f"[a{len(labels)}]")
+        if not labels:  # nothing to mix: a silent track of the right length
+            inputs += ["-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
+            chains.append("[0:a]anull[a0]")
+            labels.append("[a0]")
+        mixed = "".join(labels) + (f"amix=inputs={len(labels)}:normalize=0:duration=longest" if len(labels) > 1
+                                   else "anull")
+        graph = ";".join(chains) + f";{mixed},apad,atrim=end={plan.duration_s:.6f}[mix]"
+
+        gain_db, ceiling = 0.0, LIMIT_DBFS
+        report: LoudnessReport | None = None
+        silent = not keep and shaped is None
+        attempts = 6
+        for attempt in range(attempts):
+            tmp = temp_output_path(out_path)
+            post = (
+                f"[mix]volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * 4},"
+                f"alimiter=limit={10 ** (ceiling / 20):.5f}:level=0:attack=2:release=60:asc=1,"
+                f"aresample={SAMPLE_RATE}[out]"
+            )
+            try:
+                run_ffmpeg(
+                    [*inputs, "-filter_complex", f"{graph};{post}", "-map", "[out]", "-c:a", "aac",
+                     "-b:a", AAC_BITRATE, "-ar", str(SAMPLE_RATE), "-ac", "2", "-t", f"{plan.duration_s:.6f}",
+                     "-f", "ipod", "-movflags", "+faststart", "-y", str(tmp)],
+                    duration_s=plan.duration_s, progress=progress,
+                )
+                report = measure(tmp, "mov")
+                off = plan.target_lufs - report.integrated_lufs
+                over = report.true_peak_dbtp - (plan.true_peak_db - 0.1)
+                done = silent or report.integrated_lufs < -69 or (abs(off) <= 0.3 and over <= 0)
+                # Last tries: the peak ceiling is a must, the loudness a target; drop gain if needed.
+                if done or (attempt == attempts - 1 and over <= 0):
+                    commit_output(tmp, out_path)
+                    return report
+                if over > 0:
+                    # AAC adds overshoot on heavily limited audio: lower the ceiling, and on the
+                    # second miss give up a little loudness rather than the peak.
+                    ceiling -= over + 0.3
+                    if attempt >= 2:
+                        gain_db -= over
+                        continue
+                gain_db += off
+            finally:
+                tmp.unlink(missing_ok=True)
+        assert report is not None
+        return report
+    finally:
+        if shaped is not None:
+            shaped.unlink(missing_ok=True)
