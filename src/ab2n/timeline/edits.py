@@ -61,7 +61,8 @@ def add_music(
 ) -> Draft:
     """Add (or re-wish) background music over the draft or a span of it."""
     d = draft.duration_ms
-    start = max(0, int(start_ms or 0))
+    # A negative start counts from the end ("the last 5 seconds").
+    start = max(0, d + int(start_ms)) if start_ms is not None and start_ms < 0 else max(0, int(start_ms or 0))
     end = min(d, int(end_ms)) if end_ms is not None else d
     if end <= start:
         raise InvalidArgument("the music span is empty")

@@ -1,0 +1,323 @@
+"""The ab2n command line (Typer + Rich). The only module that prints or exits.
+
+    ab2n add INPUT... [-o OUT] [--mood M] [--prompt TEXT] [--music FILE_OR_DIR] [--volume 35%] ...
+    ab2n analyze INPUT [--json] [--plot PNG]
+    ab2n intent "TEXT" [--json]
+    ab2n library list | ab2n library analyze DIR [--json]
+    ab2n serve [--host] [--port] [--data]
+    ab2n --version
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from ab2n import __version__
+from ab2n.errors import Ab2nError, InvalidArgument
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Add fitting background music to videos.")
+library_app = typer.Typer(no_args_is_help=True, help="The music catalog.")
+app.add_typer(library_app, name="library")
+
+out = Console()
+err = Console(stderr=True)
+_state: dict[str, bool] = {"debug": False}
+
+STAGES = ("probe", "analyze", "music", "render")
+IMAGE_OR_AUDIO_OUT = {"audio": ".m4a"}
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"ab2n {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """ab2n: background music that fits, hits the cuts, ducks under speech, at platform loudness."""
+    _state["debug"] = debug
+    ffmpeg = os.environ.get("AB2N_FFMPEG")
+    if ffmpeg:
+        from ab2n.media.ffmpeg import set_ffmpeg_exe
+
+        set_ffmpeg_exe(ffmpeg)
+
+
+def parse_volume(text: str | None) -> float | None:
+    """"35%", "0.35" or "35" -> 0.35."""
+    if text is None:
+        return None
+    t = text.strip().rstrip("%")
+    try:
+        v = float(t)
+    except ValueError:
+        raise InvalidArgument(f"volume must look like 35% (got {text!r})") from None
+    v = v / 100 if text.strip().endswith("%") or v > 2 else v
+    if not 0 <= v <= 2:
+        raise InvalidArgument("volume must be between 0% and 200%")
+    return v
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ab2n"
+
+
+def _fail(exc: BaseException) -> None:
+    if isinstance(exc, Ab2nError):
+        err.print(f"[red]error {exc.code}:[/red] {exc.message}", highlight=False)
+        if _state["debug"]:
+            if exc.detail:
+                err.print(exc.detail, highlight=False, markup=False)
+            err.print(traceback.format_exc(), markup=False)
+        raise typer.Exit(exc.exit_code)
+    if isinstance(exc, KeyboardInterrupt):
+        err.print("error 499: cancelled")
+        raise typer.Exit(8)
+    err.print(f"[red]error 500:[/red] unexpected {type(exc).__name__}: {exc}", highlight=False)
+    if _state["debug"]:
+        err.print(traceback.format_exc(), markup=False)
+    raise typer.Exit(1)
+
+
+def _progress_ui(enabled: bool) -> tuple[Progress | None, Callable[[str, float], None]]:
+    if not enabled:
+        return None, lambda stage, f: None
+    prog = Progress(TextColumn("{task.description:<8}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), console=err, transient=True)
+    tasks: dict[str, TaskID] = {}
+
+    def update(stage: str, frac: float) -> None:
+        if stage not in tasks:
+            tasks[stage] = prog.add_task(stage, total=1.0)
+        prog.update(tasks[stage], completed=frac)
+
+    return prog, update
+
+
+def _default_output(inp: Path, kind: str, folder: Path | None) -> Path:
+    suffix = IMAGE_OR_AUDIO_OUT.get(kind, ".mp4")
+    return (folder or inp.parent) / f"{inp.stem}-music{suffix}"
+
+
+@app.command()
+def add(
+    inputs: Annotated[list[Path], typer.Argument(help="Video, audio or image files.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file (a folder for a batch).")] = None,
+    mood: Annotated[str, typer.Option(help="auto, calm, happy, energetic, tender, nostalgic, epic, ...")] = "auto",
+    prompt: Annotated[str | None, typer.Option(help='Say what you want: "lo-fi at 35%, title \'Lisbon\'".')] = None,
+    music: Annotated[Path | None, typer.Option(help="A music file or a folder of music to use.")] = None,
+    volume: Annotated[str | None, typer.Option(help="Music level, e.g. 35% (100% = programme level).")] = None,
+    preset: Annotated[str, typer.Option(help="source, 1080p, vertical, square, portrait.")] = "source",
+    fit: Annotated[str, typer.Option(help="pad (blurred background) or crop.")] = "pad",
+    seed: Annotated[int, typer.Option(help="Selection seed (repeatable choices).")] = 0,
+    keep_audio: Annotated[bool, typer.Option("--keep-audio/--mute-audio", help="Keep the input's own sound.")] = True,
+    duration: Annotated[float, typer.Option(help="Seconds for a still image.")] = 15.0,
+    loudness: Annotated[str, typer.Option(help="youtube (-14), apple/podcast (-16), ebu (-23) or a LUFS number.")] = "youtube",
+    montage: Annotated[bool, typer.Option(help="Join the inputs into one video (cuts on the music's downbeats).")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Draw the plan (cuts over the beat grid, mix) to this PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result per output.")] = False,
+) -> None:
+    """Add music to INPUT(s): one output each, or one montage with --montage."""
+    try:
+        from ab2n.media.probe import MediaLimits
+        from ab2n.mix.loudness import target_for
+        from ab2n.pipeline import AddOptions, add_music
+
+        if fit not in ("pad", "crop"):
+            raise InvalidArgument("--fit must be pad or crop")
+        opts = AddOptions(
+            mood=None if mood == "auto" else mood, prompt=prompt, music=music, volume=parse_volume(volume),
+            preset=preset, fit=fit, seed=seed, keep_audio=keep_audio, image_duration_s=duration,
+            target_lufs=target_for(loudness), montage=montage, limits=MediaLimits(), cache_dir=_cache_dir(),
+        )
+        from ab2n.media.presets import output_size
+
+        output_size(preset, 16, 9)  # validates the preset name before any work
+        jobs: list[tuple[list[Path], Path]] = []
+        if montage or len(inputs) == 1:
+            target = output or _default_output(inputs[0], _kind(inputs[0]), None)
+            if target.is_dir():
+                target = _default_output(inputs[0], _kind(inputs[0]), target)
+            jobs.append((list(inputs), target))
+        else:
+            folder = output
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            for i, inp in enumerate(inputs):
+                jobs.append(([inp], _default_output(inp, _kind(inp), folder)))
+                del i
+        show = sys.stderr.isatty() and not as_json
+        failures = 0
+        for n, (ins, target) in enumerate(jobs):
+            prog, update = _progress_ui(show)
+            try:
+                batch_opts = opts if len(jobs) == 1 else _with_seed(opts, seed + n)
+                if prog:
+                    with prog:
+                        res = add_music(ins, target, batch_opts, progress=update)
+                else:
+                    res = add_music(ins, target, batch_opts, progress=update)
+            except Ab2nError as exc:
+                if len(jobs) == 1:
+                    raise
+                failures += 1
+                err.print(f"[red]error {exc.code}:[/red] {ins[0]}: {exc.message}", highlight=False)
+                continue
+            if plot is not None:
+                _plot_result(res, plot if len(jobs) == 1 else plot.with_name(f"{plot.stem}-{n + 1}{plot.suffix}"))
+            if as_json:
+                out.print_json(json.dumps(res.to_json()))
+            else:
+                lufs = f"{res.integrated_lufs:.1f} LUFS" if res.integrated_lufs is not None else "-"
+                out.print(
+                    f"[green]✓[/green] {res.output_path}  ·  {res.track_title or 'no music'} ({res.mood})  ·  "
+                    f"{res.cuts_on_beat}/{res.cuts_found} cuts on beats  ·  {lufs}  ·  "
+                    f"{'video copied' if res.video_copied else 'video encoded'}",
+                    highlight=False,
+                )
+                for note in res.notes:
+                    out.print(f"  note: {note}", highlight=False)
+        if failures:
+            raise typer.Exit(1)
+    except typer.Exit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the CLI turns every error into one line
+        _fail(exc)
+
+
+def _with_seed(opts: Any, seed: int) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(opts, seed=seed)
+
+
+def _kind(path: Path) -> str:
+    from ab2n.media.sniff import sniff
+
+    try:
+        return sniff(path).kind_hint
+    except Ab2nError:
+        return "video"
+
+
+def _plot_result(res: Any, png: Path) -> None:
+    from ab2n.render.plot import plot_add_result
+
+    plot_add_result(res, png)
+    out.print(f"plot: {png}", highlight=False)
+
+
+@app.command()
+def analyze(
+    input: Annotated[Path, typer.Argument(help="A video, audio or image file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Draw the profile to this PNG.")] = None,
+) -> None:
+    """Show what ab2n understands of a file: cuts, speech, mood, sections."""
+    try:
+        from ab2n.analyze import analyze as run_analyze
+        from ab2n.media.probe import probe
+
+        info = probe(input)
+        prof = run_analyze(info)
+        if plot is not None:
+            from ab2n.analyze.plot import plot_profile
+
+            plot_profile(prof, info, plot)
+        if as_json:
+            out.print_json(json.dumps({"media": info.to_json(), "profile": prof.to_json()}))
+        else:
+            out.print(f"{input}: {info.kind}, {info.duration_s:.1f} s, mood {prof.mood}, {len(prof.cuts)} cuts, "
+                      f"{len(prof.speech)} speech intervals ({prof.speech_fraction:.0%} speech)", highlight=False)
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@app.command()
+def intent(
+    text: Annotated[str, typer.Argument(help="What a person would say.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the parse as JSON.")] = False,
+) -> None:
+    """Show how ab2n understands an instruction (English or Chinese)."""
+    try:
+        from ab2n.intent.parse import parse
+
+        res = parse(text)
+        if as_json:
+            out.print_json(json.dumps(res.to_json(), ensure_ascii=False))
+        else:
+            out.print(res.describe(), highlight=False)
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@library_app.command("list")
+def library_list(
+    music: Annotated[list[Path] | None, typer.Option(help="Extra music folders or files.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the catalog (bundled tracks plus your folders)."""
+    try:
+        from ab2n.music.catalog import load_catalog
+
+        tracks = load_catalog(music or [])
+        if as_json:
+            out.print_json(json.dumps([{"id": t.id, "title": t.title, "mood": t.mood, "tags": list(t.tags),
+                                        "path": str(t.path), "source": t.source} for t in tracks]))
+        else:
+            for t in tracks:
+                out.print(f"{t.id:<40} {t.mood or '-':<10} {', '.join(t.tags):<12} {t.title}", highlight=False)
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@library_app.command("analyze")
+def library_analyze(
+    folder: Annotated[Path, typer.Argument(help="A folder (or file) of music.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Analyse tracks: tempo, meter, key, ending, mood estimates (cached)."""
+    try:
+        from dataclasses import asdict
+
+        from ab2n.music.beats import analyze_track
+        from ab2n.music.catalog import AUDIO_SUFFIXES
+
+        files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        rows = []
+        for f in files:
+            a = asdict(analyze_track(f, cache_dir=_cache_dir()))
+            a.pop("bar_chroma", None)
+            rows.append({"path": str(f), **a})
+        if as_json:
+            out.print_json(json.dumps(rows))
+        else:
+            for r in rows:
+                out.print(f"{Path(r['path']).name:<40} {r['tempo_bpm']:7.1f} BPM  {r['beats_per_bar']}/4  "
+                          f"{r['key']} {r['mode']:<5}  {r['duration_s']:6.1f} s", highlight=False)
+    except BaseException as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
