@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ab2n.analyze.profile import VideoProfile
+from ab2n.music.arrange import plan_music
 from ab2n.music.beats import TrackAnalysis, analyze_track
 from ab2n.music.catalog import Track
 
@@ -85,7 +86,7 @@ def rank_tracks(
 
     Scoring (all terms ~0..1): the asked mood (or the video's) vs the track's mood tag (+1.0 exact,
     +0.4 neighbour) and vs the track's own valence/arousal; asked genres/instruments vs tags (+0.6
-    each); tempo words; whether the median shot length is close to a whole number of bars; a small
+    each); tempo words; how many strong cuts an arrangement of the track lands on beats/downbeats; a small
     seeded jitter for variety across a batch. Excluded ids (already tried) drop to the bottom.
     """
     want_mood = _catalog_mood(wishes.mood if wishes.mood and wishes.mood != "auto" else profile.mood)
@@ -96,8 +97,6 @@ def rank_tracks(
     want_tags = {INSTRUMENT_TAGS.get(w, w) for w in words}
     v_video = float(np.mean(profile.valence)) if profile.valence else 0.0
     a_video = float(np.mean(profile.arousal)) if profile.arousal else 0.0
-    gaps = np.diff([0.0, *[c.time_s for c in profile.cuts]])
-    median_gap = float(np.median(gaps)) if len(gaps) >= 2 else 0.0
     rng = random.Random(seed)
     ranked: list[RankedTrack] = []
     for track in catalog:
@@ -128,10 +127,14 @@ def rank_tracks(
                 score += 0.5 * min(1.0, max(0.0, (an.tempo_bpm - 70) / 70))
             elif t.isdigit():
                 score += 0.5 * math.exp(-abs(an.tempo_bpm - float(t)) / 10)
-        if median_gap > 0 and an.tempo_bpm > 0:
-            bar = an.beats_per_bar * 60 / an.tempo_bpm
-            frac = (median_gap / bar) % 1
-            score += 0.2 * (1 - 2 * min(frac, 1 - frac))
+        if len(profile.cuts) >= 2 and an.tempo_bpm > 0:
+            # How well this tempo can serve the cut rhythm: arrange it (pure and fast) and count the
+            # strong cuts that would land on beats and downbeats.
+            plan = plan_music(track, an, profile, duration_s=max(profile.duration_s, 1.0))
+            if plan.cuts_total:
+                fit = (plan.cuts_on_beat + 0.5 * plan.cuts_on_downbeat) / (1.5 * plan.cuts_total)
+                score += 0.6 * fit
+                reasons.append(f"{plan.cuts_on_beat}/{plan.cuts_total} cuts on beats")
         score += rng.uniform(0, 0.15)
         if track.id in wishes.exclude_ids:
             score -= 10.0
