@@ -15,7 +15,7 @@ import av
 
 from ab2n.errors import MediaTooLarge, NotFound, UnsupportedMedia
 from ab2n.media.ffmpeg import ANALYZEDURATION_US, PROBESIZE_BYTES
-from ab2n.media.sniff import Sniffed, sniff
+from ab2n.media.sniff import Sniffed, image_header_size, sniff
 
 MediaKind = Literal["video", "audio", "image"]
 
@@ -118,6 +118,11 @@ def probe(path: str | Path, *, limits: MediaLimits | None = None) -> MediaInfo:
     if size > lim.max_bytes:
         raise MediaTooLarge(f"{p.name} is {size / 1e6:.0f} MB; the limit is {lim.max_bytes / 1e6:.0f} MB")
     sniffed = sniff(p)
+    if sniffed.kind_hint == "image":
+        with p.open("rb") as fh:
+            claimed = image_header_size(fh.read(1 << 16))
+        if claimed and claimed[0] * claimed[1] > lim.max_pixels:
+            raise MediaTooLarge(f"{p.name} claims {claimed[0]}x{claimed[1]}; the limit is {lim.max_pixels} pixels (8K)")
     try:
         container = av.open(str(p), format=sniffed.demuxer, options=_OPEN_OPTIONS)
     except (av.FFmpegError, OSError, ValueError) as exc:

@@ -97,3 +97,45 @@ def sniff_bytes(head: bytes, *, name: str = "file") -> Sniffed:
         if b1 & 0xE0 == 0xE0 and (b1 >> 1) & 0x3 != 0:  # MPEG audio frame sync with a layer set
             return Sniffed("mp3", "audio", "MP3")
     raise UnsupportedMedia(f"{name} is not a supported media file; supported: {SUPPORTED_TEXT}")
+
+
+def image_header_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height an image *claims* in its header (PNG, GIF, JPEG, WebP), or None.
+
+    Read before any decoder runs, so a 20000x20000 "decompression bomb" is refused on its word.
+    """
+    import struct
+
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        w, h = struct.unpack(">II", head[16:24])
+        return int(w), int(h)
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        w, h = struct.unpack("<HH", head[6:10])
+        return int(w), int(h)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        chunk = head[12:16]
+        if chunk == b"VP8X":
+            w = int.from_bytes(head[24:27], "little") + 1
+            h = int.from_bytes(head[27:30], "little") + 1
+            return w, h
+        if chunk == b"VP8 " and len(head) >= 30:
+            w, h = struct.unpack("<HH", head[26:30])
+            return int(w & 0x3FFF), int(h & 0x3FFF)
+        if chunk == b"VP8L" and len(head) >= 25:
+            b = head[21:25]
+            w = 1 + (((b[1] & 0x3F) << 8) | b[0])
+            h = 1 + (((b[3] & 0xF) << 10) | (b[2] << 2) | ((b[1] & 0xC0) >> 6))
+            return w, h
+    if head[:3] == b"\xff\xd8\xff":
+        i = 2
+        while i + 9 < len(head):
+            if head[i] != 0xFF:
+                i += 1
+                continue
+            marker = head[i + 1]
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                h, w = struct.unpack(">HH", head[i + 5 : i + 9])
+                return int(w), int(h)
+            seg_len = struct.unpack(">H", head[i + 2 : i + 4])[0]
+            i += 2 + seg_len
+    return None
