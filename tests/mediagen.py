@@ -37,7 +37,7 @@ SHOT_SOURCES: tuple[str, ...] = (
     "rgbtestsrc=size={w}x{h}:rate={fps}",
     "gradients=size={w}x{h}:rate={fps}:speed=0.02:seed=11:c0=0x103060:c1=0x60c0ff",
     "testsrc=size={w}x{h}:rate={fps}",
-    "colorchart=size=64x32:rate={fps},scale={w}:{h}",
+    "pal75bars=size={w}x{h}:rate={fps}",
     "yuvtestsrc=size={w}x{h}:rate={fps}",
     "gradients=size={w}x{h}:rate={fps}:speed=0.08:seed=7:c0=0x802000:c1=0xffe0a0",
 )

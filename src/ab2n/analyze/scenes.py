@@ -62,6 +62,8 @@ def detect_cuts(scan: FrameScan, *, fps: float) -> list[Cut]:
             continue
         if _is_flash(scan, score, i):
             continue
+        if s < 0.3 and i >= WINDOW and float(score[i - WINDOW : i].min()) >= 0.03:
+            continue  # the last step of a dissolve: a run of steady change ending in a slightly larger one
         strength = float(min(1.0, s))
         if cuts and i - cuts[-1].frame < min_gap:
             if strength > cuts[-1].strength:
@@ -80,7 +82,13 @@ def _is_flash(scan: FrameScan, score: np.ndarray, i: int) -> bool:
         if j >= n:
             break
         if _sig_distance(scan, i - 1, j) < 0.35 * before:
-            return True
+            return True  # the shot comes back after the spike
+    for k in range(2, 6):
+        j = i - k
+        if j < 0:
+            break
+        if _sig_distance(scan, j, i) < 0.35 * before and score[j + 1] >= MIN_SCORE:
+            return True  # this is the return edge of a spike that started a few frames ago
     return False
 
 
@@ -98,22 +106,24 @@ def detect_transitions(scan: FrameScan, cuts: list[Cut], *, fps: float) -> list[
     cut_frames = {c.frame for c in cuts}
     min_len = max(4, round(0.4 * (fps or 30)))
     out: list[Transition] = []
-    i = 1
+    i = 2
     while i < n:
-        if 0.01 <= score[i] < MIN_SCORE and i not in cut_frames:
-            j = i
-            while j + 1 < n and 0.01 <= score[j + 1] < 0.5 and (j + 1) not in cut_frames:
-                j += 1
-            # A run that fills a whole shot from cut to cut is a moving shot (a zoom), not a transition.
-            bounded_by_cuts = i in cut_frames or (i - 1) in cut_frames or (j + 1) in cut_frames
-            if j - i + 1 >= min_len and not bounded_by_cuts:
-                total = _sig_distance(scan, max(0, i - 1), j)
-                monotone = _sig_distance(scan, max(0, i - 1), (i + j) // 2) < total
-                if total > 0.5 and monotone:
-                    b0, b1 = float(scan.brightness[max(0, i - 1)]), float(scan.brightness[j])
-                    kind = "fade_out" if b1 < 0.06 else "fade_in" if b0 < 0.06 else "dissolve"
-                    out.append(Transition(float(scan.times_s[max(0, i - 1)]), float(scan.times_s[j]), kind))
-            i = j + 1
-        else:
+        # Baseline: the typical change of the frames just before (a pan or a zoom changes steadily too).
+        base = float(np.median(score[max(1, i - 15) : i]))
+        if i in cut_frames or not (max(0.02, 1.8 * base + 0.01) <= score[i] < 0.5):
             i += 1
+            continue
+        j = i
+        keep = 1.3 * base + 0.005  # hysteresis: a dissolve's change fades as it ends
+        while j + 1 < n and keep <= score[j + 1] < 0.5 and (j + 1) not in cut_frames:
+            j += 1
+        # A run that fills a shot from a cut is a moving shot (a zoom), not a transition.
+        bounded_by_cuts = (i - 1) in cut_frames or (j + 1) in cut_frames
+        if j - i + 1 >= min_len and not bounded_by_cuts:
+            total = _sig_distance(scan, i - 1, j)
+            if total > 0.5:
+                b0, b1 = float(scan.brightness[i - 1]), float(scan.brightness[j])
+                kind = "fade_out" if b1 < 0.06 else "fade_in" if b0 < 0.06 else "dissolve"
+                out.append(Transition(float(scan.times_s[i - 1]), float(scan.times_s[j]), kind))
+        i = j + 1
     return out
