@@ -31,6 +31,7 @@ STRONG_CUT = 0.3
 JUMP_XFADE_S = 0.06
 JOIN_XFADE_S = 0.012
 ON_BEAT_TOL_S = 0.05
+DOWNBEAT_BONUS = 1.0  # landing a cut on a downbeat is worth one more cut on a beat
 
 
 @dataclass(frozen=True)
@@ -252,31 +253,14 @@ def plan_music(
         return sum(walk.beat_len(cur) for cur, _ in steps), steps
 
     next_xf = 0.0
-    for c in cuts:
-        if c > body_end - period:
-            break
+    for c, n in _choose_hits([c for c in cuts if c <= body_end - period], period, meter):
         gap = c - t
-        if gap < 0.75 * period:
-            continue
-        n0 = max(1, round(gap / period))
-        best: tuple[float, int, float] | None = None  # (cost, n, stretch)
-        for n in range(max(1, n0 - 2), n0 + 3):
-            src, steps = beats_for(n)
-            stretch = src / gap
-            if abs(stretch - 1) > MAX_STRETCH:
-                continue
-            lands_on_down = steps[-1][1] in walk.down_idx
-            cost = abs(stretch - 1) + (0.0 if lands_on_down else 0.05)
-            if best is None or cost < best[0]:
-                best = (cost, n, stretch)
-        if best is None:
-            continue
-        _, n, stretch = best
+        src, _ = beats_for(n)
+        stretch = min(1 + MAX_STRETCH, max(1 - MAX_STRETCH, src / gap))
         pending.extend(walk.step() for _ in range(n))
         flush(stretch, next_xf)
         next_xf = JOIN_XFADE_S
-        t = c  # exact: the run was stretched to land here
-        emitted_t[0] = c
+        emitted_t[0] = t
 
     # Fill to where the tail starts, in whole beats, then jump to the tail (on a downbeat).
     while True:
@@ -310,6 +294,50 @@ def plan_music(
     overrun = (t + (end_s - beats[ending_idx])) - duration_s
     fade = float(min(1.5, max(0.25, overrun + 0.25))) if overrun > 0.05 else 0.1
     return _finish(track, analysis, profile, start_s, duration_s, tuple(segments), out_beats, out_down, fade)
+
+
+def _choose_hits(cuts: list[float], period: float, meter: int) -> list[tuple[float, int]]:
+    """Which cuts to land, and on how many beats each: dynamic programming over (cut, bar phase).
+
+    Between two landed cuts we play a whole number of beats stretched by at most ±4 %; landing
+    a cut scores 1, landing it on a downbeat (bar phase 0) scores 2 more. Cuts in between may be
+    let go. Beats are taken as evenly spaced here (the walk then stretches the real ones).
+
+    Returns:
+        (cut time, beats since the previous landed cut) for each landed cut, in order.
+    """
+    times = [0.0, *cuts]
+    k = len(times)
+    # best[(node, phase)] = (score, previous state, beats)
+    best: dict[tuple[int, int], tuple[float, tuple[int, int] | None, int]] = {(0, 0): (0.0, None, 0)}
+    lookahead = 6
+    for j in range(1, k):
+        for i in range(max(0, j - lookahead), j):
+            gap = times[j] - times[i]
+            if gap < 0.75 * period:
+                continue
+            n0 = max(1, round(gap / period))
+            for phase in range(meter):
+                prev = best.get((i, phase))
+                if prev is None:
+                    continue
+                for n in range(max(1, n0 - 2), n0 + 3):
+                    stretch = n * period / gap
+                    if abs(stretch - 1) > MAX_STRETCH:
+                        continue
+                    new_phase = (phase + n) % meter
+                    score = prev[0] + 1.0 + (DOWNBEAT_BONUS if new_phase == 0 else 0.0) - abs(stretch - 1)
+                    key = (j, new_phase)
+                    if key not in best or score > best[key][0]:
+                        best[key] = (score, (i, phase), n)
+    end = max(best, key=lambda st: best[st][0])
+    path: list[tuple[float, int]] = []
+    node: tuple[int, int] | None = end
+    while node is not None and node[0] > 0:
+        _, prev_state, n = best[node]
+        path.append((times[node[0]], n))
+        node = prev_state
+    return path[::-1]
 
 
 def _jump_targets(analysis: TrackAnalysis, down: list[int], first: int, ending_idx: int, meter: int) -> list[int]:

@@ -26,7 +26,7 @@ from scipy.signal import stft
 
 from ab2n.media.decode import decode_audio
 
-ANALYSER_VERSION = "1"
+ANALYSER_VERSION = "2"
 SR = 22050
 N_FFT = 1024
 HOP = 256
@@ -131,8 +131,12 @@ def analyze_samples(y: np.ndarray) -> TrackAnalysis:
     beat_times = beats / FPS
     chroma = _chroma(mag, freqs)
     meter, phase = _downbeat_phase(beats, onset_low, chroma)
+    # Key needs finer frequency resolution than beats: at 1024 points a bin is 21.5 Hz, wider than a
+    # semitone below 360 Hz. An 8192-point STFT (2.7 Hz bins) resolves the bass notes.
+    kf, _, kz = stft(y, fs=SR, nperseg=8192, noverlap=8192 - 2048, boundary=None, padded=False)
+    key_chroma = _chroma(np.abs(kz).astype(np.float32), kf)
     downbeats = beat_times[phase::meter]
-    key, mode = _key(chroma)
+    key, mode = _key(key_chroma)
     rms_frames = np.sqrt((mag**2).mean(axis=0) + 1e-12)
     loud_db = 20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)) + 1e-9)
     bar_energy, bar_chroma = _per_bar(downbeats, rms_frames, chroma)
@@ -244,6 +248,8 @@ def _track_beats(onset: np.ndarray, period: float, tightness: float = 100.0) -> 
 def _chroma(mag: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     """12 x frames chroma from 55 Hz to 2 kHz."""
     sel = (freqs >= 55) & (freqs <= 2000)
+    if not sel.any():
+        return np.zeros((12, mag.shape[1]), np.float32)
     pcs = np.round(12 * np.log2(freqs[sel] / 440.0) + 9).astype(int) % 12
     chroma = np.zeros((12, mag.shape[1]), np.float32)
     for pc in range(12):
