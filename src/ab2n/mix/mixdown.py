@@ -232,7 +232,7 @@ def render_audio(
             tmp = temp_output_path(out_path)
             post = (
                 f"[mix]volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * 4},"
-                f"alimiter=limit={10 ** (ceiling / 20):.5f}:level=0:attack=2:release=60:asc=1,"
+                f"alimiter=limit={10 ** (ceiling / 20):.5f}:level=0:attack=2:release=60:asc=1:latency=1,"
                 f"aresample={SAMPLE_RATE}[out]"
             )
             try:

@@ -1,0 +1,153 @@
+"""The mix, measured on the encoded output: ducking depth, speech-to-music ratio, loudness, levels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ab2n.analyze import analyze
+from ab2n.analyze.profile import VideoProfile
+from ab2n.media.decode import decode_audio
+from ab2n.media.probe import probe
+from ab2n.mix.duck import duck_gain_db, duck_regions
+from ab2n.mix.loudness import measure
+from ab2n.mix.mixdown import MixSettings, plan_mix, render_audio
+from mediagen import cached, click_track_wav, noise_wav, speech_wav, tone_wav, write_wav
+
+SR = 48000
+
+
+@pytest.fixture(scope="module")
+def speech() -> tuple[Path, list[tuple[float, float]]]:
+    return speech_wav(
+        ["Good morning, this is the harbour.", "The boats go out early.", "By noon the market is full of fish.",
+         "We will come back tomorrow."],
+        pauses_s=[0.3, 3.0, 0.3], lead_s=2.0, tail_s=2.0,
+    )
+
+
+@pytest.fixture(scope="module")
+def bed() -> Path:
+    return click_track_wav(100, duration_s=30, sample_rate=48000)[0]
+
+
+def _rms_db(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.asarray(x, np.float64) ** 2) + 1e-20))
+
+
+def _split(out: Path, orig: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(gain-scaled original, music estimate) in the output, by least squares on the known original."""
+    y = decode_audio(out, sample_rate=SR, channels=2).mean(axis=1)
+    o = decode_audio(orig, sample_rate=SR)
+    n = min(len(y), len(o))
+    y, o = y[:n].astype(np.float64), o[:n].astype(np.float64)
+    g = float(np.dot(y, o) / np.dot(o, o))
+    return g * o, y - g * o
+
+
+def _sel(x: np.ndarray, spans: list[tuple[float, float]], shrink: float = 0.1) -> np.ndarray:
+    return np.concatenate([x[int((a + shrink) * SR): int((b - shrink) * SR)] for a, b in spans if b - a > 2 * shrink])
+
+
+def test_duck_envelope_shape() -> None:
+    from ab2n.analyze.profile import Interval
+
+    regions = duck_regions([Interval(1.0, 2.0), Interval(2.3, 3.0), Interval(6.0, 7.0)])
+    assert regions == [(1.0, 3.0), (6.0, 7.0)]  # the 0.3 s pause is held, the 3 s one is not
+    t = np.array([0.8, 0.99, 1.0, 2.15, 3.0, 3.6, 4.5])
+    g = duck_gain_db(t, regions, 12.0)
+    assert g[0] == 0 and -12 < g[1] < -10 and g[2] == -12 and g[3] == -12 and g[4] == -12
+    assert g[5] == 0 and g[6] == 0
+
+
+def test_ducking_depth_and_speech_clarity(tmp_path: Path, speech: tuple[Path, list], bed: Path) -> None:
+    sp, spans = speech
+    info = probe(sp)
+    prof = analyze(info)
+    # At -23 LUFS no limiting touches espeak-ng's very peaky voice, so the output is a linear mix
+    # and the music can be recovered exactly by subtracting the scaled voice. Ducking is the same
+    # at every target; the -14 case is covered by the loudness test below.
+    plan = plan_mix(prof, MixSettings(target_lufs=-23.0), duration_s=info.duration_s, has_original_audio=True)
+    out = tmp_path / "mix.m4a"
+    render_audio(original=info, bed_wav=bed, plan=plan, out_path=out)
+    voice, music = _split(out, sp)
+    during = _sel(music, spans)
+    long_pause = [(spans[1][1] + 1.0, spans[2][0] - 0.7)]  # the middle of the 3 s pause
+    between = _sel(music, long_pause, 0.0)
+    assert _rms_db(between) - _rms_db(during) >= 10.0
+    assert _rms_db(_sel(voice, spans)) - _rms_db(during) >= 15.0
+    # No pumping: in the 0.3 s pauses the music stays down (within 3 dB of its level under speech).
+    short = [(spans[0][1] + 0.05, spans[1][0] - 0.05), (spans[2][1] + 0.05, spans[3][0] - 0.05)]
+    assert _rms_db(_sel(music, short, 0.0)) - _rms_db(during) <= 3.0
+    # No clipped samples.
+    y = decode_audio(out, sample_rate=SR, channels=2)
+    assert np.abs(y).max() < 0.999
+
+
+def _source(level: str) -> Path:
+    path, ok = cached("loud-src", ".wav", level=level, v=2)
+    if not ok:
+        sp, _ = speech_wav(["Testing the levels of this recording.", "One more sentence to measure."], pauses_s=[1.0])
+        y = decode_audio(sp, sample_rate=SR)
+        noise = decode_audio(noise_wav(duration_s=len(y) / SR), sample_rate=SR)[: len(y)]
+        y = y + 0.05 * noise
+        if level == "quiet":
+            y = y * 10 ** (-20 / 20)
+        else:
+            y = np.clip(y * 10 ** (20 / 20), -1, 1)  # hot and clipped
+        write_wav(path, y, SR)
+    return path
+
+
+@pytest.mark.parametrize("target", [-14.0, -16.0, -23.0])
+@pytest.mark.parametrize("level", ["quiet", "loud"])
+def test_loudness_targets_on_encoded_output(tmp_path: Path, bed: Path, target: float, level: str) -> None:
+    src = _source(level)
+    info = probe(src)
+    src_lufs = measure(src, "wav").integrated_lufs
+    assert (src_lufs < -30) if level == "quiet" else (src_lufs > -10)
+    prof = analyze(info)
+    plan = plan_mix(prof, MixSettings(target_lufs=target), duration_s=info.duration_s, has_original_audio=True)
+    out = tmp_path / f"{level}{target}.m4a"
+    render_audio(original=info, bed_wav=bed, plan=plan, out_path=out)
+    rep = measure(out, "mov")
+    assert abs(rep.integrated_lufs - target) <= 0.5, rep
+    assert rep.true_peak_dbtp <= -1.0, rep
+    assert abs(probe(out).duration_s - info.duration_s) < 0.03
+
+
+def test_volume_35_vs_100_is_9_1_db(tmp_path: Path, bed: Path) -> None:
+    # A low tone: AAC codes it almost perfectly, so what remains after removing it is the music.
+    orig = tone_wav(997.0, duration_s=12, amplitude=0.1)  # no note of the bed near it
+    info = probe(orig)
+    prof = VideoProfile(duration_s=info.duration_s)  # no speech: no ducking
+    levels = {}
+    for vol in (1.0, 0.35):
+        plan = plan_mix(prof, MixSettings(volume=vol, target_lufs=-23.0), duration_s=info.duration_s,
+                        has_original_audio=True)
+        out = tmp_path / f"v{vol}.m4a"
+        render_audio(original=info, bed_wav=bed, plan=plan, out_path=out)
+        voice, music = _split(out, orig)
+        levels[vol] = _rms_db(music[SR:-SR]) - _rms_db(voice[SR:-SR])
+    assert abs((levels[1.0] - levels[0.35]) - 9.1) <= 0.5, levels
+
+
+def test_no_click_at_fades(tmp_path: Path, bed: Path) -> None:
+    prof = VideoProfile(duration_s=10.0)
+    plan = plan_mix(prof, MixSettings(music_start_s=2.0, music_end_s=8.0), duration_s=10.0, has_original_audio=False)
+    out = tmp_path / "fades.m4a"
+    render_audio(original=None, bed_wav=bed, plan=plan, out_path=out)
+    y = decode_audio(out, sample_rate=SR)
+    src = decode_audio(bed, sample_rate=SR)
+    assert np.abs(np.diff(y)).max() <= np.abs(np.diff(src)).max() * 2.5
+    assert np.abs(y[: int(1.9 * SR)]).max() < 1e-3 and np.abs(y[int(8.1 * SR):]).max() < 1e-3
+
+
+def test_silent_and_music_only(tmp_path: Path, bed: Path) -> None:
+    prof = VideoProfile(duration_s=4.0)
+    plan = plan_mix(prof, MixSettings(), duration_s=4.0, has_original_audio=False)
+    out = tmp_path / "silent.m4a"
+    render_audio(original=None, bed_wav=None, plan=plan, out_path=out)
+    assert abs(probe(out).duration_s - 4.0) < 0.03
