@@ -1,0 +1,105 @@
+"""The draft: round trip, migration, schema snapshot, edits, undo/redo, summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ab2n.errors import InvalidArgument
+from ab2n.timeline.draft import Draft, VideoSegment
+from ab2n.timeline.edits import Edit, apply_edit, snap_montage_to_beats
+from ab2n.timeline.history import History
+from ab2n.timeline.schema import DRAFT_SCHEMA, schema_json
+from ab2n.timeline.summary import summarize
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _base() -> Draft:
+    return Draft(video=(VideoSegment("m1", 0, 10000, 0, "city timelapse"),))
+
+
+def _ten_edits() -> list[Edit]:
+    return [
+        Edit("add_music", {"genre": ["lo-fi"], "volume": 0.35}),
+        Edit("add_text", {"text": "Urban Dreams", "duration_ms": 3000}),
+        Edit("set_music_volume", {"delta_db": -3}),
+        Edit("set_aspect", {"preset": "vertical"}),
+        Edit("set_fades", {"out_ms": 2000}),
+        Edit("replace_music", {}),
+        Edit("add_text", {"text": "城市之梦", "start_ms": 5000, "position": "bottom"}),
+        Edit("set_original_audio", {"mode": "mute"}),
+        Edit("remove_text", {"index": 0}),
+        Edit("trim", {"start_ms": 1000, "end_ms": 9000}),
+    ]
+
+
+def test_summary_matches_spec_form() -> None:
+    d = apply_edit(_base(), Edit("add_music", {"genre": ["lo-fi"], "volume": 0.35}))
+    d = apply_edit(d, Edit("add_text", {"text": "Urban Dreams", "duration_ms": 3000}))
+    assert summarize(d) == ('Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) '
+                            '3. Title: "Urban Dreams" (0-3s)')
+
+
+def test_round_trip_and_schema_valid() -> None:
+    d = _base()
+    for e in _ten_edits():
+        d = apply_edit(d, e)
+        j = d.to_json()
+        jsonschema.validate(j, DRAFT_SCHEMA)
+        assert Draft.from_json(json.loads(json.dumps(j))) == d
+
+
+def test_schema_snapshot_matches_published_file() -> None:
+    """Fails when the serialised schema changes: regenerate docs/draft.schema.json and add a migration."""
+    assert (DOCS / "draft.schema.json").read_text() == schema_json()
+
+
+def test_v0_migrates_forward() -> None:
+    v0 = {"d": 10000, "t": [{"tt": 0, "aspect": "vertical", "sg": [{"mid": "m1", "s": 0, "d": 10000}]},
+                            {"tt": 1, "sg": [{"s": 0, "d": 10000, "vol": 35, "mood": "calm"}]}]}
+    d = Draft.from_json(v0)
+    assert d.settings.aspect == "vertical"
+    assert d.music is not None and d.music.volume == pytest.approx(0.35)
+    assert "v" not in v0  # input untouched
+    jsonschema.validate(d.to_json(), DRAFT_SCHEMA)
+
+
+def test_undo_redo_over_ten_edits_returns_exact_drafts() -> None:
+    h = History()
+    drafts = [h.push(_base())]
+    for e in _ten_edits():
+        drafts.append(h.push(apply_edit(h.current, e)))  # type: ignore[arg-type]
+    for i in range(len(drafts) - 2, -1, -1):
+        assert h.undo() == drafts[i]
+    with pytest.raises(InvalidArgument):
+        h.undo()
+    for i in range(1, len(drafts)):
+        assert h.redo() == drafts[i]
+    with pytest.raises(InvalidArgument):
+        h.redo()
+
+
+def test_edits_validate_and_clear_plans() -> None:
+    d = apply_edit(_base(), Edit("add_music", {"mood": "calm"}))
+    d = Draft.from_json({**d.to_json()})
+    planned = apply_edit(d, Edit("add_music", {"mood": "calm"}))
+    assert planned.music is not None
+    with pytest.raises(InvalidArgument):
+        apply_edit(d, Edit("set_music_volume", {"volume": 5}))
+    with pytest.raises(InvalidArgument):
+        apply_edit(d, Edit("set_aspect", {"preset": "cinema"}))
+    with pytest.raises(InvalidArgument):
+        apply_edit(d, Edit("fly", {}))
+    last5 = apply_edit(_base(), Edit("add_music", {"start_ms": -5000}))
+    assert last5.music is not None and last5.music.start_ms == 5000 and last5.music.duration_ms == 5000
+
+
+def test_montage_snap_to_downbeats() -> None:
+    d = Draft(video=(VideoSegment("a", 0, 3300), VideoSegment("b", 3300, 4100), VideoSegment("c", 7400, 2600)))
+    snapped = snap_montage_to_beats(d, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0])
+    starts = [s.start_ms for s in snapped.video]
+    assert starts == [0, 4000, 8000]
