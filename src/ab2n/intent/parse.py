@@ -313,9 +313,12 @@ def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) ->
     start_ms, end_ms = _span(t, lang)
     # An instrument word like "keys" or "drums" alone is too weak; need music context or a genre/mood.
     wishes = bool(moods or genres or tempo or (instruments and (music_word or moods or genres)))
+    add_verb = _has(t, ["add", "put", "give", "want", "need", "加", "配", "添加", "来", "要"], lang)
+    strong_add = _has(t, ["add", "加", "添加", "配"], lang)
+    span_said = start_ms is not None or end_ms is not None or _at(t, lang) is not None
     adding = not removing_music and (
-        (music_word and not replacing and (wishes or auto_mood or _has(t, ["add", "put", "give", "want", "need",
-                                                                             "加", "配", "添加", "来", "要"], lang)))
+        (music_word and not replacing and (wishes or auto_mood or (add_verb and (percent is None or strong_add))
+                                           or (span_said and not title_words and not quotes and not trim_words)))
         or wishes
     )
 
@@ -348,6 +351,8 @@ def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) ->
         if volume is not None:
             params["volume"] = volume
         if not text_timing and not trim_words:
+            if start_ms is None and end_ms is None:
+                start_ms = _at(t, lang)
             if start_ms is not None:
                 params["start_ms"] = start_ms
             if end_ms is not None:
@@ -369,12 +374,13 @@ def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) ->
         edits.append(Edit("replace_music", {}))
     if removing_music:
         edits.append(Edit("remove_music", {}))
-    if not adding and not removing_music and (volume is not None or delta is not None) and not has("fade_in") \
-            and not has("fade_out"):
+    fading = has("fade_in") or has("fade_out") or re.search(r"\bfade\b", t) is not None
+    if not adding and not removing_music and (volume is not None or delta is not None) and not fading:
         edits.append(Edit("set_music_volume", {"volume": volume} if volume is not None else {"delta_db": delta}))
 
     # Fades.
-    fade_in, fade_out = has("fade_in"), has("fade_out")
+    fade_in = has("fade_in") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+in\b", t) is not None
+    fade_out = has("fade_out") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+out\b", t) is not None
     if fade_in or fade_out:
         dur = _duration(t, lang)
         num = re.search(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec|seconds?|秒)", t)
