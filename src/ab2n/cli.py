@@ -196,7 +196,7 @@ def add(
             raise typer.Exit(1)
     except typer.Exit:
         raise
-    except BaseException as exc:  # noqa: BLE001 - the CLI turns every error into one line
+    except BaseException as exc:
         _fail(exc)
 
 
@@ -244,7 +244,7 @@ def analyze(
         else:
             out.print(f"{input}: {info.kind}, {info.duration_s:.1f} s, mood {prof.mood}, {len(prof.cuts)} cuts, "
                       f"{len(prof.speech)} speech intervals ({prof.speech_fraction:.0%} speech)", highlight=False)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         _fail(exc)
 
 
@@ -262,7 +262,7 @@ def intent(
             out.print_json(json.dumps(res.to_json(), ensure_ascii=False))
         else:
             out.print(res.describe(), highlight=False)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         _fail(exc)
 
 
@@ -282,7 +282,7 @@ def library_list(
         else:
             for t in tracks:
                 out.print(f"{t.id:<40} {t.mood or '-':<10} {', '.join(t.tags):<12} {t.title}", highlight=False)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         _fail(exc)
 
 
@@ -310,7 +310,29 @@ def library_analyze(
             for r in rows:
                 out.print(f"{Path(r['path']).name:<40} {r['tempo_bpm']:7.1f} BPM  {r['beats_per_bar']}/4  "
                           f"{r['key']} {r['mode']:<5}  {r['duration_s']:6.1f} s", highlight=False)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
+        _fail(exc)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    data: Annotated[Path | None, typer.Option(help="Data folder (database, uploads, outputs).")] = None,
+) -> None:
+    """Run the service (shared/SPEC.md protocol) with its embedded render workers."""
+    try:
+        import uvicorn
+
+        from ab2n.server.app import create_app
+        from ab2n.server.settings import Settings
+
+        settings = Settings(data_dir=data) if data is not None else Settings()
+        err.print(f"ab2n serve on http://{host}:{port}  (data: {settings.data_dir}, docs: /docs)", highlight=False)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    except BaseException as exc:
+        if isinstance(exc, SystemExit | KeyboardInterrupt):
+            raise
         _fail(exc)
 
 

@@ -115,3 +115,23 @@ class VideoProfile:
             "mood_scores": {k: r(v) for k, v in self.mood_scores.items()},
             "timings_s": {k: r(v) for k, v in self.timings_s.items()},
         }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> VideoProfile:
+        """Inverse of :meth:`to_json` (for caches and the service)."""
+        return cls(
+            duration_s=float(d["duration_s"]),
+            fps=float(d.get("fps", 0.0)),
+            cuts=tuple(Cut(float(c["time_s"]), int(c["frame"]), float(c["strength"])) for c in d.get("cuts", [])),
+            transitions=tuple(Transition(float(t["start_s"]), float(t["end_s"]), t["kind"])
+                              for t in d.get("transitions", [])),
+            speech=tuple(Interval(float(i["start_s"]), float(i["end_s"])) for i in d.get("speech", [])),
+            sections=tuple(Section(float(s["start_s"]), float(s["end_s"]), float(s["energy"]))
+                           for s in d.get("sections", [])),
+            features={k: [float(x) for x in v] for k, v in d.get("features", {}).items()},
+            valence=[float(x) for x in d.get("valence", [])],
+            arousal=[float(x) for x in d.get("arousal", [])],
+            mood=str(d.get("mood", "calm")),
+            mood_scores={k: float(v) for k, v in d.get("mood_scores", {}).items()},
+            timings_s={k: float(v) for k, v in d.get("timings_s", {}).items()},
+        )

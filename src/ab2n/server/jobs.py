@@ -1,0 +1,145 @@
+"""Durable render jobs: the job row is the truth; workers claim it with a lease and heartbeat.
+
+- ``create_job`` reserves the credits and inserts the job in one transaction (idempotent on id).
+- A worker claims the oldest queued job, or a running one whose lease ran out (its worker died),
+  with a guarded UPDATE; while rendering it extends the lease every ``heartbeat_s``.
+- Success: the output is renamed into place, then job ``done`` + credit capture commit together.
+- A bad input (an Ab2nError with a 4xxx/400 code) fails the job once and releases the credits;
+  anything else is retried until ``max_attempts`` (a crash is just a lease that expires).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ab2n.errors import Ab2nError
+from ab2n.server import ledger
+from ab2n.server.settings import Settings
+from ab2n.server.store import Job, now
+
+log = logging.getLogger("ab2n.jobs")
+
+RenderFn = Callable[[Job, Path, Callable[[float], None]], None]
+
+
+def create_job(db: Session, settings: Settings, *, job_id: str, owner_id: str, session_id: str,
+               draft: dict[str, Any] | None) -> tuple[Job, bool]:
+    """Insert a queued job (reserving its cost), or return the existing one with that id.
+
+    Returns:
+        (job, created)
+    """
+    existing = db.get(Job, job_id)
+    if existing is not None:
+        return existing, False
+    cost = settings.cost_export if settings.credits_enabled else 0
+    ledger.reserve(db, owner_id, cost, ref=job_id, bind_url=settings.bind_url)
+    job = Job(id=job_id, owner_id=owner_id, session_id=session_id, status="queued", draft=draft, cost=cost)
+    db.add(job)
+    return job, True
+
+
+class WorkerPool:
+    """N worker threads inside ``ab2n serve`` (the embedded default)."""
+
+    def __init__(self, maker: sessionmaker[Session], settings: Settings, render: RenderFn) -> None:
+        self.maker = maker
+        self.settings = settings
+        self.render = render
+        self.boot = uuid.uuid4().hex[:8]
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the workers."""
+        for i in range(self.settings.workers):
+            t = threading.Thread(target=self._loop, args=(f"{self.boot}-{i}",), daemon=True, name=f"ab2n-worker-{i}")
+            t.start()
+            self.threads.append(t)
+
+    def shutdown(self) -> None:
+        """Ask workers to stop after their current job."""
+        self.stop.set()
+
+    def _loop(self, worker: str) -> None:
+        while not self.stop.is_set():
+            try:
+                job = self.claim(worker)
+            except Exception:
+                log.warning("claim failed: %s", traceback.format_exc(limit=1))
+                job = None
+            if job is None:
+                self.stop.wait(0.3)
+                continue
+            self.run(job, worker)
+
+    def claim(self, worker: str) -> Job | None:
+        """Take one job: queued, or running with an expired lease (its worker died)."""
+        with self.maker.begin() as db:
+            t = now()
+            cand = db.execute(
+                select(Job.id).where(or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t)))
+                .order_by(Job.created_at).limit(1)
+            ).scalar_one_or_none()
+            if cand is None:
+                return None
+            res = db.execute(
+                update(Job)
+                .where(Job.id == cand, or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t)))
+                .values(status="running", worker=worker, lease_until=t + self.settings.lease_s, attempts=Job.attempts + 1)
+            )
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return db.get(Job, cand)
+
+    def run(self, job: Job, worker: str) -> None:
+        """Render one claimed job with heartbeats, then settle it."""
+        out_dir = self.settings.data_dir / "outputs"
+        out = out_dir / f"{job.id}.mp4"
+        done = threading.Event()
+        progress = [0.0]
+
+        def beat() -> None:
+            while not done.wait(self.settings.heartbeat_s):
+                with self.maker.begin() as db:
+                    db.execute(update(Job).where(Job.id == job.id, Job.worker == worker)
+                               .values(lease_until=now() + self.settings.lease_s, progress=round(progress[0], 3)))
+
+        hb = threading.Thread(target=beat, daemon=True)
+        hb.start()
+        error: BaseException | None = None
+        try:
+            if job.attempts > self.settings.max_attempts:
+                raise RuntimeError(f"gave up after {job.attempts - 1} attempts")
+            self.render(job, out, lambda f: progress.__setitem__(0, f))
+        except BaseException as exc:
+            error = exc
+        finally:
+            done.set()
+            hb.join(timeout=5)
+        with self.maker.begin() as db:
+            row = db.get(Job, job.id)
+            if row is None or row.worker != worker or row.status != "running":
+                return  # lost the lease to another worker: it owns the job now
+            if error is None:
+                row.status, row.progress, row.output_path, row.finished_at = "done", 1.0, str(out), now()
+                ledger.capture(db, row.owner_id, row.id)  # same transaction as the completion
+                return
+            bad_input = isinstance(error, Ab2nError) and error.code in (400, 404, 4001, 4002)
+            if bad_input or row.attempts >= self.settings.max_attempts:
+                row.status, row.finished_at = "failed", now()
+                row.error_code = error.code if isinstance(error, Ab2nError) else 500
+                row.error = error.message if isinstance(error, Ab2nError) else f"render failed: {error}"
+                ledger.release(db, row.owner_id, row.id)
+            else:
+                row.status, row.lease_until = "queued", 0.0  # retry
+            log.warning("job %s: %s", job.id, error)

@@ -1,0 +1,60 @@
+"""Service settings: one place, ``AB2N_`` environment variables, validated at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told. Environment: ``AB2N_<NAME>`` (e.g. ``AB2N_DATA_DIR``)."""
+
+    model_config = SettingsConfigDict(env_prefix="AB2N_", extra="ignore")
+
+    data_dir: Path = Path("ab2n-data")
+    database_url: str | None = None  # default: sqlite:///<data_dir>/ab2n.db (WAL)
+    public_url: str = ""  # base of output_url; default: the request's own base URL
+
+    credits_enabled: bool = True
+    anonymous_credits: int = 100
+    token_days: float = 7.0
+    cost_export: int = 10
+    cost_edit: int = 0
+    bind_url: str = "https://ab2n.local/register"
+    require_attribution: bool = False  # refuse exports without X-Skill-* headers (402)
+
+    max_upload_bytes: int = 500 * 1024 * 1024
+    max_json_bytes: int = 1024 * 1024
+    url_fetch_timeout_s: float = 60.0
+    url_allow: list[str] = Field(default_factory=list)  # "127.0.0.1:8123" entries allowed past the SSRF guard
+
+    workers: int = 2
+    lease_s: float = 10.0
+    heartbeat_s: float = 2.0
+    max_attempts: int = 3
+    output_days: float = 7.0
+    test_render_delay_s: float = 0.0  # tests only: make renders slow enough to kill the server mid-job
+
+    sse_heartbeat_s: float = 15.0
+    sse_max_s: float = 15 * 60.0
+    rate_chat_per_min: int = 60
+    rate_upload_per_min: int = 30
+
+    @field_validator("workers")
+    @classmethod
+    def _workers(cls, v: int) -> int:
+        if not 0 <= v <= 64:
+            raise ValueError("workers must be 0..64")
+        return v
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL in use."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'ab2n.db').resolve()}"
+
+    def ensure_dirs(self) -> None:
+        """Create the data folders."""
+        for sub in ("uploads", "outputs", "work", "cache"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
