@@ -28,10 +28,27 @@ def pair_scores(scan: FrameScan) -> np.ndarray:
         return np.zeros(n, np.float32)
     sig = scan.signatures.astype(np.float32) / 255.0
     d_sig = np.abs(sig[1:] - sig[:-1]).mean(axis=(1, 2, 3))
-    d_hist = 0.5 * np.abs(scan.hists[1:] - scan.hists[:-1]).sum(axis=1)
+    hists = _soften(scan.hists)
+    d_hist = 0.5 * np.abs(hists[1:] - hists[:-1]).sum(axis=1)
     # Thumbnail difference saturates around 0.3 for unrelated shots; rescale to share the hist's 0..1.
     score = 0.5 * np.minimum(1.0, d_sig / 0.3) + 0.5 * d_hist
     return np.concatenate([[0.0], score]).astype(np.float32)
+
+
+def _soften(hists: np.ndarray) -> np.ndarray:
+    """Spread each hue bin half into its neighbours (circularly), so a colour sitting on a bin
+    boundary doesn't flip the whole histogram when coding noise nudges it."""
+    from ab2n.analyze.visual import GREY_BINS, HUE_BINS, SAT_BINS
+
+    n = len(hists)
+    hue = hists[:, : HUE_BINS * SAT_BINS].reshape(n, HUE_BINS, SAT_BINS)
+    soft = 0.5 * hue + 0.25 * np.roll(hue, 1, axis=1) + 0.25 * np.roll(hue, -1, axis=1)
+    grey = hists[:, HUE_BINS * SAT_BINS :]
+    grey_soft = grey.copy()
+    if GREY_BINS > 1:
+        grey_soft = 0.5 * grey + 0.25 * np.pad(grey, ((0, 0), (1, 0)), mode="edge")[:, :-1] + 0.25 * np.pad(
+            grey, ((0, 0), (0, 1)), mode="edge")[:, 1:]
+    return np.concatenate([soft.reshape(n, -1), grey_soft], axis=1)
 
 
 def _sig_distance(scan: FrameScan, i: int, j: int) -> float:

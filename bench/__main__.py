@@ -1,0 +1,211 @@
+"""python -m bench [--quick] [--runs N] [--out docs]: ab2n vs plain FFmpeg, a naive FFmpeg recipe, MoviePy.
+
+Writes docs/benchmarks.md, docs/benchmarks.json and docs/bench/*.png. The full run is not in CI;
+``--quick`` (tiny inputs, one run) is, through tests/bench/test_quick.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ab2n.media.ffmpeg import ffmpeg_exe
+from bench.inputs import BenchInput, make_input, music_file
+from bench.measure import Run, median, timed
+from bench.quality import quality
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tools(inp: BenchInput, music: Path, out_dir: Path, *, moviepy: bool) -> dict[str, list[str]]:
+    """The commands compared, for one input (each writes its own output)."""
+    ff = ffmpeg_exe()
+    py = sys.executable
+    d = inp.duration_s
+    t = {
+        "ffmpeg decode (floor)": [ff, "-nostdin", "-v", "error", "-threads", "0", "-i", str(inp.path), "-f", "null", "-"],
+        "ffmpeg mux (floor)": [ff, "-nostdin", "-v", "error", "-y", "-i", str(inp.path), "-i", str(music), "-map", "0:v",
+                               "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(out_dir / "mux.mp4")],
+        "naive ffmpeg recipe": [ff, "-nostdin", "-v", "error", "-y", "-i", str(inp.path), "-stream_loop", "-1", "-i",
+                                str(music), "-filter_complex",
+                                f"[1:a]volume=0.4[m];[0:a][m]amix=inputs=2:duration=first,afade=t=out:st={max(0, d - 2)}:d=2[a]",
+                                "-map", "0:v", "-map", "[a]", "-c:v", "copy", "-c:a", "aac", "-shortest",
+                                str(out_dir / "naive.mp4")],
+        "ab2n add (copy)": [py, "-m", "ab2n.cli", "add", str(inp.path), "-o", str(out_dir / "ab2n.mp4")],
+        "ab2n add + title (encode)": [py, "-m", "ab2n.cli", "add", str(inp.path), "-o", str(out_dir / "ab2n-title.mp4"),
+                                      "--prompt", "title 'Bench'"],
+        "ab2n analyze": [py, "-m", "ab2n.cli", "analyze", str(inp.path), "--json"],
+    }
+    if moviepy:
+        t["moviepy naive script"] = [py, str(ROOT / "bench" / "moviepy_naive.py"), str(inp.path), str(music),
+                                     str(out_dir / "moviepy.mp4")]
+    return t
+
+
+OUTPUTS = {"naive ffmpeg recipe": "naive.mp4", "ab2n add (copy)": "ab2n.mp4", "moviepy naive script": "moviepy.mp4"}
+
+
+def run_suite(inputs: list[BenchInput], runs: int, *, moviepy: bool) -> dict[str, Any]:
+    """Time every tool on every input, interleaved, ``runs`` times; then measure output quality."""
+    music = music_file()
+    results: dict[str, Any] = {}
+    for inp in inputs:
+        out_dir = Path(tempfile.mkdtemp(prefix=f"bench-{inp.name}-"))
+        cmds = tools(inp, music, out_dir, moviepy=moviepy)
+        per: dict[str, list[Run]] = {k: [] for k in cmds}
+        env = {"XDG_CACHE_HOME": str(ROOT / "bench" / ".cache" / "xdg")}
+        # Warm the track-analysis cache once so every timed ab2n run is a steady-state run.
+        subprocess.run(cmds["ab2n add (copy)"], capture_output=True, env={**os.environ, **env})
+        for r in range(runs):
+            for name, cmd in cmds.items():
+                if r > 0 and name.startswith("moviepy") and inp.duration_s > 120:
+                    continue  # one run is plenty for the slowest tool on long inputs
+                per[name].append(timed(cmd, env=env))
+                print(f"  {inp.name:<14} {name:<28} {per[name][-1].wall_s:8.2f} s  {per[name][-1].peak_rss_mb:7.0f} MB",
+                      flush=True)
+        floor = median([x.wall_s for x in per["ffmpeg decode (floor)"]])
+        row: dict[str, Any] = {"duration_s": inp.duration_s, "cuts": len(inp.cuts_s), "tools": {}}
+        for name, rs in per.items():
+            if not rs:
+                continue
+            wall = median([x.wall_s for x in rs])
+            row["tools"][name] = {"median_s": round(wall, 3), "ratio_to_decode": round(wall / floor, 3),
+                                  "peak_rss_mb": round(max(x.peak_rss_mb for x in rs), 1), "runs": len(rs),
+                                  "ok": all(x.ok for x in rs)}
+        row["quality"] = {name: quality(out_dir / fname, inp) for name, fname in OUTPUTS.items()
+                          if (out_dir / fname).exists()}
+        results[inp.name] = row
+    return results
+
+
+def machine() -> dict[str, str]:
+    """What the numbers were measured on."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GB"
+    except (OSError, StopIteration):
+        pass
+    ffv = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": mem, "os": platform.platform(),
+            "python": platform.python_version(), "ffmpeg": ffv, "date": time.strftime("%Y-%m-%d")}
+
+
+def write_report(results: dict[str, Any], out: Path, *, quick: bool) -> None:
+    """docs/benchmarks.md + .json + PNG plots."""
+    out.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    payload = {"machine": info, "quick": quick, "results": results}
+    (out / "benchmarks.json").write_text(json.dumps(payload, indent=2))
+    lines = ["# Benchmarks", "", "Generated by `python -m bench`" + (" --quick" if quick else "") + ". Do not edit by hand.",
+             "", "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), "",
+             "## Speed and memory (median wall time; ratio to a plain `ffmpeg -threads 0 -i IN -f null -` decode)", ""]
+    for name, row in results.items():
+        lines += [f"### {name} ({row['duration_s']:.0f} s, {row['cuts']} cuts)", "",
+                  "| tool | median s | × decode | peak RSS MB | runs |", "|---|---:|---:|---:|---:|"]
+        for tool, r in row["tools"].items():
+            flag = "" if r["ok"] else " (failed)"
+            lines.append(f"| {tool}{flag} | {r['median_s']:.2f} | {r['ratio_to_decode']:.2f} | {r['peak_rss_mb']:.0f} | {r['runs']} |")
+        lines += ["", "| output | cuts on a beat (±50 ms) | on a downbeat | BAS (σ 50 ms) | LUFS | dBTP | music ends with video |",
+                  "|---|---:|---:|---:|---:|---:|---|"]
+        for tool, q in row["quality"].items():
+            lines.append(f"| {tool} | {q['beat_rate']:.2f} | {q['downbeat_rate']:.2f} | {q['bas']:.2f} | "
+                         f"{q['lufs']:.1f} | {q['true_peak']:.1f} | {'yes' if q['ends_with_video'] else 'no'} |")
+        lines.append("")
+    lines += ["Beat/downbeat rates are measured on each OUTPUT's audio by ab2n's track analyser run blind (it",
+              "never sees the plan); the naive recipes get the same measurement.", ""]
+    (out / "benchmarks.md").write_text("\n".join(lines))
+    _plots(results, out / "bench")
+
+
+def _plots(results: dict[str, Any], folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = sorted((r for n, r in results.items() if not n.startswith(("hevc", "vertical"))), key=lambda r: r["duration_s"])
+    if not rows:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    tools_all = sorted({t for r in rows for t in r["tools"]})
+    for tool in tools_all:
+        xs = [r["duration_s"] for r in rows if tool in r["tools"]]
+        axes[0].plot(xs, [r["tools"][tool]["median_s"] for r in rows if tool in r["tools"]], "o-", label=tool)
+        axes[1].plot(xs, [r["tools"][tool]["peak_rss_mb"] for r in rows if tool in r["tools"]], "o-", label=tool)
+    for ax, title in zip(axes, ("wall time (s) vs video length", "peak RSS (MB) vs video length"), strict=True):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("video length (s)")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(folder / "speed-memory.png", dpi=100)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    names = list(results)
+    outs = sorted({o for r in results.values() for o in r["quality"]})
+    width = 0.8 / max(1, len(outs))
+    for i, o in enumerate(outs):
+        ax.bar(np.arange(len(names)) + i * width, [results[n]["quality"].get(o, {}).get("beat_rate", 0) for n in names],
+               width, label=o)
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names, rotation=20)
+    ax.set_ylabel("share of cuts with a beat within ±50 ms")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(folder / "cut-to-beat.png", dpi=100)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    ap = argparse.ArgumentParser(prog="python -m bench")
+    ap.add_argument("--quick", action="store_true", help="tiny inputs, one run (< 2 min)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=ROOT / "docs")
+    ap.add_argument("--only", default="", help="comma-separated input names")
+    args = ap.parse_args(argv)
+    moviepy = importlib.util.find_spec("moviepy") is not None
+    if args.quick:
+        inputs = [make_input("quick-8s", 8.0, size=(640, 360), seed=3)]
+        runs = 1
+    else:
+        inputs = [make_input("30s-1080p", 30.0, seed=1), make_input("60s-1080p", 60.0, seed=2),
+                  make_input("60s-speech", 60.0, seed=5, speech=True), make_input("5min-1080p", 300.0, seed=3),
+                  make_input("20min-1080p", 1200.0, seed=4), make_input("hevc-4k-10s", 10.0, size=(3840, 2160), hevc=True),
+                  make_input("vertical-30s", 30.0, size=(1920, 1080), seed=6, rotate=90)]
+        runs = args.runs
+    if args.only:
+        keep = set(args.only.split(","))
+        inputs = [i for i in inputs if i.name in keep]
+    if not moviepy:
+        print("moviepy is not installed (pip install '.[bench]'): skipping the MoviePy script")
+    results = run_suite(inputs, runs, moviepy=moviepy)
+    write_report(results, args.out, quick=args.quick)
+    print(f"wrote {args.out / 'benchmarks.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
