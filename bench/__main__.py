@@ -34,26 +34,95 @@ def tools(inp: BenchInput, music: Path, out_dir: Path, *, moviepy: bool) -> dict
     py = sys.executable
     d = inp.duration_s
     t = {
-        "ffmpeg decode (floor)": [ff, "-nostdin", "-v", "error", "-threads", "0", "-i", str(inp.path), "-f", "null", "-"],
-        "ffmpeg mux (floor)": [ff, "-nostdin", "-v", "error", "-y", "-i", str(inp.path), "-i", str(music), "-map", "0:v",
-                               "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(out_dir / "mux.mp4")],
-        "naive ffmpeg recipe": [ff, "-nostdin", "-v", "error", "-y", "-i", str(inp.path), "-stream_loop", "-1", "-i",
-                                str(music), "-filter_complex",
-                                f"[1:a]volume=0.4[m];[0:a][m]amix=inputs=2:duration=first,afade=t=out:st={max(0, d - 2)}:d=2[a]",
-                                "-map", "0:v", "-map", "[a]", "-c:v", "copy", "-c:a", "aac", "-shortest",
-                                str(out_dir / "naive.mp4")],
+        "ffmpeg decode (floor)": [
+            ff,
+            "-nostdin",
+            "-v",
+            "error",
+            "-threads",
+            "0",
+            "-i",
+            str(inp.path),
+            "-f",
+            "null",
+            "-",
+        ],
+        "ffmpeg mux (floor)": [
+            ff,
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(inp.path),
+            "-i",
+            str(music),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(out_dir / "mux.mp4"),
+        ],
+        "naive ffmpeg recipe": [
+            ff,
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(inp.path),
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(music),
+            "-filter_complex",
+            f"[1:a]volume=0.4[m];[0:a][m]amix=inputs=2:duration=first,afade=t=out:st={max(0, d - 2)}:d=2[a]",
+            "-map",
+            "0:v",
+            "-map",
+            "[a]",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(out_dir / "naive.mp4"),
+        ],
         "ab2n add (copy)": [py, "-m", "ab2n.cli", "add", str(inp.path), "-o", str(out_dir / "ab2n.mp4")],
-        "ab2n add + title (encode)": [py, "-m", "ab2n.cli", "add", str(inp.path), "-o", str(out_dir / "ab2n-title.mp4"),
-                                      "--prompt", "title 'Bench'"],
+        "ab2n add + title (encode)": [
+            py,
+            "-m",
+            "ab2n.cli",
+            "add",
+            str(inp.path),
+            "-o",
+            str(out_dir / "ab2n-title.mp4"),
+            "--prompt",
+            "title 'Bench'",
+        ],
         "ab2n analyze": [py, "-m", "ab2n.cli", "analyze", str(inp.path), "--json"],
     }
     if moviepy:
-        t["moviepy naive script"] = [py, str(ROOT / "bench" / "moviepy_naive.py"), str(inp.path), str(music),
-                                     str(out_dir / "moviepy.mp4")]
+        t["moviepy naive script"] = [
+            py,
+            str(ROOT / "bench" / "moviepy_naive.py"),
+            str(inp.path),
+            str(music),
+            str(out_dir / "moviepy.mp4"),
+        ]
     return t
 
 
-OUTPUTS = {"naive ffmpeg recipe": "naive.mp4", "ab2n add (copy)": "ab2n.mp4", "moviepy naive script": "moviepy.mp4"}
+OUTPUTS = {
+    "naive ffmpeg recipe": "naive.mp4",
+    "ab2n add (copy)": "ab2n.mp4",
+    "moviepy naive script": "moviepy.mp4",
+}
 
 
 def run_suite(inputs: list[BenchInput], runs: int, *, moviepy: bool) -> dict[str, Any]:
@@ -72,19 +141,26 @@ def run_suite(inputs: list[BenchInput], runs: int, *, moviepy: bool) -> dict[str
                 if r > 0 and name.startswith("moviepy") and inp.duration_s > 120:
                     continue  # one run is plenty for the slowest tool on long inputs
                 per[name].append(timed(cmd, env=env))
-                print(f"  {inp.name:<14} {name:<28} {per[name][-1].wall_s:8.2f} s  {per[name][-1].peak_rss_mb:7.0f} MB",
-                      flush=True)
+                print(
+                    f"  {inp.name:<14} {name:<28} {per[name][-1].wall_s:8.2f} s  {per[name][-1].peak_rss_mb:7.0f} MB",
+                    flush=True,
+                )
         floor = median([x.wall_s for x in per["ffmpeg decode (floor)"]])
         row: dict[str, Any] = {"duration_s": inp.duration_s, "cuts": len(inp.cuts_s), "tools": {}}
         for name, rs in per.items():
             if not rs:
                 continue
             wall = median([x.wall_s for x in rs])
-            row["tools"][name] = {"median_s": round(wall, 3), "ratio_to_decode": round(wall / floor, 3),
-                                  "peak_rss_mb": round(max(x.peak_rss_mb for x in rs), 1), "runs": len(rs),
-                                  "ok": all(x.ok for x in rs)}
-        row["quality"] = {name: quality(out_dir / fname, inp) for name, fname in OUTPUTS.items()
-                          if (out_dir / fname).exists()}
+            row["tools"][name] = {
+                "median_s": round(wall, 3),
+                "ratio_to_decode": round(wall / floor, 3),
+                "peak_rss_mb": round(max(x.peak_rss_mb for x in rs), 1),
+                "runs": len(rs),
+                "ok": all(x.ok for x in rs),
+            }
+        row["quality"] = {
+            name: quality(out_dir / fname, inp) for name, fname in OUTPUTS.items() if (out_dir / fname).exists()
+        }
         results[inp.name] = row
     return results
 
@@ -106,8 +182,15 @@ def machine() -> dict[str, str]:
     except (OSError, StopIteration):
         pass
     ffv = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, text=True).stdout.split("\n")[0]
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": mem, "os": platform.platform(),
-            "python": platform.python_version(), "ffmpeg": ffv, "date": time.strftime("%Y-%m-%d")}
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "ffmpeg": ffv,
+        "date": time.strftime("%Y-%m-%d"),
+    }
 
 
 def write_report(results: dict[str, Any], out: Path, *, quick: bool) -> None:
@@ -116,23 +199,46 @@ def write_report(results: dict[str, Any], out: Path, *, quick: bool) -> None:
     info = machine()
     payload = {"machine": info, "quick": quick, "results": results}
     (out / "benchmarks.json").write_text(json.dumps(payload, indent=2))
-    lines = ["# Benchmarks", "", "Generated by `python -m bench`" + (" --quick" if quick else "") + ". Do not edit by hand.",
-             "", "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), "",
-             "## Speed and memory (median wall time; ratio to a plain `ffmpeg -threads 0 -i IN -f null -` decode)", ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `python -m bench`" + (" --quick" if quick else "") + ". Do not edit by hand.",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        "",
+        "## Speed and memory (median wall time; ratio to a plain `ffmpeg -threads 0 -i IN -f null -` decode)",
+        "",
+    ]
     for name, row in results.items():
-        lines += [f"### {name} ({row['duration_s']:.0f} s, {row['cuts']} cuts)", "",
-                  "| tool | median s | × decode | peak RSS MB | runs |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            f"### {name} ({row['duration_s']:.0f} s, {row['cuts']} cuts)",
+            "",
+            "| tool | median s | × decode | peak RSS MB | runs |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for tool, r in row["tools"].items():
             flag = "" if r["ok"] else " (failed)"
-            lines.append(f"| {tool}{flag} | {r['median_s']:.2f} | {r['ratio_to_decode']:.2f} | {r['peak_rss_mb']:.0f} | {r['runs']} |")
-        lines += ["", "| output | cuts on a beat (±50 ms) | on a downbeat | BAS (σ 50 ms) | LUFS | dBTP | music ends with video |",
-                  "|---|---:|---:|---:|---:|---:|---|"]
+            lines.append(
+                f"| {tool}{flag} | {r['median_s']:.2f} | {r['ratio_to_decode']:.2f} "
+                f"| {r['peak_rss_mb']:.0f} | {r['runs']} |"
+            )
+        lines += [
+            "",
+            "| output | cuts on a beat (±50 ms) | on a downbeat | BAS (σ 50 ms) | LUFS | dBTP "
+            "| music ends with video |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
         for tool, q in row["quality"].items():
-            lines.append(f"| {tool} | {q['beat_rate']:.2f} | {q['downbeat_rate']:.2f} | {q['bas']:.2f} | "
-                         f"{q['lufs']:.1f} | {q['true_peak']:.1f} | {'yes' if q['ends_with_video'] else 'no'} |")
+            lines.append(
+                f"| {tool} | {q['beat_rate']:.2f} | {q['downbeat_rate']:.2f} | {q['bas']:.2f} | "
+                f"{q['lufs']:.1f} | {q['true_peak']:.1f} | {'yes' if q['ends_with_video'] else 'no'} |"
+            )
         lines.append("")
-    lines += ["Beat/downbeat rates are measured on each OUTPUT's audio by ab2n's track analyser run blind (it",
-              "never sees the plan); the naive recipes get the same measurement.", ""]
+    lines += [
+        "Beat/downbeat rates are measured on each OUTPUT's audio by ab2n's track analyser run blind (it",
+        "never sees the plan); the naive recipes get the same measurement.",
+        "",
+    ]
     (out / "benchmarks.md").write_text("\n".join(lines))
     _plots(results, out / "bench")
 
@@ -144,7 +250,10 @@ def _plots(results: dict[str, Any], folder: Path) -> None:
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
-    rows = sorted((r for n, r in results.items() if not n.startswith(("hevc", "vertical"))), key=lambda r: r["duration_s"])
+    rows = sorted(
+        (r for n, r in results.items() if not n.startswith(("hevc", "vertical"))),
+        key=lambda r: r["duration_s"],
+    )
     if not rows:
         return
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -168,8 +277,12 @@ def _plots(results: dict[str, Any], folder: Path) -> None:
     outs = sorted({o for r in results.values() for o in r["quality"]})
     width = 0.8 / max(1, len(outs))
     for i, o in enumerate(outs):
-        ax.bar(np.arange(len(names)) + i * width, [results[n]["quality"].get(o, {}).get("beat_rate", 0) for n in names],
-               width, label=o)
+        ax.bar(
+            np.arange(len(names)) + i * width,
+            [results[n]["quality"].get(o, {}).get("beat_rate", 0) for n in names],
+            width,
+            label=o,
+        )
     ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names, rotation=20)
     ax.set_ylabel("share of cuts with a beat within ±50 ms")
     ax.legend(fontsize=8)
@@ -191,10 +304,15 @@ def main(argv: list[str] | None = None) -> int:
         inputs = [make_input("quick-8s", 8.0, size=(640, 360), seed=3)]
         runs = 1
     else:
-        inputs = [make_input("30s-1080p", 30.0, seed=1), make_input("60s-1080p", 60.0, seed=2),
-                  make_input("60s-speech", 60.0, seed=5, speech=True), make_input("5min-1080p", 300.0, seed=3),
-                  make_input("20min-1080p", 1200.0, seed=4), make_input("hevc-4k-10s", 10.0, size=(3840, 2160), hevc=True),
-                  make_input("vertical-30s", 30.0, size=(1920, 1080), seed=6, rotate=90)]
+        inputs = [
+            make_input("30s-1080p", 30.0, seed=1),
+            make_input("60s-1080p", 60.0, seed=2),
+            make_input("60s-speech", 60.0, seed=5, speech=True),
+            make_input("5min-1080p", 300.0, seed=3),
+            make_input("20min-1080p", 1200.0, seed=4),
+            make_input("hevc-4k-10s", 10.0, size=(3840, 2160), hevc=True),
+            make_input("vertical-30s", 30.0, size=(1920, 1080), seed=6, rotate=90),
+        ]
         runs = args.runs
     if args.only:
         keep = set(args.only.split(","))

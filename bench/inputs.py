@@ -53,13 +53,32 @@ def _shot(i: int, seconds: float, size: tuple[int, int], codec: list[str]) -> Pa
     if not out.exists():
         src = SOURCES[i % len(SOURCES)].format(w=w, h=h)
         # Noise on top makes the bitrate phone-like (flat test patterns compress to nothing).
-        _ff("-f", "lavfi", "-i", src, "-t", f"{seconds:.3f}", "-vf", "noise=alls=12:allf=t,format=yuv420p",
-            *codec, "-an", str(out))
+        _ff(
+            "-f",
+            "lavfi",
+            "-i",
+            src,
+            "-t",
+            f"{seconds:.3f}",
+            "-vf",
+            "noise=alls=12:allf=t,format=yuv420p",
+            *codec,
+            "-an",
+            str(out),
+        )
     return out
 
 
-def make_input(name: str, duration_s: float, *, size: tuple[int, int] = (1920, 1080), seed: int = 1,
-               speech: bool = False, hevc: bool = False, rotate: int = 0) -> BenchInput:
+def make_input(
+    name: str,
+    duration_s: float,
+    *,
+    size: tuple[int, int] = (1920, 1080),
+    seed: int = 1,
+    speech: bool = False,
+    hevc: bool = False,
+    rotate: int = 0,
+) -> BenchInput:
     """Build (or reuse) one input of ``duration_s`` with irregular cuts."""
     CACHE.mkdir(parents=True, exist_ok=True)
     out = CACHE / f"{name}.mp4"
@@ -74,9 +93,26 @@ def make_input(name: str, duration_s: float, *, size: tuple[int, int] = (1920, 1
     gaps[-1] -= sum(gaps) - duration_s
     if gaps[-1] < 0.5:
         gaps[-2] += gaps.pop()
-    codec = (["-c:v", "libx265", "-x265-params", "log-level=none", "-b:v", "12M", "-pix_fmt", "yuv420p10le"] if hevc
-             else ["-c:v", "libx264", "-preset", "veryfast", "-b:v", "10M", "-maxrate", "12M", "-bufsize", "20M",
-                   "-bf", "3", "-g", "60"])
+    codec = (
+        ["-c:v", "libx265", "-x265-params", "log-level=none", "-b:v", "12M", "-pix_fmt", "yuv420p10le"]
+        if hevc
+        else [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-b:v",
+            "10M",
+            "-maxrate",
+            "12M",
+            "-bufsize",
+            "20M",
+            "-bf",
+            "3",
+            "-g",
+            "60",
+        ]
+    )
     # Reuse a small set of distinct shot lengths so long inputs stay cheap to make.
     shots = [_shot(i, g, size, codec) for i, g in enumerate(gaps)]
     listing = CACHE / f"{name}.txt"
@@ -87,16 +123,43 @@ def make_input(name: str, duration_s: float, *, size: tuple[int, int] = (1920, 1
     if speech:
         from mediagen import speech_wav
 
-        sentences = ["Welcome back to the channel.", "Today we are walking through the old town.",
-                     "The light here in the evening is something else.", "Let's go and find some food."]
+        sentences = [
+            "Welcome back to the channel.",
+            "Today we are walking through the old town.",
+            "The light here in the evening is something else.",
+            "Let's go and find some food.",
+        ]
         wav, _ = speech_wav(sentences * max(1, int(duration_s // 20)), pauses_s=[0.4, 2.5, 0.8, 3.0] * 50)
         audio_args = ["-i", str(wav), "-af", f"apad=whole_dur={duration_s}", "-c:a", "aac", "-b:a", "128k"]
     else:
-        audio_args = ["-f", "lavfi", "-i", f"anoisesrc=color=brown:amplitude=0.05:seed=3:duration={duration_s}",
-                      "-c:a", "aac", "-b:a", "128k"]
+        audio_args = [
+            "-f",
+            "lavfi",
+            "-i",
+            f"anoisesrc=color=brown:amplitude=0.05:seed=3:duration={duration_s}",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+        ]
     pre = ["-display_rotation", str(rotate)] if rotate else []
-    _ff(*pre, "-i", str(video_only), *audio_args, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-t", f"{duration_s}",
-        "-movflags", "+faststart", str(out))
+    _ff(
+        *pre,
+        "-i",
+        str(video_only),
+        *audio_args,
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c:v",
+        "copy",
+        "-t",
+        f"{duration_s}",
+        "-movflags",
+        "+faststart",
+        str(out),
+    )
     video_only.unlink()
     cuts = [float(x) for x in np.cumsum(gaps)[:-1]]
     meta.write_text(json.dumps({"duration_s": duration_s, "cuts_s": cuts}))

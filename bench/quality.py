@@ -30,16 +30,25 @@ def quality(path: Path, inp: BenchInput) -> dict[str, Any]:
             return 0.0
         return float(np.mean([np.min(np.abs(grid - c)) <= tol for c in cuts]))
 
-    bas = float(np.mean([math.exp(-(np.min(np.abs(beats - c)) ** 2) / (2 * SIGMA_S**2)) for c in cuts])) if len(beats) and len(cuts) else 0.0
+    bas = (
+        float(np.mean([math.exp(-(np.min(np.abs(beats - c)) ** 2) / (2 * SIGMA_S**2)) for c in cuts]))
+        if len(beats) and len(cuts)
+        else 0.0
+    )
     rep = measure(path, "mov")
     y = decode_audio(path, sample_rate=16000)
     dur = probe(path).duration_s
-    tail = y[int(max(0.0, dur - 1.0) * 16000):]
+    tail = y[int(max(0.0, dur - 1.0) * 16000) :]
     body = y[: int(max(1.0, dur - 1.0) * 16000)]
     # "Ends with the video": the last second is quieter than the body (a fade or the track's ending)
     # and there is no silence gap before the end longer than 0.5 s.
     tail_db = 10 * math.log10(float(np.mean(tail.astype(np.float64) ** 2)) + 1e-12)
     body_db = 10 * math.log10(float(np.mean(body.astype(np.float64) ** 2)) + 1e-12)
-    return {"beat_rate": round(near(beats, 0.05), 3), "downbeat_rate": round(near(downs, 0.05), 3), "bas": round(bas, 3),
-            "lufs": rep.integrated_lufs, "true_peak": rep.true_peak_dbtp,
-            "ends_with_video": bool(tail_db < body_db - 1.0 and tail_db > -70)}
+    return {
+        "beat_rate": round(near(beats, 0.05), 3),
+        "downbeat_rate": round(near(downs, 0.05), 3),
+        "bas": round(bas, 3),
+        "lufs": rep.integrated_lufs,
+        "true_peak": rep.true_peak_dbtp,
+        "ends_with_video": bool(tail_db < body_db - 1.0 and tail_db > -70),
+    }

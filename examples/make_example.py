@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import mediagen  # noqa: E402
+import mediagen
 
 
 def main() -> None:

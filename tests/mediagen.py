@@ -88,7 +88,14 @@ def clip_with_cuts(
     frames_total = round(duration_s * fps)
     cut_frames = sorted({round(t * fps) for t in cut_times_s if 0 < round(t * fps) < frames_total})
     out, ok = cached(
-        "cuts", suffix, cuts=cut_frames, n=frames_total, size=size, fps=fps, audio=str(audio), codec=codec,
+        "cuts",
+        suffix,
+        cuts=cut_frames,
+        n=frames_total,
+        size=size,
+        fps=fps,
+        audio=str(audio),
+        codec=codec,
         extra=list(extra_video_args),
     )
     if ok:
@@ -113,8 +120,24 @@ def clip_with_cuts(
         args += ["-i", str(audio)]
         amap = ["-map", "0:a", "-c:a", "aac", "-af", f"apad=whole_dur={duration_s}"]
     tmp = out.with_name(out.stem + ".tmp" + suffix)
-    _run([*args, "-map", "[vout]", *amap, "-r", str(fps), "-c:v", codec, "-pix_fmt", "yuv420p",
-          *extra_video_args, "-t", f"{duration_s}", str(tmp)])
+    _run(
+        [
+            *args,
+            "-map",
+            "[vout]",
+            *amap,
+            "-r",
+            str(fps),
+            "-c:v",
+            codec,
+            "-pix_fmt",
+            "yuv420p",
+            *extra_video_args,
+            "-t",
+            f"{duration_s}",
+            str(tmp),
+        ]
+    )
     tmp.replace(out)
     return out, cut_frames
 
@@ -139,8 +162,16 @@ def speech_wav(
         (path, spans): a mono WAV and the (start_s, end_s) of each utterance's voiced part
         (leading/trailing silence that espeak-ng adds is trimmed before placement).
     """
-    out, ok = cached("speech", ".wav", s=list(sentences), p=list(pauses_s), lead=lead_s, tail=tail_s,
-                     sr=sample_rate, voice=voice)
+    out, ok = cached(
+        "speech",
+        ".wav",
+        s=list(sentences),
+        p=list(pauses_s),
+        lead=lead_s,
+        tail=tail_s,
+        sr=sample_rate,
+        voice=voice,
+    )
     spans_file = out.with_suffix(".json")
     if ok and spans_file.exists():
         return out, [tuple(x) for x in json.loads(spans_file.read_text())]  # type: ignore[misc]
@@ -169,8 +200,24 @@ def speech_wav(
 
 def _read_any(path: Path, sample_rate: int) -> np.ndarray:
     raw = subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(path), "-ac", "1", "-ar", str(sample_rate),
-         "-f", "f32le", "pipe:1"], check=True, capture_output=True).stdout
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-ac",
+            "1",
+            "-ar",
+            str(sample_rate),
+            "-f",
+            "f32le",
+            "pipe:1",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     return np.frombuffer(raw, "<f4").copy()
 
 
@@ -227,8 +274,16 @@ def click_track_wav(
     Returns:
         (path, beats_s, downbeats_s).
     """
-    out, ok = cached("clicks", ".wav", bpm=bpm, d=duration_s, m=beats_per_bar, drift=drift, sr=sample_rate,
-                     music=with_music)
+    out, ok = cached(
+        "clicks",
+        ".wav",
+        bpm=bpm,
+        d=duration_s,
+        m=beats_per_bar,
+        drift=drift,
+        sr=sample_rate,
+        music=with_music,
+    )
     meta = out.with_suffix(".json")
     if ok and meta.exists():
         b, d = json.loads(meta.read_text())

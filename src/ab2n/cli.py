@@ -1,11 +1,11 @@
 """The ab2n command line (Typer + Rich). The only module that prints or exits.
 
-    ab2n add INPUT... [-o OUT] [--mood M] [--prompt TEXT] [--music FILE_OR_DIR] [--volume 35%] ...
-    ab2n analyze INPUT [--json] [--plot PNG]
-    ab2n intent "TEXT" [--json]
-    ab2n library list | ab2n library analyze DIR [--json]
-    ab2n serve [--host] [--port] [--data]
-    ab2n --version
+ab2n add INPUT... [-o OUT] [--mood M] [--prompt TEXT] [--music FILE_OR_DIR] [--volume 35%] ...
+ab2n analyze INPUT [--json] [--plot PNG]
+ab2n intent "TEXT" [--json]
+ab2n library list | ab2n library analyze DIR [--json]
+ab2n serve [--host] [--port] [--data]
+ab2n --version
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     """ab2n: background music that fits, hits the cuts, ducks under speech, at platform loudness."""
@@ -58,7 +60,7 @@ def main_options(
 
 
 def parse_volume(text: str | None) -> float | None:
-    """"35%", "0.35" or "35" -> 0.35."""
+    """ "35%", "0.35" or "35" -> 0.35."""
     if text is None:
         return None
     t = text.strip().rstrip("%")
@@ -97,8 +99,14 @@ def _fail(exc: BaseException) -> None:
 def _progress_ui(enabled: bool) -> tuple[Progress | None, Callable[[str, float], None]]:
     if not enabled:
         return None, lambda stage, f: None
-    prog = Progress(TextColumn("{task.description:<8}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                    TimeElapsedColumn(), console=err, transient=True)
+    prog = Progress(
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
     tasks: dict[str, TaskID] = {}
 
     def update(stage: str, frac: float) -> None:
@@ -119,7 +127,7 @@ def add(
     inputs: Annotated[list[Path], typer.Argument(help="Video, audio or image files.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file (a folder for a batch).")] = None,
     mood: Annotated[str, typer.Option(help="auto, calm, happy, energetic, tender, nostalgic, epic, ...")] = "auto",
-    prompt: Annotated[str | None, typer.Option(help='Say what you want: "lo-fi at 35%, title \'Lisbon\'".')] = None,
+    prompt: Annotated[str | None, typer.Option(help="Say what you want: \"lo-fi at 35%, title 'Lisbon'\".")] = None,
     music: Annotated[Path | None, typer.Option(help="A music file or a folder of music to use.")] = None,
     volume: Annotated[str | None, typer.Option(help="Music level, e.g. 35% (100% = programme level).")] = None,
     preset: Annotated[str, typer.Option(help="source, 1080p, vertical, square, portrait.")] = "source",
@@ -127,8 +135,12 @@ def add(
     seed: Annotated[int, typer.Option(help="Selection seed (repeatable choices).")] = 0,
     keep_audio: Annotated[bool, typer.Option("--keep-audio/--mute-audio", help="Keep the input's own sound.")] = True,
     duration: Annotated[float, typer.Option(help="Seconds for a still image.")] = 15.0,
-    loudness: Annotated[str, typer.Option(help="youtube (-14), apple/podcast (-16), ebu (-23) or a LUFS number.")] = "youtube",
-    montage: Annotated[bool, typer.Option(help="Join the inputs into one video (cuts on the music's downbeats).")] = False,
+    loudness: Annotated[
+        str, typer.Option(help="youtube (-14), apple/podcast (-16), ebu (-23) or a LUFS number.")
+    ] = "youtube",
+    montage: Annotated[
+        bool, typer.Option(help="Join the inputs into one video (cuts on the music's downbeats).")
+    ] = False,
     plot: Annotated[Path | None, typer.Option(help="Draw the plan (cuts over the beat grid, mix) to this PNG.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result per output.")] = False,
 ) -> None:
@@ -141,9 +153,19 @@ def add(
         if fit not in ("pad", "crop"):
             raise InvalidArgument("--fit must be pad or crop")
         opts = AddOptions(
-            mood=None if mood == "auto" else mood, prompt=prompt, music=music, volume=parse_volume(volume),
-            preset=preset, fit=fit, seed=seed, keep_audio=keep_audio, image_duration_s=duration,
-            target_lufs=target_for(loudness), montage=montage, limits=MediaLimits(), cache_dir=_cache_dir(),
+            mood=None if mood == "auto" else mood,
+            prompt=prompt,
+            music=music,
+            volume=parse_volume(volume),
+            preset=preset,
+            fit=fit,
+            seed=seed,
+            keep_audio=keep_audio,
+            image_duration_s=duration,
+            target_lufs=target_for(loudness),
+            montage=montage,
+            limits=MediaLimits(),
+            cache_dir=_cache_dir(),
         )
         from ab2n.media.presets import output_size
 
@@ -242,8 +264,11 @@ def analyze(
         if as_json:
             out.print_json(json.dumps({"media": info.to_json(), "profile": prof.to_json()}))
         else:
-            out.print(f"{input}: {info.kind}, {info.duration_s:.1f} s, mood {prof.mood}, {len(prof.cuts)} cuts, "
-                      f"{len(prof.speech)} speech intervals ({prof.speech_fraction:.0%} speech)", highlight=False)
+            out.print(
+                f"{input}: {info.kind}, {info.duration_s:.1f} s, mood {prof.mood}, {len(prof.cuts)} cuts, "
+                f"{len(prof.speech)} speech intervals ({prof.speech_fraction:.0%} speech)",
+                highlight=False,
+            )
     except BaseException as exc:
         _fail(exc)
 
@@ -277,8 +302,21 @@ def library_list(
 
         tracks = load_catalog(music or [])
         if as_json:
-            out.print_json(json.dumps([{"id": t.id, "title": t.title, "mood": t.mood, "tags": list(t.tags),
-                                        "path": str(t.path), "source": t.source} for t in tracks]))
+            out.print_json(
+                json.dumps(
+                    [
+                        {
+                            "id": t.id,
+                            "title": t.title,
+                            "mood": t.mood,
+                            "tags": list(t.tags),
+                            "path": str(t.path),
+                            "source": t.source,
+                        }
+                        for t in tracks
+                    ]
+                )
+            )
         else:
             for t in tracks:
                 out.print(f"{t.id:<40} {t.mood or '-':<10} {', '.join(t.tags):<12} {t.title}", highlight=False)
@@ -298,7 +336,9 @@ def library_analyze(
         from ab2n.music.beats import analyze_track
         from ab2n.music.catalog import AUDIO_SUFFIXES
 
-        files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        files = (
+            [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        )
         rows = []
         for f in files:
             a = asdict(analyze_track(f, cache_dir=_cache_dir()))
@@ -308,8 +348,11 @@ def library_analyze(
             out.print_json(json.dumps(rows))
         else:
             for r in rows:
-                out.print(f"{Path(r['path']).name:<40} {r['tempo_bpm']:7.1f} BPM  {r['beats_per_bar']}/4  "
-                          f"{r['key']} {r['mode']:<5}  {r['duration_s']:6.1f} s", highlight=False)
+                out.print(
+                    f"{Path(r['path']).name:<40} {r['tempo_bpm']:7.1f} BPM  {r['beats_per_bar']}/4  "
+                    f"{r['key']} {r['mode']:<5}  {r['duration_s']:6.1f} s",
+                    highlight=False,
+                )
     except BaseException as exc:
         _fail(exc)
 

@@ -101,7 +101,13 @@ def understand(
     for mid, info in media.items():
         w = max(1.0, info.duration_s)
         base = done
-        out[mid] = analyze(info, progress=(lambda f, b=base, ww=w: progress((b + f * ww) / total)) if progress else None)
+        step: Callable[[float], None] | None = None
+        if progress is not None:
+
+            def step(f: float, b: float = base, ww: float = w, tell: Callable[[float], None] = progress) -> None:
+                tell((b + f * ww) / total)
+
+        out[mid] = analyze(info, progress=step)
         done += w
     return out
 
@@ -129,8 +135,10 @@ def initial_draft(
         t += dur_ms
     draft = Draft(video=tuple(segs), settings=settings or DraftSettings())
     wish = music or MusicSegment(0, 0)
-    return dataclasses.replace(draft, music=dataclasses.replace(wish, start_ms=wish.start_ms,
-                                                                 duration_ms=wish.duration_ms or draft.duration_ms))
+    return dataclasses.replace(
+        draft,
+        music=dataclasses.replace(wish, start_ms=wish.start_ms, duration_ms=wish.duration_ms or draft.duration_ms),
+    )
 
 
 def resolve_music(
@@ -156,15 +164,15 @@ def resolve_music(
             catalog = [t for t in catalog if t.source != "bundled"] or catalog
     else:
         catalog = load_catalog(extra_music)
-    wishes = MusicWishes(mood=m.mood, genres=m.genres, instruments=m.instruments, tempo=m.tempo,
-                         exclude_ids=m.tried)
+    wishes = MusicWishes(mood=m.mood, genres=m.genres, instruments=m.instruments, tempo=m.tempo, exclude_ids=m.tried)
     ranked = rank_tracks(catalog, profile, wishes, seed=m.seed, cache_dir=cache_dir)
     if not ranked:
         raise InvalidArgument("no music to choose from")
     best = ranked[0]
     plan = plan_music(best.track, best.analysis, profile, duration_s=span_s, start_s=m.start_ms / 1000)
-    music = dataclasses.replace(m, track_id=best.track.id, track_title=best.track.title, plan=plan.to_json(),
-                                mood=m.mood)
+    music = dataclasses.replace(
+        m, track_id=best.track.id, track_title=best.track.title, plan=plan.to_json(), mood=m.mood
+    )
     return dataclasses.replace(draft, music=music)
 
 
@@ -230,10 +238,22 @@ def add_music(
         original_audio="keep" if options.keep_audio else "mute",
         target_lufs=options.target_lufs,
     )
-    wish = MusicSegment(0, 0, volume=options.volume, mood=options.mood if options.mood != "auto" else None,
-                        source=str(options.music) if options.music else None, seed=options.seed)
-    draft = initial_draft(media, profiles, montage=options.montage, image_duration_s=options.image_duration_s,
-                          settings=settings, music=wish)
+    wish = MusicSegment(
+        0,
+        0,
+        volume=options.volume,
+        mood=options.mood if options.mood != "auto" else None,
+        source=str(options.music) if options.music else None,
+        seed=options.seed,
+    )
+    draft = initial_draft(
+        media,
+        profiles,
+        montage=options.montage,
+        image_duration_s=options.image_duration_s,
+        settings=settings,
+        music=wish,
+    )
     notes: list[str] = []
     if options.prompt:
         draft, notes = apply_prompt(draft, options.prompt)
@@ -244,9 +264,17 @@ def add_music(
 
         snapped = snap_montage_to_beats(draft, draft.music.plan.get("downbeats_s", []), media)
         if snapped != draft:
-            draft = resolve_music(dataclasses.replace(snapped, music=dataclasses.replace(
-                snapped.music, plan=None, duration_ms=snapped.duration_ms)) if snapped.music else snapped,
-                media, profiles, cache_dir=options.cache_dir)
+            draft = resolve_music(
+                dataclasses.replace(
+                    snapped,
+                    music=dataclasses.replace(snapped.music, plan=None, duration_ms=snapped.duration_ms),
+                )
+                if snapped.music
+                else snapped,
+                media,
+                profiles,
+                cache_dir=options.cache_dir,
+            )
     timings["music"] = time.perf_counter() - t
     tell("music", 1.0)
 

@@ -56,8 +56,17 @@ def test_stream_copy_is_bit_exact_with_right_length_and_loudness(tmp_path: Path,
 
 
 def test_reencode_path_for_hevc_keeps_duration(tmp_path: Path, cache: Path) -> None:
-    src = lavfi_clip("e2e-hevc", "-c:v", "libx265", "-x265-params", "log-level=none", "-c:a", "aac",
-                     src="testsrc2=size=640x360:rate=25", seconds=4)
+    src = lavfi_clip(
+        "e2e-hevc",
+        "-c:v",
+        "libx265",
+        "-x265-params",
+        "log-level=none",
+        "-c:a",
+        "aac",
+        src="testsrc2=size=640x360:rate=25",
+        seconds=4,
+    )
     out = tmp_path / "hevc-music.mp4"
     res = add_music([src], out, AddOptions(cache_dir=cache))
     assert not res.video_copied
@@ -70,8 +79,17 @@ def test_reencode_path_for_hevc_keeps_duration(tmp_path: Path, cache: Path) -> N
 
 @pytest.mark.parametrize("copy", [True, False])
 def test_rotation_kept(tmp_path: Path, cache: Path, copy: bool) -> None:
-    base = lavfi_clip("e2e-rot-src", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                      src="testsrc2=size=640x360:rate=30", seconds=3)
+    base = lavfi_clip(
+        "e2e-rot-src",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        src="testsrc2=size=640x360:rate=30",
+        seconds=3,
+    )
     rotated = tmp_path / "phone.mp4"
     ff("-display_rotation", "90", "-i", str(base), "-c", "copy", str(rotated))
     out = tmp_path / "phone-music.mp4"
@@ -83,11 +101,27 @@ def test_rotation_kept(tmp_path: Path, cache: Path, copy: bool) -> None:
 
 
 def test_vertical_preset_and_title_pixels(tmp_path: Path, cache: Path) -> None:
-    src = lavfi_clip("e2e-flat", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                     src="color=c=0x336699:size=640x360:rate=30", seconds=6)
+    src = lavfi_clip(
+        "e2e-flat",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        src="color=c=0x336699:size=640x360:rate=30",
+        seconds=6,
+    )
     out = tmp_path / "v.mp4"
-    add_music([src], out, AddOptions(cache_dir=cache, preset="vertical",
-                                     prompt='add a title "Urban Dreams" from 1 s for 2 seconds at the top'))
+    add_music(
+        [src],
+        out,
+        AddOptions(
+            cache_dir=cache,
+            preset="vertical",
+            prompt='add a title "Urban Dreams" from 1 s for 2 seconds at the top',
+        ),
+    )
     info = probe(out)
     assert (info.width, info.height) == (1080, 1920)
     frames = {}
@@ -107,10 +141,18 @@ def test_vertical_preset_and_title_pixels(tmp_path: Path, cache: Path) -> None:
 
 
 def test_chinese_title_renders_glyphs(tmp_path: Path, cache: Path) -> None:
-    src = lavfi_clip("e2e-black", "-c:v", "libx264", "-pix_fmt", "yuv420p", src="color=c=black:size=640x360:rate=30",
-                     seconds=3, audio=False)
+    src = lavfi_clip(
+        "e2e-black",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        src="color=c=black:size=640x360:rate=30",
+        seconds=3,
+        audio=False,
+    )
     outs = {}
-    for name, text in (("zh", "城市之梦"), ("tofu", "\U000F0000\U000F0001\U000F0002\U000F0003")):
+    for name, text in (("zh", "城市之梦"), ("tofu", "\U000f0000\U000f0001\U000f0002\U000f0003")):
         out = tmp_path / f"{name}.mp4"
         add_music([src], out, AddOptions(cache_dir=cache, prompt=f'title "{text}" for 2 seconds'))
         with av.open(str(out)) as c:
@@ -123,14 +165,14 @@ def test_chinese_title_renders_glyphs(tmp_path: Path, cache: Path) -> None:
     # Glyphs of four different characters differ from each other; tofu boxes are four identical shapes.
     cols = np.flatnonzero(zh.any(axis=0))
     quarter = (cols.max() - cols.min()) // 4
-    parts = [zh[:, cols.min() + i * quarter: cols.min() + (i + 1) * quarter] for i in range(4)]
+    parts = [zh[:, cols.min() + i * quarter : cols.min() + (i + 1) * quarter] for i in range(4)]
     sums = [p.sum() for p in parts]
     assert np.std(sums) / np.mean(sums) > 0.05
     assert not np.array_equal(zh, outs["tofu"] > 128)
 
 
 def test_audio_input_gives_m4a_with_speech_kept(tmp_path: Path, cache: Path) -> None:
-    wav, spans = speech_wav(["This is a short voice memo about the trip.", "We walked all day."], pauses_s=[1.0])
+    wav, _spans = speech_wav(["This is a short voice memo about the trip.", "We walked all day."], pauses_s=[1.0])
     out = tmp_path / "memo-music.m4a"
     res = add_music([wav], out, AddOptions(cache_dir=cache))
     info = probe(out)
@@ -153,8 +195,25 @@ def test_image_input_gives_still_video(tmp_path: Path, cache: Path) -> None:
 def test_cli_json_and_exit_code(tmp_path: Path) -> None:
     src, _ = clip_with_cuts(CUTS, duration_s=15, audio="tone")
     out = tmp_path / "cli.mp4"
-    res = subprocess.run([sys.executable, "-m", "ab2n.cli", "add", str(src), "-o", str(out), "--json",
-                          "--volume", "35%", "--mood", "calm"], capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ab2n.cli",
+            "add",
+            str(src),
+            "-o",
+            str(out),
+            "--json",
+            "--volume",
+            "35%",
+            "--mood",
+            "calm",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     assert re.search(r'"output": ".*cli\.mp4"', res.stdout)
     assert '"integrated_lufs"' in res.stdout
@@ -163,8 +222,22 @@ def test_cli_json_and_exit_code(tmp_path: Path) -> None:
 
 def test_cli_bad_option_is_400(tmp_path: Path) -> None:
     src, _ = clip_with_cuts(CUTS, duration_s=15, audio="tone")
-    res = subprocess.run([sys.executable, "-m", "ab2n.cli", "add", str(src), "-o", str(tmp_path / "x.mp4"),
-                          "--preset", "cinema"], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ab2n.cli",
+            "add",
+            str(src),
+            "-o",
+            str(tmp_path / "x.mp4"),
+            "--preset",
+            "cinema",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 2 and res.stderr.startswith("error 400:")
     assert not (tmp_path / "x.mp4").exists()
 

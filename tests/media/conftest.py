@@ -14,8 +14,15 @@ def ff(*args: str) -> None:
     subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
-def lavfi_clip(name: str, *out_args: str, src: str = "testsrc2=size=320x240:rate=30", seconds: float = 2.0,
-               audio: bool = True, suffix: str = ".mp4", pre: tuple[str, ...] = ()) -> Path:
+def lavfi_clip(
+    name: str,
+    *out_args: str,
+    src: str = "testsrc2=size=320x240:rate=30",
+    seconds: float = 2.0,
+    audio: bool = True,
+    suffix: str = ".mp4",
+    pre: tuple[str, ...] = (),
+) -> Path:
     """A small generated clip, cached by its arguments."""
     path, ok = cached(name, suffix, args=list(out_args), src=src, s=seconds, a=audio, pre=list(pre))
     if ok:

@@ -47,8 +47,19 @@ def _make(kind: str, d: Path) -> Path:
     elif kind == "long_mkv":
         # An MKV that claims 3 hours but holds 1 s: the claimed duration counts against the limit.
         p = d / "long.mkv"
-        ff("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "1", "-c:v", "libx264",
-           "-metadata", "DURATION=03:00:01.000000000", str(p))
+        ff(
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x120:rate=10",
+            "-t",
+            "1",
+            "-c:v",
+            "libx264",
+            "-metadata",
+            "DURATION=03:00:01.000000000",
+            str(p),
+        )
         raw = bytearray(p.read_bytes())
         # Patch the Segment Info Duration element (ID 0x4489, 8-byte float, in ms at the default scale).
         i = raw.find(b"\x44\x89\x88")
@@ -88,8 +99,12 @@ def test_cli_one_line_error_and_no_output(kind: str, error: type[Ab2nError], tmp
     bad = _make(kind, tmp_path)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    res = subprocess.run([sys.executable, "-m", "ab2n.cli", "add", str(bad), "-o", str(out_dir / "x.mp4")],
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "ab2n.cli", "add", str(bad), "-o", str(out_dir / "x.mp4")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == error.exit_code, res.stderr
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert lines and lines[0].startswith(f"error {error.code}:"), res.stderr

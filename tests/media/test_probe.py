@@ -35,7 +35,12 @@ def test_rotation_gives_portrait_display_size() -> None:
 @pytest.mark.parametrize(
     ("name", "args", "suffix", "codec"),
     [
-        ("p-hevc10", ("-c:v", "libx265", "-pix_fmt", "yuv420p10le", "-x265-params", "log-level=none", "-c:a", "aac"), ".mp4", "hevc"),
+        (
+            "p-hevc10",
+            ("-c:v", "libx265", "-pix_fmt", "yuv420p10le", "-x265-params", "log-level=none", "-c:a", "aac"),
+            ".mp4",
+            "hevc",
+        ),
         ("p-vp9", ("-c:v", "libvpx-vp9", "-deadline", "realtime", "-c:a", "libopus"), ".webm", "vp9"),
         ("p-odd", ("-vf", "scale=321:241", "-c:v", "libx264", "-pix_fmt", "yuv444p"), ".mkv", "h264"),
         ("p-avi", ("-c:v", "mpeg4", "-c:a", "mp3"), ".avi", "mpeg4"),
@@ -49,8 +54,16 @@ def test_awkward_sources(name: str, args: tuple[str, ...], suffix: str, codec: s
 
 
 def test_variable_frame_rate_and_no_audio() -> None:
-    vfr = lavfi_clip("p-vfr", "-vf", "setpts='if(lt(N,30),N/30,1+(N-30)/15)/TB'", "-fps_mode", "vfr",
-                     "-c:v", "libx264", audio=False)
+    vfr = lavfi_clip(
+        "p-vfr",
+        "-vf",
+        "setpts='if(lt(N,30),N/30,1+(N-30)/15)/TB'",
+        "-fps_mode",
+        "vfr",
+        "-c:v",
+        "libx264",
+        audio=False,
+    )
     info = probe(vfr)
     assert info.kind == "video" and not info.has_audio
     assert info.duration_s > 1.5

@@ -39,7 +39,9 @@ class Server:
         env = {**os.environ, **self.env}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ab2n.cli", "serve", "--port", str(self.port), "--data", str(self.data)],
-            env=env, stdout=subprocess.DEVNULL, stderr=open(self.data / "server.log", "ab"),  # noqa: SIM115
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.data / "server.log", "ab"),  # noqa: SIM115
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -78,7 +80,12 @@ def make_server(tmp_path: Path) -> Iterator:
     def factory(**env: str) -> Server:
         data = tmp_path / f"data{len(servers)}"
         data.mkdir(exist_ok=True)
-        base = {"AB2N_SSE_HEARTBEAT_S": "0.2", "AB2N_WORKERS": "2", "AB2N_COST_EXPORT": "10", "XDG_CACHE_HOME": str(tmp_path)}
+        base = {
+            "AB2N_SSE_HEARTBEAT_S": "0.2",
+            "AB2N_WORKERS": "2",
+            "AB2N_COST_EXPORT": "10",
+            "XDG_CACHE_HOME": str(tmp_path),
+        }
         s = Server(data, {**base, **env}).start()
         servers.append(s)
         return s
@@ -95,8 +102,12 @@ def token(base: str) -> str:
 
 
 def auth(tok: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tok}", "X-Skill-Source": "tests", "X-Skill-Version": "1",
-            "X-Skill-Platform": "unknown"}
+    return {
+        "Authorization": f"Bearer {tok}",
+        "X-Skill-Source": "tests",
+        "X-Skill-Version": "1",
+        "X-Skill-Platform": "unknown",
+    }
 
 
 def sse_events(base: str, tok: str, sid: str, text: str, timeout: float = 300) -> list[dict]:
@@ -104,9 +115,17 @@ def sse_events(base: str, tok: str, sid: str, text: str, timeout: float = 300) -
     import json
 
     events: list[dict] = []
-    with httpx.stream("POST", base + "/run_sse", headers={**auth(tok), "Accept": "text/event-stream"},
-                      json={"app_name": "nemo_agent", "session_id": sid,
-                            "new_message": {"role": "user", "parts": [{"text": text}]}}, timeout=timeout) as r:
+    with httpx.stream(
+        "POST",
+        base + "/run_sse",
+        headers={**auth(tok), "Accept": "text/event-stream"},
+        json={
+            "app_name": "nemo_agent",
+            "session_id": sid,
+            "new_message": {"role": "user", "parts": [{"text": text}]},
+        },
+        timeout=timeout,
+    ) as r:
         assert r.status_code == 200, r.read()
         kind = None
         for line in r.iter_lines():

@@ -19,27 +19,43 @@ from server.conftest import auth, token
 
 
 def _session(base: str, tok: str) -> str:
-    return httpx.post(base + "/api/tasks/me/with-session/nemo_agent", headers=auth(tok), json={}).json()["data"]["session_id"]
+    return httpx.post(base + "/api/tasks/me/with-session/nemo_agent", headers=auth(tok), json={}).json()["data"][
+        "session_id"
+    ]
 
 
 def _upload(base: str, tok: str, sid: str, path: Path) -> None:
     with path.open("rb") as fh:
-        r = httpx.post(f"{base}/api/upload-video/nemo_agent/me/{sid}", headers=auth(tok),
-                       files={"file": (path.name, fh, "video/mp4")}, timeout=60)
+        r = httpx.post(
+            f"{base}/api/upload-video/nemo_agent/me/{sid}",
+            headers=auth(tok),
+            files={"file": (path.name, fh, "video/mp4")},
+            timeout=60,
+        )
     assert r.json()["code"] == 0, r.text
 
 
 def test_sigkill_mid_render_then_restart(make_server, tmp_path: Path) -> None:
     clip, _ = clip_with_cuts([2.0, 4.5], duration_s=6, audio="tone")
-    env = {"AB2N_TEST_RENDER_DELAY_S": "4", "AB2N_WORKERS": "1", "AB2N_LEASE_S": "3", "AB2N_HEARTBEAT_S": "0.5"}
+    env = {
+        "AB2N_TEST_RENDER_DELAY_S": "4",
+        "AB2N_WORKERS": "1",
+        "AB2N_LEASE_S": "3",
+        "AB2N_HEARTBEAT_S": "0.5",
+    }
     srv = make_server(**env)
     tok = token(srv.url)
     sid = _session(srv.url, tok)
     _upload(srv.url, tok, sid, clip)
-    r = httpx.post(srv.url + "/api/render/proxy/lambda", headers=auth(tok), json={"id": "render_kill", "sessionId": sid})
+    r = httpx.post(
+        srv.url + "/api/render/proxy/lambda", headers=auth(tok), json={"id": "render_kill", "sessionId": sid}
+    )
     assert r.json()["code"] == 0
     deadline = time.monotonic() + 60
-    while httpx.get(srv.url + "/api/render/proxy/lambda/render_kill", headers=auth(tok)).json()["data"]["status"] != "running":
+    while (
+        httpx.get(srv.url + "/api/render/proxy/lambda/render_kill", headers=auth(tok)).json()["data"]["status"]
+        != "running"
+    ):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     time.sleep(1.0)
@@ -67,8 +83,12 @@ def test_forty_concurrent_exports_on_a_balance_for_ten(make_server) -> None:
     sid = _session(srv.url, tok)
 
     def export(i: int) -> int:
-        r = httpx.post(srv.url + "/api/render/proxy/lambda", headers=auth(tok),
-                       json={"id": f"render_c{i}", "sessionId": sid}, timeout=60)
+        r = httpx.post(
+            srv.url + "/api/render/proxy/lambda",
+            headers=auth(tok),
+            json={"id": f"render_c{i}", "sessionId": sid},
+            timeout=60,
+        )
         return int(r.json()["code"])
 
     with ThreadPoolExecutor(40) as pool:
@@ -79,12 +99,23 @@ def test_forty_concurrent_exports_on_a_balance_for_ten(make_server) -> None:
     assert bal["available"] == 0 and bal["frozen"] == 100 and bal["available"] + bal["frozen"] + spent == 100
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/x.mp4", "http://[::1]/x.mp4", "http://169.254.169.254/latest/meta-data/",
-    "http://10.0.0.1/x.mp4", "http://[::ffff:127.0.0.1]/x.mp4", "http://localhost/x.mp4",
-    "http://100.64.0.1/x.mp4", "http://[2002:7f00:1::1]/x.mp4", "http://[64:ff9b::a00:1]/x.mp4",
-    "http://[fd00:ec2::254]/", "file:///etc/passwd", "ftp://example.com/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x.mp4",
+        "http://[::1]/x.mp4",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/x.mp4",
+        "http://[::ffff:127.0.0.1]/x.mp4",
+        "http://localhost/x.mp4",
+        "http://100.64.0.1/x.mp4",
+        "http://[2002:7f00:1::1]/x.mp4",
+        "http://[64:ff9b::a00:1]/x.mp4",
+        "http://[fd00:ec2::254]/",
+        "file:///etc/passwd",
+        "ftp://example.com/x",
+    ],
+)
 def test_ssrf_guard_refuses_before_connecting(url: str) -> None:
     with pytest.raises(BlockedAddress):
         resolve_checked(url, allow=[])
@@ -94,7 +125,7 @@ def test_ssrf_redirect_to_loopback_refused(make_server) -> None:
     """An allowed test server redirects to another loopback port: the redirect is re-checked and refused."""
 
     class Redirect(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(302)
             self.send_header("Location", "http://127.0.0.2:9/secret.mp4")
             self.end_headers()
@@ -109,8 +140,12 @@ def test_ssrf_redirect_to_loopback_refused(make_server) -> None:
         srv = make_server(AB2N_URL_ALLOW=f'["127.0.0.1:{port}"]')
         tok = token(srv.url)
         sid = _session(srv.url, tok)
-        r = httpx.post(f"{srv.url}/api/upload-video/nemo_agent/me/{sid}", headers=auth(tok),
-                       json={"url": f"http://127.0.0.1:{port}/a.mp4"}, timeout=30)
+        r = httpx.post(
+            f"{srv.url}/api/upload-video/nemo_agent/me/{sid}",
+            headers=auth(tok),
+            json={"url": f"http://127.0.0.1:{port}/a.mp4"},
+            timeout=30,
+        )
         assert r.status_code == 400 and "non-public" in r.json()["message"]
         assert list((srv.data / "uploads").iterdir()) == []
     finally:
@@ -132,8 +167,10 @@ MB = 1024 * 1024
 def _big_mp4_stream(total: int, head: bytes, boundary: str):
     """A multipart body with a valid MP4 padded by a 'free' box to exactly ``total`` file bytes."""
     pad = total - len(head)
-    yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.mp4\"\r\n"
-           f"Content-Type: video/mp4\r\n\r\n").encode()
+    yield (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\n'
+        f"Content-Type: video/mp4\r\n\r\n"
+    ).encode()
     yield head
     yield pad.to_bytes(4, "big") + b"free"
     left = pad - 8
@@ -162,14 +199,22 @@ def test_500_mb_upload_streams_flat_and_501_is_refused(make_server) -> None:
             peak[0] = max(peak[0], srv.rss_kb())
 
     threading.Thread(target=watch, daemon=True).start()
-    r = httpx.post(f"{srv.url}/api/upload-video/nemo_agent/me/{sid}", headers=headers,
-                   content=_big_mp4_stream(500 * MB, head, boundary), timeout=300)
+    r = httpx.post(
+        f"{srv.url}/api/upload-video/nemo_agent/me/{sid}",
+        headers=headers,
+        content=_big_mp4_stream(500 * MB, head, boundary),
+        timeout=300,
+    )
     done.set()
     assert r.json()["code"] == 0, r.text
     assert (peak[0] - rss0) / 1024 < 50, f"RSS grew by {(peak[0] - rss0) / 1024:.1f} MB"
     n_files = len(list((srv.data / "uploads").iterdir()))
-    r = httpx.post(f"{srv.url}/api/upload-video/nemo_agent/me/{sid}", headers=headers,
-                   content=_big_mp4_stream(501 * MB, head, boundary), timeout=300)
+    r = httpx.post(
+        f"{srv.url}/api/upload-video/nemo_agent/me/{sid}",
+        headers=headers,
+        content=_big_mp4_stream(501 * MB, head, boundary),
+        timeout=300,
+    )
     assert r.json()["code"] == 4002 and r.status_code == 413
     assert len(list((srv.data / "uploads").iterdir())) == n_files  # no partial file left
 

@@ -43,17 +43,28 @@ def test_whole_flow(make_server, clip: Path, tmp_path: Path) -> None:
         srv = make_server(AB2N_URL_ALLOW=f'["127.0.0.1:{port}"]')
         base = srv.url
         tok = token(base)
-        r = httpx.post(base + "/api/tasks/me/with-session/nemo_agent", headers=auth(tok),
-                       json={"task_name": "project", "language": "en"})
+        r = httpx.post(
+            base + "/api/tasks/me/with-session/nemo_agent",
+            headers=auth(tok),
+            json={"task_name": "project", "language": "en"},
+        )
         assert r.json()["code"] == 0
         sid = r.json()["data"]["session_id"]
         with clip.open("rb") as fh:
-            r = httpx.post(f"{base}/api/upload-video/nemo_agent/me/{sid}", headers=auth(tok),
-                           files={"file": ("trip.mp4", fh, "video/mp4")}, timeout=60)
+            r = httpx.post(
+                f"{base}/api/upload-video/nemo_agent/me/{sid}",
+                headers=auth(tok),
+                files={"file": ("trip.mp4", fh, "video/mp4")},
+                timeout=60,
+            )
         assert r.json()["code"] == 0, r.text
         assert r.json()["data"]["kind"] == "video"
-        r = httpx.post(f"{base}/api/upload-video/nemo_agent/me/{sid}", headers=auth(tok),
-                       json={"url": f"http://127.0.0.1:{port}/{clip.name}"}, timeout=60)
+        r = httpx.post(
+            f"{base}/api/upload-video/nemo_agent/me/{sid}",
+            headers=auth(tok),
+            json={"url": f"http://127.0.0.1:{port}/{clip.name}"},
+            timeout=60,
+        )
         assert r.json()["code"] == 0, r.text
 
         ev = sse_events(base, tok, sid, "add background music that matches the mood of my video")
@@ -74,7 +85,12 @@ def test_whole_flow(make_server, clip: Path, tmp_path: Path) -> None:
 
         before = httpx.get(base + "/api/credits/balance/simple", headers=auth(tok)).json()["data"]
         job_id = f"render_{uuid.uuid4().hex[:8]}"
-        body = {"id": job_id, "sessionId": sid, "draft": state["draft"], "output": {"format": "mp4", "quality": "high"}}
+        body = {
+            "id": job_id,
+            "sessionId": sid,
+            "draft": state["draft"],
+            "output": {"format": "mp4", "quality": "high"},
+        }
         r1 = httpx.post(base + "/api/render/proxy/lambda", headers=auth(tok), json=body).json()
         r2 = httpx.post(base + "/api/render/proxy/lambda", headers=auth(tok), json=body).json()
         assert r1["data"]["id"] == r2["data"]["id"] == job_id  # idempotent
@@ -120,19 +136,29 @@ def test_error_codes(make_server, tmp_path: Path) -> None:
     r = httpx.get(f"{base}/api/state/nemo_agent/me/ses_nope/latest", headers=auth(tok))
     assert r.json()["code"] == 1002
     other = token(base)
-    sid_other = httpx.post(base + "/api/tasks/me/with-session/nemo_agent", headers=auth(other), json={}).json()["data"]["session_id"]
+    sid_other = httpx.post(base + "/api/tasks/me/with-session/nemo_agent", headers=auth(other), json={}).json()["data"][
+        "session_id"
+    ]
     r = httpx.get(f"{base}/api/state/nemo_agent/me/{sid_other}/latest", headers=auth(tok))
     assert r.status_code == 404 and r.json()["code"] == 1002
-    sid = httpx.post(base + "/api/tasks/me/with-session/nemo_agent", headers=auth(tok), json={}).json()["data"]["session_id"]
+    sid = httpx.post(base + "/api/tasks/me/with-session/nemo_agent", headers=auth(tok), json={}).json()["data"][
+        "session_id"
+    ]
     # 4001: a text file named .mp4
-    r = httpx.post(f"{base}/api/upload-video/nemo_agent/me/{sid}", headers=auth(tok),
-                   files={"file": ("x.mp4", b"#EXTM3U\n/etc/passwd\n", "video/mp4")})
+    r = httpx.post(
+        f"{base}/api/upload-video/nemo_agent/me/{sid}",
+        headers=auth(tok),
+        files={"file": ("x.mp4", b"#EXTM3U\n/etc/passwd\n", "video/mp4")},
+    )
     assert r.json()["code"] == 4001 and r.status_code == 415
     assert list((srv.data / "uploads").iterdir()) == []
     # 2001: not enough credits (cost 60, balance 100: the second export is short)
     for i, want in ((1, 0), (2, 2001)):
-        r = httpx.post(base + "/api/render/proxy/lambda", headers=auth(tok),
-                       json={"id": f"render_{i}", "sessionId": sid, "output": {"format": "mp4"}})
+        r = httpx.post(
+            base + "/api/render/proxy/lambda",
+            headers=auth(tok),
+            json={"id": f"render_{i}", "sessionId": sid, "output": {"format": "mp4"}},
+        )
         assert r.json()["code"] == want, r.text
     assert "bind=" in r.json()["data"]["bind_url"]
     # A job of another client is not visible.
@@ -143,9 +169,14 @@ def test_error_codes(make_server, tmp_path: Path) -> None:
 def test_export_needs_attribution_when_required(make_server) -> None:
     srv = make_server(AB2N_REQUIRE_ATTRIBUTION="true")
     tok = token(srv.url)
-    sid = httpx.post(srv.url + "/api/tasks/me/with-session/nemo_agent", headers=auth(tok), json={}).json()["data"]["session_id"]
-    r = httpx.post(srv.url + "/api/render/proxy/lambda", headers={"Authorization": f"Bearer {tok}"},
-                   json={"id": "render_x", "sessionId": sid})
+    sid = httpx.post(srv.url + "/api/tasks/me/with-session/nemo_agent", headers=auth(tok), json={}).json()["data"][
+        "session_id"
+    ]
+    r = httpx.post(
+        srv.url + "/api/render/proxy/lambda",
+        headers={"Authorization": f"Bearer {tok}"},
+        json={"id": "render_x", "sessionId": sid},
+    )
     assert r.status_code == 402 and r.json()["code"] == 402
     r = httpx.post(srv.url + "/api/render/proxy/lambda", headers=auth(tok), json={"id": "render_x", "sessionId": sid})
     assert r.json()["code"] == 0
@@ -155,11 +186,17 @@ def test_openapi_snapshot(make_server) -> None:
     srv = make_server()
     spec = httpx.get(srv.url + "/openapi.json").json()
     got = sorted((p, m) for p, ops in spec["paths"].items() for m in ops)
-    assert got == sorted([
-        ("/api/auth/anonymous-token", "post"), ("/api/credits/balance/simple", "get"),
-        ("/api/render/output/{job_id}", "get"), ("/api/render/proxy/lambda", "post"),
-        ("/api/render/proxy/lambda/{job_id}", "get"), ("/api/state/nemo_agent/me/{sid}/latest", "get"),
-        ("/api/tasks/me/with-session/nemo_agent", "post"), ("/api/upload-video/nemo_agent/me/{sid}", "post"),
-        ("/run_sse", "post"),
-    ])
+    assert got == sorted(
+        [
+            ("/api/auth/anonymous-token", "post"),
+            ("/api/credits/balance/simple", "get"),
+            ("/api/render/output/{job_id}", "get"),
+            ("/api/render/proxy/lambda", "post"),
+            ("/api/render/proxy/lambda/{job_id}", "get"),
+            ("/api/state/nemo_agent/me/{sid}/latest", "get"),
+            ("/api/tasks/me/with-session/nemo_agent", "post"),
+            ("/api/upload-video/nemo_agent/me/{sid}", "post"),
+            ("/run_sse", "post"),
+        ]
+    )
     assert httpx.get(srv.url + "/docs").status_code == 200

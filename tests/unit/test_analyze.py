@@ -40,8 +40,11 @@ def _hard_clip() -> tuple[object, list[int]]:
     truth = [90, 180, 420]  # frames of the hard cuts: 3 s, 6 s, 14 s
     if not ok:
         font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-        text = (f",drawtext=fontfile={font}:text='Hello':fontsize=40:x=40:y=40:fontcolor=white:enable='gte(t,2)'"
-                if __import__("os").path.exists(font) else "")
+        text = (
+            f",drawtext=fontfile={font}:text='Hello':fontsize=40:x=40:y=40:fontcolor=white:enable='gte(t,2)'"
+            if __import__("os").path.exists(font)
+            else ""
+        )
         graph = (
             "gradients=s=640x360:r=30:c0=0x2040a0:c1=0x4080c0:speed=0.01:seed=1,trim=end_frame=90,setpts=PTS-STARTPTS[a];"
             "gradients=s=640x360:r=30:c0=0x3050b0:c1=0x2070d0:speed=0.01:seed=9,trim=end_frame=90,setpts=PTS-STARTPTS[b];"
@@ -67,9 +70,14 @@ def test_flash_dissolve_pan_text_and_similar_colours() -> None:
 
 def _speech_mix(kind: str) -> tuple[object, list[tuple[float, float]]]:
     sp, spans = speech_wav(
-        ["The weather was lovely on the first morning.", "We took the tram up the hill.",
-         "Then we walked down to the river and had lunch.", "It was the best day of the trip."],
-        pauses_s=[0.6, 3.0, 1.5], sample_rate=16000,
+        [
+            "The weather was lovely on the first morning.",
+            "We took the tram up the hill.",
+            "Then we walked down to the river and had lunch.",
+            "It was the best day of the trip.",
+        ],
+        pauses_s=[0.6, 3.0, 1.5],
+        sample_rate=16000,
     )
     path, ok = cached("speechmix", ".wav", mix=kind, v=1)
     if not ok:
@@ -96,8 +104,7 @@ def test_speech_precision_recall_by_duration(kind: str) -> None:
     y = decode_audio(path, sample_rate=SAMPLE_RATE)
     probs, hop = speech_probabilities([y])
     # Unpadded intervals for scoring; ducking pads them later.
-    found = [(i.start_s, i.end_s) for i in speech_intervals(probs, hop, pad_before_s=0, pad_after_s=0,
-                                                                merge_gap_s=0.2)]
+    found = [(i.start_s, i.end_s) for i in speech_intervals(probs, hop, pad_before_s=0, pad_after_s=0, merge_gap_s=0.2)]
     inter = _overlap(found, truth)
     precision = inter / max(1e-9, sum(b - a for a, b in found))
     recall = inter / sum(b - a for a, b in truth)
@@ -106,8 +113,11 @@ def test_speech_precision_recall_by_duration(kind: str) -> None:
 
 @pytest.mark.parametrize("maker", ["music", "tone", "noise"])
 def test_no_speech_in_music_tones_noise(maker: str) -> None:
-    src = {"music": lambda: click_track_wav(110, duration_s=20)[0], "tone": lambda: tone_wav(duration_s=10),
-           "noise": lambda: noise_wav(duration_s=10)}[maker]()
+    src = {
+        "music": lambda: click_track_wav(110, duration_s=20)[0],
+        "tone": lambda: tone_wav(duration_s=10),
+        "noise": lambda: noise_wav(duration_s=10),
+    }[maker]()
     prof = analyze(probe(src))
     assert prof.speech_fraction < 0.05, prof.speech
 
@@ -115,8 +125,19 @@ def test_no_speech_in_music_tones_noise(maker: str) -> None:
 def test_mood_dark_still_vs_bright_fast() -> None:
     dark, _ = cached("mood-dark", ".mp4", v=1)
     if not _:
-        ff("-f", "lavfi", "-i", "gradients=s=320x180:r=30:c0=0x101418:c1=0x202428:speed=0.001,hue=s=0.1",
-           "-t", "20", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(dark))
+        ff(
+            "-f",
+            "lavfi",
+            "-i",
+            "gradients=s=320x180:r=30:c0=0x101418:c1=0x202428:speed=0.001,hue=s=0.1",
+            "-t",
+            "20",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(dark),
+        )
     bright, _ = clip_with_cuts([0.8 * i for i in range(1, 25)], duration_s=20, size=(320, 180))
     pd, pb = analyze(probe(dark)), analyze(probe(bright))
     assert np.mean(pd.valence) < np.mean(pb.valence)
@@ -124,12 +145,32 @@ def test_mood_dark_still_vs_bright_fast() -> None:
 
 
 def test_talking_head_is_not_energetic() -> None:
-    sp, _ = speech_wav(["Hi everyone, welcome back to my channel.", "Today I want to talk about my camera.",
-                        "It is small, light and the battery lasts all day."], pauses_s=[0.5, 0.5])
+    sp, _ = speech_wav(
+        [
+            "Hi everyone, welcome back to my channel.",
+            "Today I want to talk about my camera.",
+            "It is small, light and the battery lasts all day.",
+        ],
+        pauses_s=[0.5, 0.5],
+    )
     face, ok = cached("talking", ".mp4", v=1)
     if not ok:
-        ff("-f", "lavfi", "-i", "color=c=0xb08070:s=320x240:r=30", "-i", str(sp), "-shortest", "-c:v", "libx264",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", str(face))
+        ff(
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0xb08070:s=320x240:r=30",
+            "-i",
+            str(sp),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(face),
+        )
     prof = analyze(probe(face))
     assert prof.speech_fraction > 0.5
     assert prof.mood != "energetic"

@@ -22,9 +22,15 @@ SR = 48000
 @pytest.fixture(scope="module")
 def speech() -> tuple[Path, list[tuple[float, float]]]:
     return speech_wav(
-        ["Good morning, this is the harbour.", "The boats go out early.", "By noon the market is full of fish.",
-         "We will come back tomorrow."],
-        pauses_s=[0.3, 3.0, 0.3], lead_s=2.0, tail_s=2.0,
+        [
+            "Good morning, this is the harbour.",
+            "The boats go out early.",
+            "By noon the market is full of fish.",
+            "We will come back tomorrow.",
+        ],
+        pauses_s=[0.3, 3.0, 0.3],
+        lead_s=2.0,
+        tail_s=2.0,
     )
 
 
@@ -48,7 +54,7 @@ def _split(out: Path, orig: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sel(x: np.ndarray, spans: list[tuple[float, float]], shrink: float = 0.1) -> np.ndarray:
-    return np.concatenate([x[int((a + shrink) * SR): int((b - shrink) * SR)] for a, b in spans if b - a > 2 * shrink])
+    return np.concatenate([x[int((a + shrink) * SR) : int((b - shrink) * SR)] for a, b in spans if b - a > 2 * shrink])
 
 
 def test_duck_envelope_shape() -> None:
@@ -125,8 +131,12 @@ def test_volume_35_vs_100_is_9_1_db(tmp_path: Path, bed: Path) -> None:
     prof = VideoProfile(duration_s=info.duration_s)  # no speech: no ducking
     levels = {}
     for vol in (1.0, 0.35):
-        plan = plan_mix(prof, MixSettings(volume=vol, target_lufs=-23.0), duration_s=info.duration_s,
-                        has_original_audio=True)
+        plan = plan_mix(
+            prof,
+            MixSettings(volume=vol, target_lufs=-23.0),
+            duration_s=info.duration_s,
+            has_original_audio=True,
+        )
         out = tmp_path / f"v{vol}.m4a"
         render_audio(original=info, bed_wav=bed, plan=plan, out_path=out)
         voice, music = _split(out, orig)
@@ -142,7 +152,7 @@ def test_no_click_at_fades(tmp_path: Path, bed: Path) -> None:
     y = decode_audio(out, sample_rate=SR)
     src = decode_audio(bed, sample_rate=SR)
     assert np.abs(np.diff(y)).max() <= np.abs(np.diff(src)).max() * 2.5
-    assert np.abs(y[: int(1.9 * SR)]).max() < 1e-3 and np.abs(y[int(8.1 * SR):]).max() < 1e-3
+    assert np.abs(y[: int(1.9 * SR)]).max() < 1e-3 and np.abs(y[int(8.1 * SR) :]).max() < 1e-3
 
 
 def test_silent_and_music_only(tmp_path: Path, bed: Path) -> None:

@@ -74,8 +74,14 @@ def test_key_and_mode_on_24_generated_pieces() -> None:
 
 
 def _profile(cuts: list[float], duration: float) -> VideoProfile:
-    return VideoProfile(duration_s=duration, fps=30, cuts=tuple(Cut(t, round(t * 30), 1.0) for t in cuts),
-                        mood="happy", valence=[0.4] * int(duration), arousal=[0.3] * int(duration))
+    return VideoProfile(
+        duration_s=duration,
+        fps=30,
+        cuts=tuple(Cut(t, round(t * 30), 1.0) for t in cuts),
+        mood="happy",
+        valence=[0.4] * int(duration),
+        arousal=[0.3] * int(duration),
+    )
 
 
 def _cuts(seed: int, duration: float) -> list[float]:

@@ -40,8 +40,10 @@ def _ten_edits() -> list[Edit]:
 def test_summary_matches_spec_form() -> None:
     d = apply_edit(_base(), Edit("add_music", {"genre": ["lo-fi"], "volume": 0.35}))
     d = apply_edit(d, Edit("add_text", {"text": "Urban Dreams", "duration_ms": 3000}))
-    assert summarize(d) == ('Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) '
-                            '3. Title: "Urban Dreams" (0-3s)')
+    assert summarize(d) == (
+        "Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) "
+        '3. Title: "Urban Dreams" (0-3s)'
+    )
 
 
 def test_round_trip_and_schema_valid() -> None:
@@ -59,8 +61,13 @@ def test_schema_snapshot_matches_published_file() -> None:
 
 
 def test_v0_migrates_forward() -> None:
-    v0 = {"d": 10000, "t": [{"tt": 0, "aspect": "vertical", "sg": [{"mid": "m1", "s": 0, "d": 10000}]},
-                            {"tt": 1, "sg": [{"s": 0, "d": 10000, "vol": 35, "mood": "calm"}]}]}
+    v0 = {
+        "d": 10000,
+        "t": [
+            {"tt": 0, "aspect": "vertical", "sg": [{"mid": "m1", "s": 0, "d": 10000}]},
+            {"tt": 1, "sg": [{"s": 0, "d": 10000, "vol": 35, "mood": "calm"}]},
+        ],
+    }
     d = Draft.from_json(v0)
     assert d.settings.aspect == "vertical"
     assert d.music is not None and d.music.volume == pytest.approx(0.35)

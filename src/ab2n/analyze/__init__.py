@@ -12,7 +12,7 @@ from ab2n.analyze import mood as mood_mod
 from ab2n.analyze.profile import Cut, Interval, Section, Transition, VideoProfile
 from ab2n.analyze.scenes import detect_cuts, detect_transitions
 from ab2n.analyze.speech import SAMPLE_RATE, speech_intervals, speech_probabilities
-from ab2n.analyze.visual import FrameScan, frame_features, scan_video
+from ab2n.analyze.visual import FrameScan, frame_features, scan_video, small_rgb
 from ab2n.media.decode import iter_audio_blocks
 from ab2n.media.probe import MediaInfo
 
@@ -128,10 +128,11 @@ def _image_features(info: MediaInfo, n_sec: int) -> dict[str, np.ndarray]:
 
     with av.open(str(info.path), format=info.demuxer) as c:
         frame = next(c.decode(video=0))
-        small = frame.to_ndarray(width=64, height=36, format="rgb24")  # type: ignore[call-arg]
+        small = small_rgb(frame)
     _, b, s, cf, w = frame_features(small)
-    return {k: np.full(n_sec, v) for k, v in
-            {"brightness": b, "saturation": s, "colourfulness": cf, "warmth": w}.items()}
+    return {
+        k: np.full(n_sec, v) for k, v in {"brightness": b, "saturation": s, "colourfulness": cf, "warmth": w}.items()
+    }
 
 
 def _audio_energy(blocks: list[np.ndarray], n_sec: int) -> np.ndarray:

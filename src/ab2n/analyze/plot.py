@@ -24,7 +24,10 @@ def plot_profile(profile: VideoProfile, info: MediaInfo, out_png: Path) -> Path:
     for t in profile.transitions:
         ax1.axvspan(t.start_s, t.end_s, color="tab:purple", alpha=0.3, lw=0)
     ax1.set_yticks([])
-    ax1.set_title(f"{info.path.name}: {len(profile.cuts)} cuts (black), speech (orange), transitions (purple) — mood {profile.mood}")
+    ax1.set_title(
+        f"{info.path.name}: {len(profile.cuts)} cuts (black), speech (orange), "
+        f"transitions (purple) — mood {profile.mood}"
+    )
     secs = range(len(profile.valence))
     ax2.plot(list(secs), profile.valence, label="valence", color="tab:green")
     ax2.plot(list(secs), profile.arousal, label="arousal", color="tab:red")

@@ -101,13 +101,9 @@ class VideoProfile:
             "duration_s": r(self.duration_s),
             "fps": r(self.fps),
             "cuts": [{"time_s": r(c.time_s), "frame": c.frame, "strength": r(c.strength)} for c in self.cuts],
-            "transitions": [
-                {"start_s": r(t.start_s), "end_s": r(t.end_s), "kind": t.kind} for t in self.transitions
-            ],
+            "transitions": [{"start_s": r(t.start_s), "end_s": r(t.end_s), "kind": t.kind} for t in self.transitions],
             "speech": [{"start_s": r(i.start_s), "end_s": r(i.end_s)} for i in self.speech],
-            "sections": [
-                {"start_s": r(s.start_s), "end_s": r(s.end_s), "energy": r(s.energy)} for s in self.sections
-            ],
+            "sections": [{"start_s": r(s.start_s), "end_s": r(s.end_s), "energy": r(s.energy)} for s in self.sections],
             "features": {k: [r(v) for v in vs] for k, vs in self.features.items()},
             "valence": [r(v) for v in self.valence],
             "arousal": [r(v) for v in self.arousal],
@@ -123,11 +119,13 @@ class VideoProfile:
             duration_s=float(d["duration_s"]),
             fps=float(d.get("fps", 0.0)),
             cuts=tuple(Cut(float(c["time_s"]), int(c["frame"]), float(c["strength"])) for c in d.get("cuts", [])),
-            transitions=tuple(Transition(float(t["start_s"]), float(t["end_s"]), t["kind"])
-                              for t in d.get("transitions", [])),
+            transitions=tuple(
+                Transition(float(t["start_s"]), float(t["end_s"]), t["kind"]) for t in d.get("transitions", [])
+            ),
             speech=tuple(Interval(float(i["start_s"]), float(i["end_s"])) for i in d.get("speech", [])),
-            sections=tuple(Section(float(s["start_s"]), float(s["end_s"]), float(s["energy"]))
-                           for s in d.get("sections", [])),
+            sections=tuple(
+                Section(float(s["start_s"]), float(s["end_s"]), float(s["energy"])) for s in d.get("sections", [])
+            ),
             features={k: [float(x) for x in v] for k, v in d.get("features", {}).items()},
             valence=[float(x) for x in d.get("valence", [])],
             arousal=[float(x) for x in d.get("arousal", [])],

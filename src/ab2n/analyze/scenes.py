@@ -10,6 +10,8 @@ after the spike with the frame before it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from ab2n.analyze.profile import Cut, Transition
@@ -46,8 +48,11 @@ def _soften(hists: np.ndarray) -> np.ndarray:
     grey = hists[:, HUE_BINS * SAT_BINS :]
     grey_soft = grey.copy()
     if GREY_BINS > 1:
-        grey_soft = 0.5 * grey + 0.25 * np.pad(grey, ((0, 0), (1, 0)), mode="edge")[:, :-1] + 0.25 * np.pad(
-            grey, ((0, 0), (0, 1)), mode="edge")[:, 1:]
+        grey_soft = (
+            0.5 * grey
+            + 0.25 * np.pad(grey, ((0, 0), (1, 0)), mode="edge")[:, :-1]
+            + 0.25 * np.pad(grey, ((0, 0), (0, 1)), mode="edge")[:, 1:]
+        )
     return np.concatenate([soft.reshape(n, -1), grey_soft], axis=1)
 
 
@@ -140,7 +145,9 @@ def detect_transitions(scan: FrameScan, cuts: list[Cut], *, fps: float) -> list[
             total = _sig_distance(scan, i - 1, j)
             if total > 0.5:
                 b0, b1 = float(scan.brightness[i - 1]), float(scan.brightness[j])
-                kind = "fade_out" if b1 < 0.06 else "fade_in" if b0 < 0.06 else "dissolve"
+                kind: Literal["fade_in", "fade_out", "dissolve"] = (
+                    "fade_out" if b1 < 0.06 else "fade_in" if b0 < 0.06 else "dissolve"
+                )
                 out.append(Transition(float(scan.times_s[i - 1]), float(scan.times_s[j]), kind))
         i = j + 1
     return out

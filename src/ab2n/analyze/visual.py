@@ -99,9 +99,9 @@ def small_rgb(frame: av.VideoFrame) -> np.ndarray:
         sy2, sx2 = max(1, sy // 2), max(1, sx // 2)
         py, pu, pv = frame.planes[0], frame.planes[1], frame.planes[2]
         # Strided views: one sample at the centre of each block, no copy of the plane.
-        y_pl = np.frombuffer(py, np.uint8).reshape(py.height, py.line_size)
-        u_pl = np.frombuffer(pu, np.uint8).reshape(pu.height, pu.line_size)
-        v_pl = np.frombuffer(pv, np.uint8).reshape(pv.height, pv.line_size)
+        y_pl = np.frombuffer(memoryview(py), np.uint8).reshape(py.height, py.line_size)
+        u_pl = np.frombuffer(memoryview(pu), np.uint8).reshape(pu.height, pu.line_size)
+        v_pl = np.frombuffer(memoryview(pv), np.uint8).reshape(pv.height, pv.line_size)
         yy = y_pl[sy // 2 :: sy, sx // 2 : w : sx][:SMALL_H, :SMALL_W].astype(np.float32)
         uu = u_pl[sy2 // 2 :: sy2, sx2 // 2 : w // 2 : sx2][:SMALL_H, :SMALL_W].astype(np.float32)
         vv = v_pl[sy2 // 2 :: sy2, sx2 // 2 : w // 2 : sx2][:SMALL_H, :SMALL_W].astype(np.float32)
@@ -122,7 +122,8 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
         progress: Called with 0..1 as decoding advances.
     """
     container = av.open(
-        str(info.path), format=info.demuxer,
+        str(info.path),
+        format=info.demuxer,
         options={"probesize": str(PROBESIZE_BYTES), "analyzeduration": str(ANALYZEDURATION_US)},
     )
     times: list[float] = []
@@ -157,8 +158,11 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
             if packet.stream.type != "video":
                 continue
             for frame in packet.decode():
+                if not isinstance(frame, av.VideoFrame):
+                    continue
                 small = small_rgb(frame)
-                t = float(frame.pts * frame.time_base) if frame.pts is not None else len(times) / max(info.fps, 1)
+                tb = frame.time_base
+                t = float(frame.pts * tb) if frame.pts is not None and tb is not None else len(times) / max(info.fps, 1)
                 times.append(t)
                 sig = small.reshape(SIG_H, SMALL_H // SIG_H, SIG_W, SMALL_W // SIG_W, 3).mean(axis=(1, 3))
                 sigs.append(sig.astype(np.uint8))

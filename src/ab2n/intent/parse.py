@@ -70,16 +70,56 @@ class ParseResult:
 def lexicon(lang: str) -> dict[str, Any]:
     """The lexicon of a language ("en" or "zh")."""
     text = resources.files("ab2n.intent").joinpath(f"lexicon/{lang}.json").read_text(encoding="utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _EN_NUMBERS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "half a": 0.5,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "half a": 0.5,
 }
 
 
@@ -103,8 +143,11 @@ def normalise(text: str) -> str:
     t = text.strip()
     t = t.translate(str.maketrans("０１２３４５６７８９％：，。！？（）", "0123456789%:,.!?()"))
     t = re.sub(r"百分之([零〇一二两三四五六七八九十百]+)", lambda m: f"{_zh_number(m.group(1))}%", t)
-    t = re.sub(r"([零〇一二两三四五六七八九十百]+)(?=\s*(秒|分钟|分|%|db|分贝|倍))",
-               lambda m: str(_zh_number(m.group(1))), t)
+    t = re.sub(
+        r"([零〇一二两三四五六七八九十百]+)(?=\s*(秒|分钟|分|%|db|分贝|倍))",
+        lambda m: str(_zh_number(m.group(1))),
+        t,
+    )
     t = t.lower()
 
     def en_num(m: re.Match[str]) -> str:
@@ -113,8 +156,11 @@ def normalise(text: str) -> str:
         return f"{val:g}"
 
     names = "|".join(sorted((k for k in _EN_NUMBERS if k != "half a"), key=len, reverse=True))
-    t = re.sub(rf"\b(?:(?:{names})[\s-]?)+(?=\s*(?:seconds?|secs?|s\b|%|percent|db|minutes?))",
-               lambda m: en_num(re.match(r".*", m.group(0).replace("-", " ")) or m) + " ", t)
+    t = re.sub(
+        rf"\b(?:(?:{names})[\s-]?)+(?=\s*(?:seconds?|secs?|s\b|%|percent|db|minutes?))",
+        lambda m: en_num(re.match(r".*", m.group(0).replace("-", " ")) or m) + " ",
+        t,
+    )
     t = re.sub(r"\bhalf a (second|minute)", r"0.5 \1", t)
     return re.sub(r"\s+", " ", t)
 
@@ -203,8 +249,14 @@ def _span(text: str, lang: str) -> tuple[int | None, int | None]:
         if m:
             return _to_ms(m.group(1), m.group(2)), None
         return None, None
-    m = re.search(r"(?:from|between)\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)?\s*(?:to|and|until|till|-)\s*"
-                  + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)?", text)
+    m = re.search(
+        r"(?:from|between)\s+"
+        + _TIME
+        + r"\s*(s|sec|secs|seconds?|min|minutes?)?\s*(?:to|and|until|till|-)\s*"
+        + _TIME
+        + r"\s*(s|sec|secs|seconds?|min|minutes?)?",
+        text,
+    )
     if m:
         return _to_ms(m.group(1), m.group(2) or m.group(4)), _to_ms(m.group(3), m.group(4))
     m = re.search(r"\b" + _TIME + r"\s*-\s*" + _TIME + r"\b", text)
@@ -216,8 +268,10 @@ def _span(text: str, lang: str) -> tuple[int | None, int | None]:
     m = re.search(r"last\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)\b", text)
     if m:
         return -_to_ms(m.group(1), m.group(2)), None
-    m = re.search(r"(?:after|from|starting at|start at|starting from)\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)?\b",
-                  text)
+    m = re.search(
+        r"(?:after|from|starting at|start at|starting from)\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)?\b",
+        text,
+    )
     if m:
         return _to_ms(m.group(1), m.group(2)), None
     m = re.search(r"(?:until|till|up to|to)\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)\b", text)
@@ -230,8 +284,10 @@ def _duration(text: str, lang: str) -> int | None:
     if lang == "zh":
         m = re.search(r"(?:持续|显示|停留)?\s*" + _TIME + r"\s*(秒|分钟)(?:钟)?", text)
         return _to_ms(m.group(1), m.group(2)) if m else None
-    m = re.search(r"(?:for|lasting|during|over)\s+(?:the\s+)?(?:first\s+)?" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)\b",
-                  text)
+    m = re.search(
+        r"(?:for|lasting|during|over)\s+(?:the\s+)?(?:first\s+)?" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)\b",
+        text,
+    )
     if not m:
         m = re.search(_TIME + r"[\s-]*(?:s|sec|secs|second|seconds)\s+(?:long|title|fade|caption)", text)
         return _to_ms(m.group(1)) if m else None
@@ -249,7 +305,7 @@ def _at(text: str, lang: str) -> int | None:
 
 
 def detect_lang(text: str) -> str:
-    """"zh" when the text has Chinese characters, else "en"."""
+    """ "zh" when the text has Chinese characters, else "en"."""
     return "zh" if _CJK.search(text) else "en"
 
 
@@ -261,7 +317,7 @@ def parse(text: str) -> ParseResult:
     quotes = _quoted(text)
     # Quoted text is a title, not instructions: remove it before reading words.
     plain = text
-    for q, a, b in reversed(quotes):
+    for _q, a, b in reversed(quotes):
         plain = plain[:a] + " " + plain[b:]
     t = normalise(plain)
     lexes = [lexicon(lang)] + ([lexicon("en")] if lang == "zh" else [])
@@ -276,8 +332,11 @@ def parse(text: str) -> ParseResult:
     if edits:
         return ParseResult(edits=edits, lang=lang)
     caps = CAPABILITIES_ZH if lang == "zh" else CAPABILITIES
-    msg = (f"抱歉，我没理解“{text.strip()}”。我可以：{caps}" if lang == "zh"
-           else f"Sorry, I couldn't map \"{text.strip()}\" to an edit. I can {caps}.")
+    msg = (
+        f"抱歉，我没理解“{text.strip()}”。我可以：{caps}"
+        if lang == "zh"
+        else f'Sorry, I couldn\'t map "{text.strip()}" to an edit. I can {caps}.'
+    )
     return ParseResult(unrecognised=msg, lang=lang)
 
 
@@ -317,8 +376,16 @@ def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) ->
     strong_add = _has(t, ["add", "加", "添加", "配"], lang)
     span_said = start_ms is not None or end_ms is not None or _at(t, lang) is not None
     adding = not removing_music and (
-        (music_word and not replacing and (wishes or auto_mood or (add_verb and (percent is None or strong_add))
-                                           or (span_said and not title_words and not quotes and not trim_words)))
+        (
+            music_word
+            and not replacing
+            and (
+                wishes
+                or auto_mood
+                or (add_verb and (percent is None or strong_add))
+                or (span_said and not title_words and not quotes and not trim_words)
+            )
+        )
         or wishes
     )
 
@@ -335,7 +402,11 @@ def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) ->
     if volume is not None and ("%" in t or "percent" in t) and (quieter or louder) and not adding:
         # "lower it by 10%": a relative change in level, not an absolute 10 %.
         if _has(t, ["by", "降低", "调低", "减少"], lang):
-            delta, volume = (-1 if quieter else 1) * abs(20 * __import__("math").log10(max(1e-3, 1 + (-volume if quieter else volume)))), None
+            delta, volume = (
+                (-1 if quieter else 1)
+                * abs(20 * __import__("math").log10(max(1e-3, 1 + (-volume if quieter else volume)))),
+                None,
+            )
 
     text_timing = title_words or bool(quotes)
     if adding:

@@ -15,6 +15,7 @@ Public pieces:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -254,7 +255,10 @@ def run_ffmpeg(
             elif line == "progress=end":
                 progress(1.0)
 
-    readers = [threading.Thread(target=read_stderr, daemon=True), threading.Thread(target=read_stdout, daemon=True)]
+    readers = [
+        threading.Thread(target=read_stderr, daemon=True),
+        threading.Thread(target=read_stdout, daemon=True),
+    ]
     for t in readers:
         t.start()
 
@@ -313,14 +317,10 @@ def last_error_line(stderr_tail: str) -> str:
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Kill FFmpeg's whole process group and reap it."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def temp_output_path(target: Path) -> Path:

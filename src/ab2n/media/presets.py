@@ -17,7 +17,7 @@ MAX_PORTRAIT = (1080, 1920)
 
 
 def _even(x: float) -> int:
-    return max(2, int(round(x / 2)) * 2)
+    return max(2, round(x / 2) * 2)
 
 
 def output_size(preset: str, src_w: int, src_h: int) -> tuple[int, int]:

@@ -148,7 +148,8 @@ def _describe(
 ) -> MediaInfo:
     """Fill a MediaInfo from an open container, enforcing the limits before decoding anything."""
     videos = [
-        s for s in container.streams.video
+        s
+        for s in container.streams.video
         # Cover art in audio files is a "video" stream with the attached-picture disposition.
         if not (int(s.disposition) & int(av.stream.Disposition.attached_pic))
     ]
@@ -165,9 +166,7 @@ def _describe(
 
     duration = max([container_s] + [stream_s(s) for s in (*videos, *audios)])
     if duration > lim.max_duration_s:
-        raise MediaTooLarge(
-            f"{p.name} lasts {duration / 60:.0f} min; the limit is {lim.max_duration_s / 60:.0f} min"
-        )
+        raise MediaTooLarge(f"{p.name} lasts {duration / 60:.0f} min; the limit is {lim.max_duration_s / 60:.0f} min")
 
     is_image = sniffed.kind_hint == "image"
     info: dict[str, object] = {}
@@ -187,9 +186,16 @@ def _describe(
         fps = float(v.average_rate or v.guessed_rate or 0) if not is_image else 0.0
         kind = "image" if is_image or (v.frames <= 1 and duration <= 0.05 and not audios) else "video"
         info.update(
-            width=disp_w, height=disp_h, coded_width=w, coded_height=h, rotation=rotation, fps=fps,
-            video_codec=cc.name, pix_fmt=cc.format.name if cc.format else None,
-            video_bit_rate=int(cc.bit_rate or 0), frame_count=int(v.frames or 0),
+            width=disp_w,
+            height=disp_h,
+            coded_width=w,
+            coded_height=h,
+            rotation=rotation,
+            fps=fps,
+            video_codec=cc.name,
+            pix_fmt=cc.format.name if cc.format else None,
+            video_bit_rate=int(cc.bit_rate or 0),
+            frame_count=int(v.frames or 0),
         )
         if kind == "image":
             duration = 0.0
@@ -198,13 +204,19 @@ def _describe(
     if audios:
         a = audios[0].codec_context
         info.update(
-            has_audio=True, audio_codec=a.name, sample_rate=int(a.sample_rate or 0),
+            has_audio=True,
+            audio_codec=a.name,
+            sample_rate=int(a.sample_rate or 0),
             channels=int(a.layout.nb_channels if a.layout else 0),
         )
     if kind in ("video", "audio") and duration <= 0:
         raise UnsupportedMedia(f"{p.name} has no playable duration (truncated or empty?)")
     return MediaInfo(
-        path=p, kind=kind, demuxer=sniffed.demuxer, size_bytes=size, duration_s=duration,
+        path=p,
+        kind=kind,
+        demuxer=sniffed.demuxer,
+        size_bytes=size,
+        duration_s=duration,
         tags={str(k): str(val) for k, val in container.metadata.items()},
         **info,  # type: ignore[arg-type]
     )
@@ -219,7 +231,7 @@ def _first_frame_rotation(container: av.container.InputContainer, v: av.stream.S
     try:
         for frame in container.decode(v):
             # FFmpeg's display matrix angle is counter-clockwise; players rotate clockwise by -angle.
-            return int(round(-float(getattr(frame, "rotation", 0) or 0))) % 360
+            return round(-float(getattr(frame, "rotation", 0) or 0)) % 360
     except av.FFmpegError as exc:
         raise UnsupportedMedia(f"{p.name}: the video could not be decoded ({_short(exc)})") from None
     raise UnsupportedMedia(f"{p.name}: the video stream has no decodable frame (truncated?)")

@@ -14,8 +14,16 @@ from pathlib import Path
 from ab2n.errors import ProcessingError
 from ab2n.media.ffmpeg import input_args, run_ffmpeg
 
-PRESETS: dict[str, float] = {"youtube": -14.0, "tiktok": -14.0, "spotify": -14.0, "apple": -16.0,
-                             "podcast": -16.0, "ebu": -23.0, "broadcast": -23.0}
+PRESETS: dict[str, float] = {
+    "youtube": -14.0,
+    "tiktok": -14.0,
+    "spotify": -14.0,
+    "apple": -16.0,
+    "podcast": -16.0,
+    "ebu": -23.0,
+    "broadcast": -23.0,
+}
+
 
 @dataclass(frozen=True)
 class LoudnessReport:
@@ -64,7 +72,16 @@ def parse_ebur128(stderr: str) -> LoudnessReport:
 def measure(path: Path, demuxer: str, *, stream: str = "0:a:0") -> LoudnessReport:
     """Integrated loudness, loudness range and true peak of an audio stream of a file."""
     res = run_ffmpeg(
-        [*input_args(path, demuxer), "-map", stream, "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
+        [
+            *input_args(path, demuxer),
+            "-map",
+            stream,
+            "-af",
+            "ebur128=peak=true:framelog=verbose",
+            "-f",
+            "null",
+            "-",
+        ],
         stderr_lines=60,
     )
     return parse_ebur128(res.stderr_tail)

@@ -103,9 +103,7 @@ class MixPlan:
         return asdict(self)
 
 
-def plan_mix(
-    profile: VideoProfile, settings: MixSettings, *, duration_s: float, has_original_audio: bool
-) -> MixPlan:
+def plan_mix(profile: VideoProfile, settings: MixSettings, *, duration_s: float, has_original_audio: bool) -> MixPlan:
     """Decide levels, ducking and fades for one programme (pure).
 
     Args:
@@ -129,12 +127,21 @@ def plan_mix(
     regions = [(max(start, a), min(end, b)) for a, b in duck_regions(speech) if b > start and a < end]
     span = max(0.0, end - start)
     fade_in = settings.fade_in_s if settings.fade_in_s is not None else (0.0 if start <= 0 else min(1.0, span / 8))
-    fade_out = settings.fade_out_s if settings.fade_out_s is not None else (
-        0.0 if end >= duration_s else min(2.0, span / 6))
+    fade_out = (
+        settings.fade_out_s if settings.fade_out_s is not None else (0.0 if end >= duration_s else min(2.0, span / 6))
+    )
     return MixPlan(
-        duration_s=duration_s, music_start_s=start, music_end_s=end, music_volume=volume, keep_original=keep,
-        duck_regions=regions, duck_depth_db=round(depth, 2), fade_in_s=fade_in, fade_out_s=fade_out,
-        target_lufs=settings.target_lufs, true_peak_db=settings.true_peak_db,
+        duration_s=duration_s,
+        music_start_s=start,
+        music_end_s=end,
+        music_volume=volume,
+        keep_original=keep,
+        duck_regions=regions,
+        duck_depth_db=round(depth, 2),
+        fade_in_s=fade_in,
+        fade_out_s=fade_out,
+        target_lufs=settings.target_lufs,
+        true_peak_db=settings.true_peak_db,
     )
 
 
@@ -220,8 +227,9 @@ def render_audio(
             inputs += ["-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
             chains.append("[0:a]anull[a0]")
             labels.append("[a0]")
-        mixed = "".join(labels) + (f"amix=inputs={len(labels)}:normalize=0:duration=longest" if len(labels) > 1
-                                   else "anull")
+        mixed = "".join(labels) + (
+            f"amix=inputs={len(labels)}:normalize=0:duration=longest" if len(labels) > 1 else "anull"
+        )
         graph = ";".join(chains) + f";{mixed},apad,atrim=end={plan.duration_s:.6f}[mix]"
 
         gain_db, ceiling = 0.0, LIMIT_DBFS
@@ -237,10 +245,31 @@ def render_audio(
             )
             try:
                 run_ffmpeg(
-                    [*inputs, "-filter_complex", f"{graph};{post}", "-map", "[out]", "-c:a", "aac",
-                     "-b:a", AAC_BITRATE, "-ar", str(SAMPLE_RATE), "-ac", "2", "-t", f"{plan.duration_s:.6f}",
-                     "-f", "ipod", "-movflags", "+faststart", "-y", str(tmp)],
-                    duration_s=plan.duration_s, progress=progress,
+                    [
+                        *inputs,
+                        "-filter_complex",
+                        f"{graph};{post}",
+                        "-map",
+                        "[out]",
+                        "-c:a",
+                        "aac",
+                        "-b:a",
+                        AAC_BITRATE,
+                        "-ar",
+                        str(SAMPLE_RATE),
+                        "-ac",
+                        "2",
+                        "-t",
+                        f"{plan.duration_s:.6f}",
+                        "-f",
+                        "ipod",
+                        "-movflags",
+                        "+faststart",
+                        "-y",
+                        str(tmp),
+                    ],
+                    duration_s=plan.duration_s,
+                    progress=progress,
                 )
                 report = measure(tmp, "mov")
                 off = plan.target_lufs - report.integrated_lufs

@@ -203,7 +203,7 @@ def plan_music(
         return _short_plan(track, analysis, beats, down, duration_s, end_s)
 
     targets = _jump_targets(analysis, down, first, ending_idx, meter)
-    walk = _Walk(beats=beats + [end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=first)
+    walk = _Walk(beats=[*beats, end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=first)
     cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
     cuts = [c for c in cuts if 0 < c < duration_s]
     body_end = duration_s - tail_s  # where the tail should start at stretch 1
@@ -365,7 +365,12 @@ def _jump_targets(analysis: TrackAnalysis, down: list[int], first: int, ending_i
 
 
 def _short_plan(
-    track: Track, analysis: TrackAnalysis, beats: list[float], down: list[int], duration_s: float, end_s: float
+    track: Track,
+    analysis: TrackAnalysis,
+    beats: list[float],
+    down: list[int],
+    duration_s: float,
+    end_s: float,
 ) -> MusicPlan:
     """Video shorter than the track's ending phrase: play its last ``duration_s`` from a downbeat."""
     start_idx = next((i for i in reversed(down) if end_s - beats[i] >= duration_s), down[0])
@@ -374,20 +379,43 @@ def _short_plan(
     out_beats = [b - src0 for b in beats if src0 <= b < src0 + duration_s]
     out_down = [beats[i] - src0 for i in down if src0 <= beats[i] < src0 + duration_s]
     fade = 0.5 if end_s - src0 > duration_s + 0.1 else 0.1
-    return MusicPlan(track.id, track.title, duration_s, (seg,), fade, out_beats, out_down,
-                     mood=track.mood, tempo_bpm=analysis.tempo_bpm)
+    return MusicPlan(
+        track.id,
+        track.title,
+        duration_s,
+        (seg,),
+        fade,
+        out_beats,
+        out_down,
+        mood=track.mood,
+        tempo_bpm=analysis.tempo_bpm,
+    )
 
 
 def _straight_plan(track: Track, analysis: TrackAnalysis, duration_s: float) -> MusicPlan:
     """No usable beat grid (ambient, speech...): the track from its start, faded at the end."""
     seg = BarSegment(track.path, 0.0, min(analysis.duration_s, duration_s), 0.0, 1.0, 0.0)
-    return MusicPlan(track.id, track.title, duration_s, (seg,), min(2.0, duration_s / 4),
-                     mood=track.mood, tempo_bpm=analysis.tempo_bpm)
+    return MusicPlan(
+        track.id,
+        track.title,
+        duration_s,
+        (seg,),
+        min(2.0, duration_s / 4),
+        mood=track.mood,
+        tempo_bpm=analysis.tempo_bpm,
+    )
 
 
 def _finish(
-    track: Track, analysis: TrackAnalysis, profile: VideoProfile, start_s: float, duration_s: float,
-    segments: tuple[BarSegment, ...], out_beats: list[float], out_down: list[float], fade: float,
+    track: Track,
+    analysis: TrackAnalysis,
+    profile: VideoProfile,
+    start_s: float,
+    duration_s: float,
+    segments: tuple[BarSegment, ...],
+    out_beats: list[float],
+    out_down: list[float],
+    fade: float,
 ) -> MusicPlan:
     cuts = [c.time_s - start_s for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
     ob, od = np.asarray(out_beats), np.asarray(out_down)
@@ -409,4 +437,3 @@ def _finish(
         mood=track.mood,
         tempo_bpm=analysis.tempo_bpm,
     )
-

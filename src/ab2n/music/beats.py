@@ -16,6 +16,7 @@ Method:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -112,8 +113,14 @@ def analyze_samples(y: np.ndarray) -> TrackAnalysis:
     """Analyse mono float samples at 22.05 kHz (see module docstring for the method)."""
     duration = len(y) / SR
     if len(y) < SR:
-        return TrackAnalysis(duration_s=duration, tempo_bpm=120.0, beats_s=[], downbeats_s=[], end_s=duration,
-                             ending_s=duration)
+        return TrackAnalysis(
+            duration_s=duration,
+            tempo_bpm=120.0,
+            beats_s=[],
+            downbeats_s=[],
+            end_s=duration,
+            ending_s=duration,
+        )
     freqs, _, z = stft(y, fs=SR, nperseg=N_FFT, noverlap=N_FFT - HOP, boundary=None, padded=False)
     mag = np.abs(z).astype(np.float32)
     logmag = np.log1p(100.0 * mag)
@@ -147,8 +154,9 @@ def analyze_samples(y: np.ndarray) -> TrackAnalysis:
     brightness = float((mag * freqs[:, None]).sum() / (mag.sum() + 1e-9)) / 4000.0
     energy = float(np.clip((loud_db + 30) / 25, 0, 1))
     arousal = float(np.clip(0.9 * (tempo - 100) / 60 + 0.8 * (energy - 0.5) + 0.3 * (brightness - 0.5), -1, 1))
-    valence = float(np.clip((0.35 if mode == "major" else -0.35) + 0.3 * (tempo - 100) / 60 + 0.2 * (brightness - 0.5),
-                            -1, 1))
+    valence = float(
+        np.clip((0.35 if mode == "major" else -0.35) + 0.3 * (tempo - 100) / 60 + 0.2 * (brightness - 0.5), -1, 1)
+    )
     return TrackAnalysis(
         duration_s=duration,
         tempo_bpm=round(float(tempo), 3),
@@ -200,7 +208,7 @@ def _tempo_period(onset: np.ndarray) -> float:
         return float((1 - frac) * ac[i] + frac * ac[i + 1])
 
     scores = []
-    for lag in lags:
+    for lag in lags.tolist():
         bpm = 60 * FPS / lag
         prior = math.exp(-0.5 * (math.log2(bpm / 110.0) / 0.9) ** 2)
         metrical = ac_at(lag) + 0.5 * ac_at(2 * lag) + 0.25 * ac_at(4 * lag) + 0.25 * ac_at(lag / 2)
@@ -218,11 +226,12 @@ def _tempo_period(onset: np.ndarray) -> float:
 def _track_beats(onset: np.ndarray, period: float, tightness: float = 100.0) -> np.ndarray:
     """Ellis (2007) dynamic-programming beat tracker; returns beat frames."""
     n = len(onset)
-    local = np.convolve(onset, np.exp(-0.5 * ((np.arange(-int(period), int(period) + 1) * 32.0 / period) ** 2)),
-                        mode="same")
+    local = np.convolve(
+        onset, np.exp(-0.5 * ((np.arange(-int(period), int(period) + 1) * 32.0 / period) ** 2)), mode="same"
+    )
     score = local.copy()
     back = -np.ones(n, dtype=int)
-    lo, hi = int(round(period / 2)), int(round(2 * period))
+    lo, hi = round(period / 2), round(2 * period)
     offsets = np.arange(-hi, -lo + 1)
     penalty = -tightness * np.log(-offsets / period) ** 2
     for i in range(hi, n):
@@ -262,7 +271,10 @@ def _downbeat_phase(beats: np.ndarray, onset_low: np.ndarray, chroma: np.ndarray
     if len(beats) < 8:
         return 4, 0
     low = np.array([onset_low[max(0, b - 2) : b + 3].max() for b in beats])
-    cb = np.stack([chroma[:, beats[i] : beats[i + 1]].mean(axis=1) for i in range(len(beats) - 1)] + [chroma[:, beats[-1]:].mean(axis=1) if beats[-1] < chroma.shape[1] else chroma[:, -1]])
+    cb = np.stack(
+        [chroma[:, beats[i] : beats[i + 1]].mean(axis=1) for i in range(len(beats) - 1)]
+        + [chroma[:, beats[-1] :].mean(axis=1) if beats[-1] < chroma.shape[1] else chroma[:, -1]]
+    )
     cb = cb / (np.linalg.norm(cb, axis=1, keepdims=True) + 1e-9)
     change = np.concatenate([[0.0], 1 - (cb[1:] * cb[:-1]).sum(axis=1)])
     accent = _z(low) + _z(change)
@@ -298,7 +310,7 @@ def _per_bar(downbeats: np.ndarray, rms: np.ndarray, chroma: np.ndarray) -> tupl
     frames = (np.asarray(downbeats) * FPS).astype(int)
     energies, chromas = [], []
     bounds = [*frames.tolist(), rms.shape[0]]
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         b = max(b, a + 1)
         energies.append(float(rms[a:b].mean()) if a < len(rms) else 0.0)
         ch = chroma[:, a:b].mean(axis=1) if a < chroma.shape[1] else np.zeros(12)

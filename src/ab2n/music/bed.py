@@ -39,9 +39,17 @@ def _stretch_filter(stretch: float) -> list[str]:
 def _decode_segment(path: Path, demuxer: str, start_s: float, dur_s: float, stretch: float, sr: int) -> np.ndarray:
     args = [
         *input_args(path, demuxer, seek_s=max(0.0, start_s), duration_s=dur_s),
-        "-map", "0:a:0", "-vn", "-ac", "2", "-ar", str(sr),
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-ac",
+        "2",
+        "-ar",
+        str(sr),
         *_stretch_filter(stretch),
-        "-f", "f32le", "pipe:1",
+        "-f",
+        "f32le",
+        "pipe:1",
     ]
     res = run_ffmpeg(args, capture_stdout=True, exe=ffmpeg_exe())
     return np.frombuffer(res.stdout, "<f4").reshape(-1, 2).copy()
@@ -80,7 +88,7 @@ def render_bed(plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000) -> P
                     gap = np.zeros((start - written, 2), np.float32)
                     gap[: len(pending)] += pending[: len(gap)]
                     write(gap)
-                    pending = pending[len(gap):]
+                    pending = pending[len(gap) :]
                 next_xf = segs[i + 1].crossfade_s if i + 1 < len(segs) else 0.0
                 end = total if i + 1 == len(segs) else round(segs[i + 1].dst_start_s * sample_rate)
                 length = max(0, end - written)
@@ -90,8 +98,12 @@ def render_bed(plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000) -> P
                     demuxers[src] = sniff(src).demuxer
                 extra_src = (length + xf_n) / sample_rate * seg.stretch - (seg.src_end_s - seg.src_start_s)
                 audio = _decode_segment(
-                    src, demuxers[src], seg.src_start_s,
-                    seg.src_end_s - seg.src_start_s + max(0.0, extra_src) + 0.05, seg.stretch, sample_rate,
+                    src,
+                    demuxers[src],
+                    seg.src_start_s,
+                    seg.src_end_s - seg.src_start_s + max(0.0, extra_src) + 0.05,
+                    seg.stretch,
+                    sample_rate,
                 )
                 need = length + xf_n
                 if len(audio) < need:

@@ -11,9 +11,30 @@ from typing import Literal
 from ab2n.errors import NotFound, UnsupportedMedia
 
 AUDIO_SUFFIXES = {".mp3", ".wav", ".m4a", ".aac", ".opus", ".ogg", ".flac"}
-KNOWN_TAGS = ("acoustic", "electronic", "piano", "guitar", "lofi", "lo-fi", "orchestral", "ambient", "rock", "jazz")
-CATALOG_MOOD_WORDS = ("calm", "happy", "energetic", "tender", "nostalgic", "epic", "dark", "sad", "romantic",
-                      "playful")
+KNOWN_TAGS = (
+    "acoustic",
+    "electronic",
+    "piano",
+    "guitar",
+    "lofi",
+    "lo-fi",
+    "orchestral",
+    "ambient",
+    "rock",
+    "jazz",
+)
+CATALOG_MOOD_WORDS = (
+    "calm",
+    "happy",
+    "energetic",
+    "tender",
+    "nostalgic",
+    "epic",
+    "dark",
+    "sad",
+    "romantic",
+    "playful",
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +103,9 @@ def given_track(path: str | Path) -> Track:
     if not p.is_file():
         raise NotFound(f"no such music file: {p}")
     if p.suffix.lower() not in AUDIO_SUFFIXES:
-        raise UnsupportedMedia(f"{p.name} is not an audio file ab2n can use as music ({', '.join(sorted(AUDIO_SUFFIXES))})")
+        raise UnsupportedMedia(
+            f"{p.name} is not an audio file ab2n can use as music ({', '.join(sorted(AUDIO_SUFFIXES))})"
+        )
     return _track_from(p, "given")
 
 

@@ -28,16 +28,38 @@ MOOD_NEIGHBOURS: dict[str, str] = {
 }
 #: Chinese and variant words to canonical English (the parser normally sends English already).
 WORD_ALIASES: dict[str, str] = {
-    "欢快": "happy", "快乐": "happy", "开心": "happy", "安静": "calm", "平静": "calm", "舒缓": "calm",
-    "浪漫": "romantic", "怀旧": "nostalgic", "动感": "energetic", "激昂": "energetic", "史诗": "epic",
-    "温柔": "tender", "伤感": "sad", "钢琴": "piano", "吉他": "guitar", "电子": "electronic", "原声": "acoustic",
-    "lofi": "lo-fi", "lo fi": "lo-fi", "低保真": "lo-fi",
+    "欢快": "happy",
+    "快乐": "happy",
+    "开心": "happy",
+    "安静": "calm",
+    "平静": "calm",
+    "舒缓": "calm",
+    "浪漫": "romantic",
+    "怀旧": "nostalgic",
+    "动感": "energetic",
+    "激昂": "energetic",
+    "史诗": "epic",
+    "温柔": "tender",
+    "伤感": "sad",
+    "钢琴": "piano",
+    "吉他": "guitar",
+    "电子": "electronic",
+    "原声": "acoustic",
+    "lofi": "lo-fi",
+    "lo fi": "lo-fi",
+    "低保真": "lo-fi",
 }
 #: Genre words that imply a mood when the catalog has no such tag.
 GENRE_MOODS: dict[str, str] = {"lo-fi": "calm", "ambient": "calm", "rock": "energetic", "edm": "energetic"}
 #: Instruments a tag family stands for in the bundled library.
-INSTRUMENT_TAGS: dict[str, str] = {"piano": "acoustic", "guitar": "acoustic", "strings": "acoustic",
-                                   "synth": "electronic", "beats": "electronic", "lo-fi": "electronic"}
+INSTRUMENT_TAGS: dict[str, str] = {
+    "piano": "acoustic",
+    "guitar": "acoustic",
+    "strings": "acoustic",
+    "synth": "electronic",
+    "beats": "electronic",
+    "lo-fi": "electronic",
+}
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,12 @@ def mix_settings_from(draft: Draft) -> MixSettings:
     s = draft.settings
     depth = {"wcag": 12.0, "off": 0.0}.get(s.duck, 12.0)
     if m is None:
-        return MixSettings(keep_original=s.original_audio == "keep", target_lufs=s.target_lufs,
-                           duck_preset=s.duck, duck_depth_db=depth)
+        return MixSettings(
+            keep_original=s.original_audio == "keep",
+            target_lufs=s.target_lufs,
+            duck_preset=s.duck,
+            duck_depth_db=depth,
+        )
     return MixSettings(
         volume=m.volume,
         keep_original=s.original_audio == "keep",
@@ -114,11 +118,18 @@ def render_draft(
         # 3. The mix.
         t1 = time.perf_counter()
         profile = timeline_profile(draft, profiles)
-        mix_plan = plan_mix(profile, mix_settings_from(draft), duration_s=duration_s,
-                            has_original_audio=original is not None)
+        mix_plan = plan_mix(
+            profile, mix_settings_from(draft), duration_s=duration_s, has_original_audio=original is not None
+        )
         audio = tmp / "audio.m4a"
-        loudness = render_audio(original=original, bed_wav=bed, plan=mix_plan, out_path=audio,
-                                progress=lambda f: report(0.2 + 0.2 * f), work_dir=tmp)
+        loudness = render_audio(
+            original=original,
+            bed_wav=bed,
+            plan=mix_plan,
+            out_path=audio,
+            progress=lambda f: report(0.2 + 0.2 * f),
+            work_dir=tmp,
+        )
         timings["mix"] = time.perf_counter() - t1
         _check(cancel)
         # 4. The picture, muxed with the audio.
@@ -143,7 +154,9 @@ def render_draft(
                 ass.write_text(build_ass(draft.texts, job.width, job.height, font_name=name), encoding="utf-8")
             run_ffmpeg(
                 [*job.args, "-movflags", "+faststart", "-f", "mp4", "-y", str(target)],
-                duration_s=duration_s, progress=lambda f: report(0.4 + 0.6 * f), cancel=cancel,
+                duration_s=duration_s,
+                progress=lambda f: report(0.4 + 0.6 * f),
+                cancel=cancel,
             )
             commit_output(target, out)
         finally:

@@ -21,8 +21,15 @@ FONT_DIRS = (
     Path("/System/Library/Fonts"),
     Path("/Library/Fonts"),
 )
-CJK_FONT_FILES = ("NotoSansCJK-Bold.ttc", "NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Bold.otf",
-                  "NotoSansSC-Bold.otf", "wqy-zenhei.ttc", "PingFang.ttc", "DroidSansFallbackFull.ttf")
+CJK_FONT_FILES = (
+    "NotoSansCJK-Bold.ttc",
+    "NotoSansCJK-Regular.ttc",
+    "NotoSansCJKsc-Bold.otf",
+    "NotoSansSC-Bold.otf",
+    "wqy-zenhei.ttc",
+    "PingFang.ttc",
+    "DroidSansFallbackFull.ttf",
+)
 CJK_FONT_NAME = "Noto Sans CJK SC"
 FALLBACK_FONT_NAME = "DejaVu Sans"
 
@@ -68,18 +75,27 @@ def build_ass(texts: Sequence[TextSegment], width: int, height: int, *, font_nam
             f"Dialogue: 0,{_ass_time(t.start_ms)},{_ass_time(t.start_ms + t.duration_ms)},{t.size},,0,0,0,,"
             f"{{\\an{align.get(t.position, 5)}\\fad(300,300)}}{_escape(t.text)}"
         )
-    return "\n".join([
-        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
-        "WrapStyle: 0", "ScaledBorderAndShadow: yes", "",
-        "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, "
-        "Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, "
-        "Alignment, MarginL, MarginR, MarginV, Encoding",
-        *styles, "",
-        "[Events]",
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
-        *events, "",
-    ])
+    return "\n".join(
+        [
+            "[Script Info]",
+            "ScriptType: v4.00+",
+            f"PlayResX: {width}",
+            f"PlayResY: {height}",
+            "WrapStyle: 0",
+            "ScaledBorderAndShadow: yes",
+            "",
+            "[V4+ Styles]",
+            "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, "
+            "Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, "
+            "Alignment, MarginL, MarginR, MarginV, Encoding",
+            *styles,
+            "",
+            "[Events]",
+            "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+            *events,
+            "",
+        ]
+    )
 
 
 def filter_path(p: Path) -> str:

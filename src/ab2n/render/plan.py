@@ -72,8 +72,7 @@ def can_copy_video(draft: Draft, media: Mapping[str, MediaInfo]) -> bool:
     if abs(seg.duration_ms / 1000 - info.duration_s) > 1.5 / max(info.fps, 1):
         return False
     big, small = max(info.width, info.height), min(info.width, info.height)
-    return (info.video_codec in COPY_CODECS and (info.pix_fmt or "") in COPY_PIX_FMTS
-            and big <= 1920 and small <= 1080)
+    return info.video_codec in COPY_CODECS and (info.pix_fmt or "") in COPY_PIX_FMTS and big <= 1920 and small <= 1080
 
 
 def _fit_chain(fit: str, w: int, h: int, zoom: bool, fps: float, dur_s: float) -> str:
@@ -83,17 +82,21 @@ def _fit_chain(fit: str, w: int, h: int, zoom: bool, fps: float, dur_s: float) -
         # the zoom doesn't jitter on whole pixels.
         frames = max(1, round(dur_s * fps))
         inc = 0.08 / frames
-        pre = (f"scale={w * 2}:{h * 2}:force_original_aspect_ratio=increase,crop={w * 2}:{h * 2},"
-               f"zoompan=z='min(1+{inc:.6f}*on,1.08)':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:"
-               f"s={w}x{h}:fps={fps:g}")
+        pre = (
+            f"scale={w * 2}:{h * 2}:force_original_aspect_ratio=increase,crop={w * 2}:{h * 2},"
+            f"zoompan=z='min(1+{inc:.6f}*on,1.08)':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:"
+            f"s={w}x{h}:fps={fps:g}"
+        )
         if fit == "crop":
             return pre
     if fit == "crop":
         return f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h}"
     fg = f"scale={w}:{h}:force_original_aspect_ratio=decrease,scale=trunc(iw/2)*2:trunc(ih/2)*2"
     # Blur at 1/8 size: same look, ~60x cheaper than boxblur at full size.
-    bg = (f"scale={max(2, w // 8)}:{max(2, h // 8)}:force_original_aspect_ratio=increase,"
-          f"crop={max(2, w // 8)}:{max(2, h // 8)},boxblur=4:2,eq=brightness=-0.12:saturation=0.8,scale={w}:{h}")
+    bg = (
+        f"scale={max(2, w // 8)}:{max(2, h // 8)}:force_original_aspect_ratio=increase,"
+        f"crop={max(2, w // 8)}:{max(2, h // 8)},boxblur=4:2,eq=brightness=-0.12:saturation=0.8,scale={w}:{h}"
+    )
     if zoom:
         return f"{pre}"
     return f"split=2[fgs][bgs];[bgs]{bg}[bgo];[fgs]{fg}[fgo];[bgo][fgo]overlay=(W-w)/2:(H-h)/2"
@@ -120,13 +123,13 @@ def plan_video(
     segs = sorted(draft.video, key=lambda s: s.start_ms)
     if can_copy_video(draft, media):
         info = media[segs[0].media_id]
-        args = [*input_args(info.path, info.demuxer)]
-        maps = ["-map", "0:v:0"]
+        copy_args = [*input_args(info.path, info.demuxer)]
+        copy_maps = ["-map", "0:v:0"]
         if audio is not None:
-            args += input_args(audio, "mov")
-            maps += ["-map", "1:a:0"]
-        args += [*maps, "-c", "copy", "-t", f"{duration_s:.6f}"]
-        return VideoJob(args, True, info.width, info.height, info.fps, duration_s)
+            copy_args += input_args(audio, "mov")
+            copy_maps += ["-map", "1:a:0"]
+        copy_args += [*copy_maps, "-c", "copy", "-t", f"{duration_s:.6f}"]
+        return VideoJob(copy_args, True, info.width, info.height, info.fps, duration_s)
 
     w, h = frame_size(draft, media)
     fps = output_fps(draft, media)
@@ -141,8 +144,14 @@ def plan_video(
         head = f"[{i}:v:0]"
         if still:
             head += f"loop=loop=-1:size=1:start=0,setpts=N/({fps:g}*TB),"
-        chain = _fit_chain(draft.settings.fit if draft.settings.aspect != "source" or montage else "crop",
-                           w, h, still and montage, fps, dur)
+        chain = _fit_chain(
+            draft.settings.fit if draft.settings.aspect != "source" or montage else "crop",
+            w,
+            h,
+            still and montage,
+            fps,
+            dur,
+        )
         if draft.settings.aspect == "source" and not montage:
             chain = f"scale={w}:{h}"
         chains.append(
@@ -162,9 +171,23 @@ def plan_video(
         args += input_args(audio, "mov")
         maps += ["-map", f"{len(segs)}:a:0", "-c:a", "copy"]
     args += [
-        "-filter_complex", ";".join(chains), *maps,
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-        "-profile:v", "high", "-r", f"{fps:g}", "-t", f"{duration_s:.6f}",
+        "-filter_complex",
+        ";".join(chains),
+        *maps,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        "-profile:v",
+        "high",
+        "-r",
+        f"{fps:g}",
+        "-t",
+        f"{duration_s:.6f}",
     ]
     return VideoJob(args, False, w, h, fps, duration_s)
 
@@ -172,8 +195,7 @@ def plan_video(
 def _segment_input(seg: VideoSegment, info: MediaInfo) -> list[str]:
     if info.kind == "image":
         return input_args(info.path, info.demuxer)
-    return input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None,
-                      duration_s=seg.duration_ms / 1000 + 0.5)
+    return input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None, duration_s=seg.duration_ms / 1000 + 0.5)
 
 
 def plan_timeline_audio(draft: Draft, media: Mapping[str, MediaInfo], out_wav: Path) -> list[str] | None:
@@ -191,9 +213,21 @@ def plan_timeline_audio(draft: Draft, media: Mapping[str, MediaInfo], out_wav: P
         dur = seg.duration_ms / 1000
         if info.has_audio and info.kind != "image":
             args += input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None, duration_s=dur)
-            chains.append(f"[{i}:a:0]aresample=48000,aformat=channel_layouts=stereo,apad,atrim=duration={dur:.6f}[a{i}]")
+            chains.append(
+                f"[{i}:a:0]aresample=48000,aformat=channel_layouts=stereo,apad,atrim=duration={dur:.6f}[a{i}]"
+            )
         else:
             args += ["-f", "lavfi", "-t", f"{dur:.6f}", "-i", "anullsrc=r=48000:cl=stereo"]
             chains.append(f"[{i}:a:0]atrim=duration={dur:.6f}[a{i}]")
     chains.append("".join(f"[a{i}]" for i in range(len(segs))) + f"concat=n={len(segs)}:v=0:a=1[aout]")
-    return [*args, "-filter_complex", ";".join(chains), "-map", "[aout]", "-c:a", "pcm_s16le", "-y", str(out_wav)]
+    return [
+        *args,
+        "-filter_complex",
+        ";".join(chains),
+        "-map",
+        "[aout]",
+        "-c:a",
+        "pcm_s16le",
+        "-y",
+        str(out_wav),
+    ]

@@ -32,8 +32,10 @@ def plot_add_result(res: Any, out_png: Path) -> Path:
     for c in profile.cuts:
         ax1.plot([c.time_s], [0.5], "v", color="tab:red", ms=9)
     ax1.set_yticks([])
-    ax1.set_title(f"cuts (red) over beats (grey) and downbeats (blue), seams (purple dashed): "
-                  f"{res.cuts_on_beat}/{res.cuts_found} on a beat, {res.cuts_on_downbeat} on a downbeat")
+    ax1.set_title(
+        f"cuts (red) over beats (grey) and downbeats (blue), seams (purple dashed): "
+        f"{res.cuts_on_beat}/{res.cuts_found} on a beat, {res.cuts_on_downbeat} on a downbeat"
+    )
     t = np.linspace(0, dur, 2000)
     from ab2n.mix.duck import duck_regions
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ab2n import __version__
@@ -40,22 +40,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         pool.shutdown()
 
-    app = FastAPI(title="ab2n", version=__version__, lifespan=lifespan,
-                  description="Background music for videos: the protocol of shared/SPEC.md.")
+    app = FastAPI(
+        title="ab2n",
+        version=__version__,
+        lifespan=lifespan,
+        description="Background music for videos: the protocol of shared/SPEC.md.",
+    )
     app.state.ab2n = AppState(settings=cfg, maker=maker, limiter=RateLimiter())
     for r in (auth.router, sessions.router, chat.router, credits.router, render.router):
         app.include_router(r)
 
     @app.middleware("http")
-    async def attribution(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def attribution(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         src = request.headers.get("x-skill-source")
         if src or request.headers.get("x-skill-platform"):
             try:
                 with maker.begin() as db:
-                    db.add(RequestLog(path=request.url.path, owner_id=getattr(request.state, "owner_id", None),
-                                      source=src, version=request.headers.get("x-skill-version"),
-                                      platform=(request.headers.get("x-skill-platform") or "unknown")[:32]))
+                    db.add(
+                        RequestLog(
+                            path=request.url.path,
+                            owner_id=getattr(request.state, "owner_id", None),
+                            source=src,
+                            version=request.headers.get("x-skill-version"),
+                            platform=(request.headers.get("x-skill-platform") or "unknown")[:32],
+                        )
+                    )
             except Exception:
                 log.warning("could not record attribution headers")
         return response
@@ -68,7 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"code": exc.status_code, "message": str(exc.detail), "data": None}, status_code=exc.status_code)
+        return JSONResponse(
+            {"code": exc.status_code, "message": str(exc.detail), "data": None}, status_code=exc.status_code
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -77,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Exception)
     async def on_error(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return JSONResponse({"code": 500, "message": f"internal error: {type(exc).__name__}", "data": None},
-                            status_code=500)
+        return JSONResponse(
+            {"code": 500, "message": f"internal error: {type(exc).__name__}", "data": None}, status_code=500
+        )
 
     return app

@@ -68,8 +68,16 @@ def describe(edit: Edit, draft: Draft) -> str:
     return f"{edit.op} done."
 
 
-def handle(maker: sessionmaker[Session], settings: Settings, *, owner_id: str, session_id: str, text: str,
-           emit: Emit, base_url: str) -> None:
+def handle(
+    maker: sessionmaker[Session],
+    settings: Settings,
+    *,
+    owner_id: str,
+    session_id: str,
+    text: str,
+    emit: Emit,
+    base_url: str,
+) -> None:
     """Route one message and emit the answer (always with text)."""
     with maker.begin() as db:
         sess = db.get(EditSession, session_id)
@@ -83,30 +91,52 @@ def handle(maker: sessionmaker[Session], settings: Settings, *, owner_id: str, s
     try:
         answer = _route(maker, settings, result, owner_id=owner_id, session_id=session_id, emit=emit, base_url=base_url)
     except Ab2nError as exc:
-        answer = (f"没能完成：{exc.message}（错误码 {exc.code}）" if zh else f"I couldn't do that: {exc.message} (code {exc.code}).")
+        answer = (
+            f"没能完成：{exc.message}（错误码 {exc.code}）"
+            if zh
+            else f"I couldn't do that: {exc.message} (code {exc.code})."
+        )
     with maker.begin() as db:
         db.add(Message(session_id=session_id, role="assistant", text=answer))
     emit({"text": answer})
 
 
-def _route(maker: sessionmaker[Session], settings: Settings, result: ParseResult, *, owner_id: str, session_id: str,
-           emit: Emit, base_url: str) -> str:
+def _route(
+    maker: sessionmaker[Session],
+    settings: Settings,
+    result: ParseResult,
+    *,
+    owner_id: str,
+    session_id: str,
+    emit: Emit,
+    base_url: str,
+) -> str:
     cmd = result.command
     zh = result.lang == "zh"
     if cmd == "credits":
         with maker() as db:
             bal = ledger.balance(db, owner_id)
-        return (f"积分：可用 {bal.available}，冻结 {bal.frozen}，合计 {bal.total}。" if zh else
-                f"Credits: {bal.available} available, {bal.frozen} frozen, {bal.total} total.")
+        return (
+            f"积分：可用 {bal.available}，冻结 {bal.frozen}，合计 {bal.total}。"
+            if zh
+            else f"Credits: {bal.available} available, {bal.frozen} frozen, {bal.total} total."
+        )
     if cmd == "status":
         with maker() as db:
             sess = db.get(EditSession, session_id)
             draft = current_draft(db, sess) if sess else None
-        return summarize(draft) if draft else ("时间线为空：请先上传视频。" if zh else "The timeline is empty: upload a video first.")
+        return (
+            summarize(draft)
+            if draft
+            else ("时间线为空：请先上传视频。" if zh else "The timeline is empty: upload a video first.")
+        )
     if cmd == "upload":
         url = f"{base_url}/api/upload-video/nemo_agent/me/{session_id}"
-        return (f"上传：POST {url}（multipart 字段 file，或 JSON {{\"url\": ...}}）。" if zh else
-                f"To upload, POST the file to {url} (multipart field 'file', or JSON {{\"url\": ...}}).")
+        return (
+            f'上传：POST {url}（multipart 字段 file，或 JSON {{"url": ...}}）。'
+            if zh
+            else f"To upload, POST the file to {url} (multipart field 'file', or JSON {{\"url\": ...}})."
+        )
     if cmd == "help":
         return ("我可以：" + CAPABILITIES_ZH) if zh else ("I can " + CAPABILITIES + ".")
     if cmd in ("undo", "redo"):
@@ -118,26 +148,39 @@ def _route(maker: sessionmaker[Session], settings: Settings, result: ParseResult
                 return "没有可以撤销/重做的操作。" if zh else f"Nothing to {cmd}."
             sess.cursor += -1 if cmd == "undo" else 1
             draft = current_draft(db, sess)
-        return (("已撤销。" if cmd == "undo" else "已重做。") if zh else ("Undone. " if cmd == "undo" else "Redone. ")) + (
-            summarize(draft) if draft else "")
+        return (
+            ("已撤销。" if cmd == "undo" else "已重做。") if zh else ("Undone. " if cmd == "undo" else "Redone. ")
+        ) + (summarize(draft) if draft else "")
     if cmd == "export":
         job_id = f"render_{new_id('chat').split('_')[1]}"
         with maker.begin() as db:
             sess = db.get(EditSession, session_id)
             draft = current_draft(db, sess) if sess else None
-            job, _ = create_job(db, settings, job_id=job_id, owner_id=owner_id, session_id=session_id,
-                                draft=draft.to_json() if draft else None)
+            job, _ = create_job(
+                db,
+                settings,
+                job_id=job_id,
+                owner_id=owner_id,
+                session_id=session_id,
+                draft=draft.to_json() if draft else None,
+            )
         emit({"function_response": {"name": "export", "response": {"id": job.id, "status": job.status}}})
         poll = f"{base_url}/api/render/proxy/lambda/{job.id}"
-        return (f"已开始导出，任务 {job.id}。用 GET {poll} 查询进度，完成后 output_url 可下载 MP4。" if zh else
-                f"Export started as job {job.id}. Poll GET {poll}; when it is done, its output_url downloads the MP4.")
+        return (
+            f"已开始导出，任务 {job.id}。用 GET {poll} 查询进度，完成后 output_url 可下载 MP4。"
+            if zh
+            else f"Export started as job {job.id}. Poll GET {poll}; when it is done, its output_url downloads the MP4."
+        )
     if not result.edits:
         return result.unrecognised or ("I couldn't map that to an edit. I can " + CAPABILITIES + ".")
 
     media, profiles = media_and_profiles(maker, session_id)
     if not media:
-        return ("请先上传视频（POST /api/upload-video/nemo_agent/me/<sid>），然后我再添加音乐。" if zh else
-                "Upload a video first (POST /api/upload-video/nemo_agent/me/<session_id>), then I can add music.")
+        return (
+            "请先上传视频（POST /api/upload-video/nemo_agent/me/<sid>），然后我再添加音乐。"
+            if zh
+            else "Upload a video first (POST /api/upload-video/nemo_agent/me/<session_id>), then I can add music."
+        )
     with maker() as db:
         sess = db.get(EditSession, session_id)
         draft = (current_draft(db, sess) if sess else None) or base_draft(media, profiles)
@@ -159,8 +202,12 @@ def _route(maker: sessionmaker[Session], settings: Settings, result: ParseResult
         sess = db.get(EditSession, session_id)
         assert sess is not None
         push_draft(db, sess, draft)
-    return " ".join(lines) + "\n" + summarize(draft) + ("\n说“导出”即可生成视频。" if zh else
-                                                        "\nSay 'export' to render it (POST /api/render/proxy/lambda).")
+    return (
+        " ".join(lines)
+        + "\n"
+        + summarize(draft)
+        + ("\n说“导出”即可生成视频。" if zh else "\nSay 'export' to render it (POST /api/render/proxy/lambda).")
+    )
 
 
 __all__ = ["handle", "message_text"]

@@ -34,7 +34,8 @@ def ok(data: Any = None, message: str = "ok") -> JSONResponse:
 
 def state(request: Request) -> AppState:
     """The app state."""
-    return request.app.state.ab2n  # type: ignore[no-any-return]
+    st: AppState = request.app.state.ab2n
+    return st
 
 
 def token_hash(token: str) -> str:

@@ -10,8 +10,14 @@ class ApiError(Ab2nError):
 
     status = 400
 
-    def __init__(self, message: str, *, code: int | None = None, status: int | None = None,
-                 data: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        status: int | None = None,
+        data: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code

@@ -31,8 +31,15 @@ log = logging.getLogger("ab2n.jobs")
 RenderFn = Callable[[Job, Path, Callable[[float], None]], None]
 
 
-def create_job(db: Session, settings: Settings, *, job_id: str, owner_id: str, session_id: str,
-               draft: dict[str, Any] | None) -> tuple[Job, bool]:
+def create_job(
+    db: Session,
+    settings: Settings,
+    *,
+    job_id: str,
+    owner_id: str,
+    session_id: str,
+    draft: dict[str, Any] | None,
+) -> tuple[Job, bool]:
     """Insert a queued job (reserving its cost), or return the existing one with that id.
 
     Returns:
@@ -87,15 +94,25 @@ class WorkerPool:
         with self.maker.begin() as db:
             t = now()
             cand = db.execute(
-                select(Job.id).where(or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t)))
-                .order_by(Job.created_at).limit(1)
+                select(Job.id)
+                .where(or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t)))
+                .order_by(Job.created_at)
+                .limit(1)
             ).scalar_one_or_none()
             if cand is None:
                 return None
             res = db.execute(
                 update(Job)
-                .where(Job.id == cand, or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t)))
-                .values(status="running", worker=worker, lease_until=t + self.settings.lease_s, attempts=Job.attempts + 1)
+                .where(
+                    Job.id == cand,
+                    or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t)),
+                )
+                .values(
+                    status="running",
+                    worker=worker,
+                    lease_until=t + self.settings.lease_s,
+                    attempts=Job.attempts + 1,
+                )
             )
             if res.rowcount != 1:  # type: ignore[attr-defined]
                 return None
@@ -111,8 +128,11 @@ class WorkerPool:
         def beat() -> None:
             while not done.wait(self.settings.heartbeat_s):
                 with self.maker.begin() as db:
-                    db.execute(update(Job).where(Job.id == job.id, Job.worker == worker)
-                               .values(lease_until=now() + self.settings.lease_s, progress=round(progress[0], 3)))
+                    db.execute(
+                        update(Job)
+                        .where(Job.id == job.id, Job.worker == worker)
+                        .values(lease_until=now() + self.settings.lease_s, progress=round(progress[0], 3))
+                    )
 
         hb = threading.Thread(target=beat, daemon=True)
         hb.start()

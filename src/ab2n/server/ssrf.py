@@ -51,9 +51,17 @@ def embedded_ipv4(ip: Address) -> list[ipaddress.IPv4Address]:
 def is_public(ip: Address) -> bool:
     """Whether ``ip`` (and any IPv4 inside it) is a public unicast address."""
     for addr in [ip, *embedded_ipv4(ip)]:
-        if (addr in _METADATA or addr.is_loopback or addr.is_private or addr.is_link_local or addr.is_multicast
-                or addr.is_reserved or addr.is_unspecified or (isinstance(addr, ipaddress.IPv4Address) and addr in _CGNAT)
-                or (isinstance(addr, ipaddress.IPv6Address) and (addr.is_site_local or addr in _NAT64_LOCAL))):
+        if (
+            addr in _METADATA
+            or addr.is_loopback
+            or addr.is_private
+            or addr.is_link_local
+            or addr.is_multicast
+            or addr.is_reserved
+            or addr.is_unspecified
+            or (isinstance(addr, ipaddress.IPv4Address) and addr in _CGNAT)
+            or (isinstance(addr, ipaddress.IPv6Address) and (addr.is_site_local or addr in _NAT64_LOCAL))
+        ):
             return False
     if isinstance(ip, ipaddress.IPv6Address) and (ip.teredo or ip.sixtofour):
         return False  # tunnels reach wherever the embedded address says; refuse them outright
@@ -98,9 +106,15 @@ def fetch(url: str, dest: Path, *, max_bytes: int, timeout_s: float, allow: list
         ip_host = f"[{ip}]" if ip.version == 6 else str(ip)
         target = f"{scheme}://{ip_host}:{port}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
         remaining = max(1.0, deadline - time.monotonic())
-        with httpx.Client(timeout=httpx.Timeout(min(30.0, remaining)), follow_redirects=False, trust_env=False) as c, \
-                c.stream("GET", target, headers={"Host": parts.netloc.split("@")[-1]},
-                         extensions={"sni_hostname": host}) as resp:
+        with (
+            httpx.Client(timeout=httpx.Timeout(min(30.0, remaining)), follow_redirects=False, trust_env=False) as c,
+            c.stream(
+                "GET",
+                target,
+                headers={"Host": parts.netloc.split("@")[-1]},
+                extensions={"sni_hostname": host},
+            ) as resp,
+        ):
             if resp.status_code in (301, 302, 303, 307, 308):
                 loc = resp.headers.get("location")
                 if not loc:

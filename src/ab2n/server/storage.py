@@ -37,7 +37,14 @@ async def receive_multipart(
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
         raise InvalidArgument("send the file as multipart/form-data with a 'file' field, or JSON {\"url\": ...}")
-    state: dict[str, Any] = {"headers": {}, "name": None, "filename": "", "in_file": False, "size": 0, "seen": False}
+    state: dict[str, Any] = {
+        "headers": {},
+        "name": None,
+        "filename": "",
+        "in_file": False,
+        "size": 0,
+        "seen": False,
+    }
     fh = dest.open("wb")
     header_field = bytearray()
     header_value = bytearray()
@@ -76,11 +83,18 @@ async def receive_multipart(
     def on_part_end() -> None:
         state["in_file"] = False
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-        "on_part_end": on_part_end,
-    })
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     try:
         try:
             async for chunk in stream:

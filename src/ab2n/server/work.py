@@ -26,11 +26,14 @@ from ab2n.timeline.draft import Draft
 
 def session_media(db: Session, session_id: str) -> list[MediaRow]:
     """The session's media rows in upload order."""
-    return list(db.execute(select(MediaRow).where(MediaRow.session_id == session_id)
-                           .order_by(MediaRow.created_at)).scalars())
+    return list(
+        db.execute(select(MediaRow).where(MediaRow.session_id == session_id).order_by(MediaRow.created_at)).scalars()
+    )
 
 
-def media_and_profiles(maker: sessionmaker[Session], session_id: str) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
+def media_and_profiles(
+    maker: sessionmaker[Session], session_id: str
+) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
     """Probe the session's files and analyse them (profiles are cached on the media rows)."""
     with maker() as db:
         rows = session_media(db, session_id)
@@ -55,7 +58,9 @@ def current_draft(db: Session, sess: EditSession) -> Draft | None:
     """The draft at the session's cursor."""
     if sess.cursor < 0:
         return None
-    row = db.execute(select(DraftRow).where(DraftRow.session_id == sess.id, DraftRow.seq == sess.cursor)).scalar_one_or_none()
+    row = db.execute(
+        select(DraftRow).where(DraftRow.session_id == sess.id, DraftRow.seq == sess.cursor)
+    ).scalar_one_or_none()
     return Draft.from_json(row.draft) if row else None
 
 
@@ -81,7 +86,9 @@ def arrange(draft: Draft, media: dict[str, MediaInfo], profiles: dict[str, Video
     return resolve_music(draft, media, profiles, cache_dir=settings.data_dir / "cache")
 
 
-def make_renderer(maker: sessionmaker[Session], settings: Settings) -> Callable[[Job, Path, Callable[[float], None]], None]:
+def make_renderer(
+    maker: sessionmaker[Session], settings: Settings
+) -> Callable[[Job, Path, Callable[[float], None]], None]:
     """The job runner's render function."""
 
     def render(job: Job, out: Path, progress: Callable[[float], None]) -> None:
@@ -105,6 +112,13 @@ def make_renderer(maker: sessionmaker[Session], settings: Settings) -> Callable[
 def media_json(row: MediaRow) -> dict[str, Any]:
     """How a media item is described to clients."""
     info = row.info
-    return {"media_id": row.id, "name": row.name, "kind": row.kind, "duration": info.get("duration_s"),
-            "width": info.get("width"), "height": info.get("height"), "size": info.get("size_bytes"),
-            "has_audio": info.get("has_audio")}
+    return {
+        "media_id": row.id,
+        "name": row.name,
+        "kind": row.kind,
+        "duration": info.get("duration_s"),
+        "width": info.get("width"),
+        "height": info.get("height"),
+        "size": info.get("size_bytes"),
+        "has_audio": info.get("has_audio"),
+    }

@@ -117,29 +117,66 @@ class Draft:
 
     def to_json(self) -> dict[str, Any]:
         """The short-key JSON of the cloud protocol (see the module docstring)."""
-        tracks: list[dict[str, Any]] = [{
-            "tt": TT_VIDEO, "n": "Video",
-            "sg": [{"mid": s.media_id, "s": s.start_ms, "d": s.duration_ms, "in": s.in_ms, "n": s.name}
-                   for s in self.video],
-        }]
+        tracks: list[dict[str, Any]] = [
+            {
+                "tt": TT_VIDEO,
+                "n": "Video",
+                "sg": [
+                    {"mid": s.media_id, "s": s.start_ms, "d": s.duration_ms, "in": s.in_ms, "n": s.name}
+                    for s in self.video
+                ],
+            }
+        ]
         if self.music is not None:
             m = self.music
             seg: dict[str, Any] = {"s": m.start_ms, "d": m.duration_ms}
-            optional = {"vol": m.volume, "fi": m.fade_in_ms, "fo": m.fade_out_ms, "mood": m.mood,
-                        "genre": list(m.genres) or None, "inst": list(m.instruments) or None, "tempo": m.tempo,
-                        "src": m.source, "tid": m.track_id, "tn": m.track_title, "plan": m.plan,
-                        "seed": m.seed or None, "tried": list(m.tried) or None}
+            optional = {
+                "vol": m.volume,
+                "fi": m.fade_in_ms,
+                "fo": m.fade_out_ms,
+                "mood": m.mood,
+                "genre": list(m.genres) or None,
+                "inst": list(m.instruments) or None,
+                "tempo": m.tempo,
+                "src": m.source,
+                "tid": m.track_id,
+                "tn": m.track_title,
+                "plan": m.plan,
+                "seed": m.seed or None,
+                "tried": list(m.tried) or None,
+            }
             seg.update({k: v for k, v in optional.items() if v is not None})
             tracks.append({"tt": TT_AUDIO, "n": "BGM", "sg": [seg]})
         if self.texts:
-            tracks.append({"tt": TT_TEXT, "n": "Title", "sg": [
-                {"s": t.start_ms, "d": t.duration_ms, "text": t.text, "pos": t.position, "size": t.size}
-                for t in self.texts]})
+            tracks.append(
+                {
+                    "tt": TT_TEXT,
+                    "n": "Title",
+                    "sg": [
+                        {
+                            "s": t.start_ms,
+                            "d": t.duration_ms,
+                            "text": t.text,
+                            "pos": t.position,
+                            "size": t.size,
+                        }
+                        for t in self.texts
+                    ],
+                }
+            )
         st = self.settings
-        return {"v": self.version, "d": self.duration_ms,
-                "m": {"aspect": st.aspect, "fit": st.fit, "audio": st.original_audio, "lufs": st.target_lufs,
-                      "duck": st.duck},
-                "t": tracks}
+        return {
+            "v": self.version,
+            "d": self.duration_ms,
+            "m": {
+                "aspect": st.aspect,
+                "fit": st.fit,
+                "audio": st.original_audio,
+                "lufs": st.target_lufs,
+                "duck": st.duck,
+            },
+            "t": tracks,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Draft:
@@ -161,23 +198,50 @@ class Draft:
                 tt = int(track["tt"])
                 for sg in track.get("sg", []):
                     if tt == TT_VIDEO:
-                        video.append(VideoSegment(str(sg["mid"]), int(sg["s"]), int(sg["d"]), int(sg.get("in", 0)),
-                                                  str(sg.get("n", ""))))
+                        video.append(
+                            VideoSegment(
+                                str(sg["mid"]),
+                                int(sg["s"]),
+                                int(sg["d"]),
+                                int(sg.get("in", 0)),
+                                str(sg.get("n", "")),
+                            )
+                        )
                     elif tt == TT_AUDIO and music is None:
                         music = MusicSegment(
-                            start_ms=int(sg["s"]), duration_ms=int(sg["d"]), volume=sg.get("vol"),
-                            fade_in_ms=sg.get("fi"), fade_out_ms=sg.get("fo"), mood=sg.get("mood"),
-                            genres=tuple(sg.get("genre") or ()), instruments=tuple(sg.get("inst") or ()),
-                            tempo=sg.get("tempo"), source=sg.get("src"), track_id=sg.get("tid"),
-                            track_title=sg.get("tn"), plan=sg.get("plan"), seed=int(sg.get("seed") or 0),
+                            start_ms=int(sg["s"]),
+                            duration_ms=int(sg["d"]),
+                            volume=sg.get("vol"),
+                            fade_in_ms=sg.get("fi"),
+                            fade_out_ms=sg.get("fo"),
+                            mood=sg.get("mood"),
+                            genres=tuple(sg.get("genre") or ()),
+                            instruments=tuple(sg.get("inst") or ()),
+                            tempo=sg.get("tempo"),
+                            source=sg.get("src"),
+                            track_id=sg.get("tid"),
+                            track_title=sg.get("tn"),
+                            plan=sg.get("plan"),
+                            seed=int(sg.get("seed") or 0),
                             tried=tuple(sg.get("tried") or ()),
                         )
                     elif tt == TT_TEXT:
-                        texts.append(TextSegment(str(sg["text"]), int(sg["s"]), int(sg["d"]), sg.get("pos", "center"),
-                                                 sg.get("size", "large")))
-            settings = DraftSettings(aspect=m.get("aspect", "source"), fit=m.get("fit", "pad"),
-                                     original_audio=m.get("audio", "keep"), target_lufs=float(m.get("lufs", -14.0)),
-                                     duck=m.get("duck", "default"))
+                        texts.append(
+                            TextSegment(
+                                str(sg["text"]),
+                                int(sg["s"]),
+                                int(sg["d"]),
+                                sg.get("pos", "center"),
+                                sg.get("size", "large"),
+                            )
+                        )
+            settings = DraftSettings(
+                aspect=m.get("aspect", "source"),
+                fit=m.get("fit", "pad"),
+                original_audio=m.get("audio", "keep"),
+                target_lufs=float(m.get("lufs", -14.0)),
+                duck=m.get("duck", "default"),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidArgument(f"not a valid draft: {exc}") from None
         return cls(video=tuple(video), music=music, texts=tuple(texts), settings=settings)

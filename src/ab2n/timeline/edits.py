@@ -128,13 +128,23 @@ def set_fades(draft: Draft, *, in_ms: int | None = None, out_ms: int | None = No
     for v in (in_ms, out_ms):
         if v is not None and not 0 <= int(v) <= m.duration_ms:
             raise InvalidArgument("a fade must be between 0 and the music's length")
-    return dataclasses.replace(draft, music=dataclasses.replace(
-        m, fade_in_ms=m.fade_in_ms if in_ms is None else int(in_ms),
-        fade_out_ms=m.fade_out_ms if out_ms is None else int(out_ms)))
+    return dataclasses.replace(
+        draft,
+        music=dataclasses.replace(
+            m,
+            fade_in_ms=m.fade_in_ms if in_ms is None else int(in_ms),
+            fade_out_ms=m.fade_out_ms if out_ms is None else int(out_ms),
+        ),
+    )
 
 
 def add_text(
-    draft: Draft, *, text: str, start_ms: int = 0, duration_ms: int = 3000, position: str = "center",
+    draft: Draft,
+    *,
+    text: str,
+    start_ms: int = 0,
+    duration_ms: int = 3000,
+    position: str = "center",
     size: str = "large",
 ) -> Draft:
     """Add a title/caption."""
@@ -200,9 +210,13 @@ def trim(draft: Draft, *, start_ms: int = 0, end_ms: int | None = None) -> Draft
         if b > a:
             segs.append(dataclasses.replace(s, start_ms=a - start, duration_ms=b - a, in_ms=s.in_ms + a - s.start_ms))
     texts = tuple(
-        dataclasses.replace(t, start_ms=max(0, t.start_ms - start),
-                            duration_ms=min(t.start_ms + t.duration_ms, end) - max(t.start_ms, start))
-        for t in draft.texts if t.start_ms < end and t.start_ms + t.duration_ms > start
+        dataclasses.replace(
+            t,
+            start_ms=max(0, t.start_ms - start),
+            duration_ms=min(t.start_ms + t.duration_ms, end) - max(t.start_ms, start),
+        )
+        for t in draft.texts
+        if t.start_ms < end and t.start_ms + t.duration_ms > start
     )
     music = draft.music
     if music is not None:

@@ -41,7 +41,7 @@ def timeline_profile(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Vide
             a, b = max(src0, iv.start_s), min(src1, iv.end_s)
             if b > a:
                 speech.append(Interval(t0 + a - src0, t0 + b - src0))
-        s0, s1 = int(src0), max(int(src0) + 1, int(round(src1)))
+        s0, s1 = int(src0), max(int(src0) + 1, round(src1))
         valence += (prof.valence[s0:s1] or prof.valence[-1:] or [0.0]) if prof.valence else []
         arousal += (prof.arousal[s0:s1] or prof.arousal[-1:] or [0.0]) if prof.arousal else []
         weight = seg.duration_ms / max(1, draft.duration_ms)

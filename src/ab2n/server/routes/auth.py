@@ -31,10 +31,14 @@ def anonymous_token(request: Request) -> JSONResponse:
     lifetime = st.settings.token_days * 86400
     token = "ab2n_" + secrets.token_urlsafe(32)
     with st.maker.begin() as db:
-        recent = db.execute(select(Client).where(Client.client_id == client_id, Client.created_at > now() - lifetime)).first()
+        recent = db.execute(
+            select(Client).where(Client.client_id == client_id, Client.created_at > now() - lifetime)
+        ).first()
         if recent is not None:
             raise RateLimited("one anonymous token per client per 7 days; reuse the one you have")
-        client = Client(id=new_id("cli"), client_id=client_id, token_hash=token_hash(token), expires_at=now() + lifetime)
+        client = Client(
+            id=new_id("cli"), client_id=client_id, token_hash=token_hash(token), expires_at=now() + lifetime
+        )
         db.add(client)
         db.flush()
         ledger.grant(db, client.id, st.settings.anonymous_credits, ref="anonymous")

@@ -72,11 +72,16 @@ async def run_sse(request: Request) -> StreamingResponse:
                 break
             if "error" in item:
                 yield frame(item, event="error")
-                yield part_event({"text": f"Sorry: {item['error']['message']} (code {item['error']['code']})."},
-                                 invocation_id=invocation)
+                yield part_event(
+                    {"text": f"Sorry: {item['error']['message']} (code {item['error']['code']})."},
+                    invocation_id=invocation,
+                )
             else:
                 yield part_event(item, invocation_id=invocation)
         yield END
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

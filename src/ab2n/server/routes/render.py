@@ -22,7 +22,13 @@ def job_json(request: Request, job: Job) -> dict[str, object]:
     """SPEC.md job shape."""
     url = f"{base_url(request, state(request).settings)}/api/render/output/{job.id}" if job.status == "done" else None
     err = {"code": job.error_code, "message": job.error} if job.status == "failed" else None
-    return {"id": job.id, "status": job.status, "progress": round(job.progress, 3), "output_url": url, "error": err}
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": round(job.progress, 3),
+        "output_url": url,
+        "error": err,
+    }
 
 
 @router.post("/api/render/proxy/lambda")

@@ -27,8 +27,12 @@ async def new_session(request: Request) -> JSONResponse:
     body = await _json(request)
     st = state(request)
     with st.maker.begin() as db:
-        sess = EditSession(id=new_id("ses"), owner_id=client.id, language=str(body.get("language") or "en")[:16],
-                           task_name=str(body.get("task_name") or "project")[:64])
+        sess = EditSession(
+            id=new_id("ses"),
+            owner_id=client.id,
+            language=str(body.get("language") or "en")[:16],
+            task_name=str(body.get("task_name") or "project")[:64],
+        )
         db.add(sess)
     return ok({"session_id": sess.id})
 
@@ -66,8 +70,14 @@ async def upload(sid: str, request: Request) -> JSONResponse:
         url = body.get("url")
         if not isinstance(url, str):
             raise InvalidArgument('send {"url": "https://..."} or a multipart file')
-        _, name = await asyncio.to_thread(fetch, url, dest, max_bytes=st.settings.max_upload_bytes,
-                                          timeout_s=st.settings.url_fetch_timeout_s, allow=st.settings.url_allow)
+        _, name = await asyncio.to_thread(
+            fetch,
+            url,
+            dest,
+            max_bytes=st.settings.max_upload_bytes,
+            timeout_s=st.settings.url_fetch_timeout_s,
+            allow=st.settings.url_allow,
+        )
     else:
         name = await receive_multipart(request.stream(), ctype, dest, max_bytes=st.settings.max_upload_bytes)
     try:
@@ -76,8 +86,15 @@ async def upload(sid: str, request: Request) -> JSONResponse:
         dest.unlink(missing_ok=True)
         raise
     with st.maker.begin() as db:
-        row = MediaRow(id=new_id("med"), session_id=sid, owner_id=client.id, path=str(dest), name=name[:255],
-                       kind=info.kind, info=info.to_json())
+        row = MediaRow(
+            id=new_id("med"),
+            session_id=sid,
+            owner_id=client.id,
+            path=str(dest),
+            name=name[:255],
+            kind=info.kind,
+            info=info.to_json(),
+        )
         db.add(row)
     return ok(media_json(row))
 
@@ -92,8 +109,14 @@ def latest_state(sid: str, request: Request) -> JSONResponse:
         draft = current_draft(db, sess)
         media = [media_json(m) for m in session_media(db, sid)]
         jobs = db.query(Job).filter(Job.session_id == sid).order_by(Job.created_at).all()
-    produced = [{"id": j.id, "status": j.status, "output_url": _output_url(request, j) if j.status == "done" else None}
-                for j in jobs]
+    produced = [
+        {
+            "id": j.id,
+            "status": j.status,
+            "output_url": _output_url(request, j) if j.status == "done" else None,
+        }
+        for j in jobs
+    ]
     return ok({"draft": draft.to_json() if draft else None, "video_infos": media, "generated_media": produced})
 
 
