@@ -88,8 +88,13 @@ def make_input(
         return BenchInput(name, out, m["duration_s"], m["cuts_s"], speech)
     rng = np.random.default_rng(seed)
     gaps: list[float] = []
+    # Eight distinct shot lengths (1.5-8 s, whole frames), in a seeded irregular order: the cuts are
+    # irregular, and a 20-minute input is built from at most 8 x 8 encoded shots.
+    lengths = [
+        round(x * 30) / 30 for x in np.linspace(1.5, 8.0, 8) + np.array([0, 0.13, 0.27, 0.05, 0.31, 0.19, 0.07, 0.23])
+    ]
     while sum(gaps) < duration_s:
-        gaps.append(round(float(rng.uniform(1.5, 8.0)) * 30) / 30)
+        gaps.append(float(rng.choice(lengths)))
     gaps[-1] -= sum(gaps) - duration_s
     if gaps[-1] < 0.5:
         gaps[-2] += gaps.pop()

@@ -358,6 +358,35 @@ def library_analyze(
 
 
 @app.command()
+def chat(
+    inputs: Annotated[list[Path] | None, typer.Argument(help="Media to start with (omit to resume).")] = None,
+    session: Annotated[Path, typer.Option(help="Session file (saved after every turn).")] = Path("ab2n-chat.json"),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where 'export' writes.")] = None,
+) -> None:
+    """A terminal chat over a local session: say what you want, 'export' renders it."""
+    try:
+        from ab2n.chat_session import ChatSession
+
+        sess = ChatSession.open(session, inputs or [], cache_dir=_cache_dir())
+        out.print(f"session {session} · {sess.summary()}", highlight=False)
+        out.print('Say what you want ("lo-fi at 35%", "title \'Lisbon\'", "export"); Ctrl-D to quit.')
+        while True:
+            try:
+                text = input("you> ")
+            except EOFError:
+                break
+            if not text.strip():
+                continue
+            try:
+                reply = sess.say(text, output=output)
+            except Ab2nError as exc:
+                reply = f"error {exc.code}: {exc.message}"
+            out.print(f"ab2n> {reply}", highlight=False)
+    except BaseException as exc:
+        _fail(exc)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,

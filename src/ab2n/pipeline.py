@@ -203,6 +203,30 @@ def apply_prompt(draft: Draft, prompt: str) -> tuple[Draft, list[str]]:
     return draft, notes
 
 
+def _montage_on_downbeats(
+    draft: Draft, media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile], *, cache_dir: Path | None
+) -> Draft:
+    """Move a montage's joins onto the music's downbeats (cut-to-beat), re-arranging until they agree.
+
+    Snapping shortens clips, which changes the music's length, so the music is arranged again with
+    the joins as strong cuts; the arrangement lands them on downbeats, and another snap settles any
+    that moved. A few rounds are enough in practice.
+    """
+    from ab2n.timeline.edits import snap_montage_to_beats
+
+    for _ in range(4):
+        if draft.music is None or not draft.music.plan:
+            return draft
+        offset = draft.music.start_ms / 1000
+        downbeats = [b + offset for b in draft.music.plan.get("downbeats_s", [])]
+        snapped = snap_montage_to_beats(draft, downbeats, media)
+        if snapped == draft:
+            return draft
+        music = dataclasses.replace(draft.music, plan=None, duration_ms=snapped.duration_ms - draft.music.start_ms)
+        draft = resolve_music(dataclasses.replace(snapped, music=music), media, profiles, cache_dir=cache_dir)
+    return draft
+
+
 def add_music(
     inputs: Sequence[str | Path],
     output: str | Path,
@@ -259,22 +283,8 @@ def add_music(
         draft, notes = apply_prompt(draft, options.prompt)
     tell("music", 0.2)
     draft = resolve_music(draft, media, profiles, cache_dir=options.cache_dir)
-    if options.montage and draft.music and draft.music.plan:
-        from ab2n.timeline.edits import snap_montage_to_beats
-
-        snapped = snap_montage_to_beats(draft, draft.music.plan.get("downbeats_s", []), media)
-        if snapped != draft:
-            draft = resolve_music(
-                dataclasses.replace(
-                    snapped,
-                    music=dataclasses.replace(snapped.music, plan=None, duration_ms=snapped.duration_ms),
-                )
-                if snapped.music
-                else snapped,
-                media,
-                profiles,
-                cache_dir=options.cache_dir,
-            )
+    if options.montage:
+        draft = _montage_on_downbeats(draft, media, profiles, cache_dir=options.cache_dir)
     timings["music"] = time.perf_counter() - t
     tell("music", 1.0)
 

@@ -238,11 +238,11 @@ def snap_montage_to_beats(draft: Draft, downbeats_s: Sequence[float], media: Map
         if i == len(segs) - 1:
             end = natural_end
         else:
-            cands = [b for b in beats_ms if b - t >= 1000]
-            end = min(cands, key=lambda b: abs(b - natural_end)) if cands else natural_end
             info = media.get(s.media_id) if media else None
-            if info is not None and getattr(info, "kind", "video") == "video":
-                end = min(end, t + round(info.duration_s * 1000) - s.in_ms)
+            # A clip can only be shortened (its source ends); a photo can be held longer.
+            limit = t + round(info.duration_s * 1000) - s.in_ms if info is not None and info.kind == "video" else None
+            cands = [b for b in beats_ms if b - t >= 1000 and (limit is None or b <= limit)]
+            end = min(cands, key=lambda b: abs(b - natural_end)) if cands else natural_end
         out.append(dataclasses.replace(s, start_ms=t, duration_ms=max(1000, end - t)))
         t += max(1000, end - t)
     return dataclasses.replace(draft, video=tuple(out))
