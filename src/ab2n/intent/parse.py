@@ -10,6 +10,7 @@ map gets an honest answer listing what it can do: never a silent no-op.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -403,22 +404,23 @@ def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) ->
         # "lower it by 10%": a relative change in level, not an absolute 10 %.
         if _has(t, ["by", "降低", "调低", "减少"], lang):
             delta, volume = (
-                (-1 if quieter else 1)
-                * abs(20 * __import__("math").log10(max(1e-3, 1 + (-volume if quieter else volume)))),
+                (-1 if quieter else 1) * abs(20 * math.log10(max(1e-3, 1 + (-volume if quieter else volume)))),
                 None,
             )
 
     text_timing = title_words or bool(quotes)
+    wish_params: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("mood", moods[0] if moods else None),
+            ("genre", genres),
+            ("instruments", instruments),
+            ("tempo", tempo),
+        )
+        if v
+    }
     if adding:
-        params: dict[str, Any] = {}
-        if moods:
-            params["mood"] = moods[0]
-        if genres:
-            params["genre"] = genres
-        if instruments:
-            params["instruments"] = instruments
-        if tempo:
-            params["tempo"] = tempo
+        params: dict[str, Any] = dict(wish_params)
         if volume is not None:
             params["volume"] = volume
         if not text_timing and not trim_words:
@@ -430,18 +432,8 @@ def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) ->
                 params["end_ms"] = end_ms
         edits.append(Edit("add_music", params))
     if replacing and not removing_music:
-        if wishes:
-            p: dict[str, Any] = {}
-            if moods:
-                p["mood"] = moods[0]
-            if genres:
-                p["genre"] = genres
-            if instruments:
-                p["instruments"] = instruments
-            if tempo:
-                p["tempo"] = tempo
-            if not any(e.op == "add_music" for e in edits):
-                edits.append(Edit("add_music", p))
+        if wishes and not any(e.op == "add_music" for e in edits):
+            edits.append(Edit("add_music", dict(wish_params)))
         edits.append(Edit("replace_music", {}))
     if removing_music:
         edits.append(Edit("remove_music", {}))

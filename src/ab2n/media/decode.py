@@ -16,6 +16,24 @@ from ab2n.media.ffmpeg import ffmpeg_exe, input_args, run_ffmpeg
 from ab2n.media.sniff import sniff
 
 
+def _pcm_out(sample_rate: int, channels: int) -> list[str]:
+    """Output options: the first audio stream as float32 PCM on stdout."""
+    return [
+        "-map",
+        "0:a:0?",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-ac",
+        str(channels),
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "f32le",
+        "pipe:1",
+    ]
+
+
 def decode_audio(
     path: str | Path,
     *,
@@ -39,21 +57,7 @@ def decode_audio(
         has no audio stream.
     """
     fmt = demuxer or sniff(path).demuxer
-    args = [
-        *input_args(path, fmt, seek_s=start_s, duration_s=duration_s),
-        "-map",
-        "0:a:0?",
-        "-vn",
-        "-sn",
-        "-dn",
-        "-ac",
-        str(channels),
-        "-ar",
-        str(sample_rate),
-        "-f",
-        "f32le",
-        "pipe:1",
-    ]
+    args = [*input_args(path, fmt, seek_s=start_s, duration_s=duration_s), *_pcm_out(sample_rate, channels)]
     res = run_ffmpeg(args, capture_stdout=True)
     data = np.frombuffer(res.stdout, dtype="<f4").copy()
     if channels > 1:
@@ -81,16 +85,7 @@ def iter_audio_blocks(
         "-loglevel",
         "error",
         *input_args(path, fmt),
-        "-map",
-        "0:a:0?",
-        "-vn",
-        "-ac",
-        str(channels),
-        "-ar",
-        str(sample_rate),
-        "-f",
-        "f32le",
-        "pipe:1",
+        *_pcm_out(sample_rate, channels),
     ]
     block_bytes = int(block_s * sample_rate) * channels * 4
     proc = subprocess.Popen(
