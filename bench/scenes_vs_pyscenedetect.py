@@ -24,9 +24,9 @@ def _score(found: list[int], truth: list[int]) -> tuple[float, float]:
 
 def inputs() -> list[tuple[str, Path, list[int]]]:
     """Generated clips with known cut frames (the same generators as the tests)."""
-    import mediagen
-
     from tests.unit.test_analyze import _hard_clip
+
+    import mediagen
 
     rng = np.random.default_rng(7)
     times = [t for t in np.cumsum(rng.uniform(0.7, 4.0, 14)) if t < 29]
