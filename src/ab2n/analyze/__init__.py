@@ -11,7 +11,7 @@ import numpy as np
 from ab2n.analyze import mood as mood_mod
 from ab2n.analyze.profile import Cut, Interval, Section, Transition, VideoProfile
 from ab2n.analyze.scenes import detect_cuts, detect_transitions
-from ab2n.analyze.speech import SAMPLE_RATE, speech_intervals, speech_probabilities
+from ab2n.analyze.speech import SAMPLE_RATE, AudioListener, speech_intervals
 from ab2n.analyze.visual import FrameScan, frame_features, scan_video, small_rgb
 from ab2n.media.decode import iter_audio_blocks
 from ab2n.media.probe import MediaInfo
@@ -36,7 +36,7 @@ def analyze(info: MediaInfo, *, progress: Callable[[float], None] | None = None)
     n_sec = max(1, math.ceil(duration)) if duration > 0 else 1
     cuts: list[Cut] = []
     transitions: list[Transition] = []
-    audio_blocks: list[np.ndarray] = []
+    listener: AudioListener | None = None
     feats: dict[str, np.ndarray] = {}
 
     if info.kind == "video":
@@ -47,22 +47,24 @@ def analyze(info: MediaInfo, *, progress: Callable[[float], None] | None = None)
         transitions = detect_transitions(scan, cuts, fps=info.fps)
         timings["cuts"] = time.perf_counter() - t1
         feats = _per_second_visual(scan, cuts, n_sec)
-        audio_blocks = scan.audio_16k
+        listener = scan.audio
     elif info.kind == "image":
         feats = _image_features(info, n_sec)
     if info.kind == "audio" and info.has_audio:
         t1 = time.perf_counter()
-        audio_blocks = list(iter_audio_blocks(info.path, sample_rate=SAMPLE_RATE, demuxer=info.demuxer))
+        listener = AudioListener()
+        for block in iter_audio_blocks(info.path, sample_rate=SAMPLE_RATE, demuxer=info.demuxer):
+            listener.feed(block)
+        listener.finish()
         timings["decode_audio"] = time.perf_counter() - t1
 
     t1 = time.perf_counter()
     speech: list[Interval] = []
-    if audio_blocks:
-        probs, hop = speech_probabilities(audio_blocks)
-        speech = speech_intervals(probs, hop, duration_s=duration)
+    if listener is not None and listener.probs:
+        speech = speech_intervals(np.asarray(listener.probs, np.float32), listener.hop_s, duration_s=duration)
     timings["speech"] = time.perf_counter() - t1
 
-    feats["audio_energy"] = _audio_energy(audio_blocks, n_sec)
+    feats["audio_energy"] = _audio_energy(listener.second_energy if listener else [], n_sec)
     for key in ("brightness", "saturation", "colourfulness", "warmth", "motion", "cut_rate"):
         feats.setdefault(key, np.full(n_sec, 0.0 if key in ("motion", "cut_rate") else 0.4))
     speech_fraction = min(1.0, sum(i.duration_s for i in speech) / duration) if duration > 0 else 0.0
@@ -135,15 +137,10 @@ def _image_features(info: MediaInfo, n_sec: int) -> dict[str, np.ndarray]:
     }
 
 
-def _audio_energy(blocks: list[np.ndarray], n_sec: int) -> np.ndarray:
+def _audio_energy(mean_squares: list[float], n_sec: int) -> np.ndarray:
     """Per-second RMS level mapped from -60..0 dBFS to 0..1."""
-    if not blocks:
-        return np.zeros(n_sec)
-    y = np.concatenate(blocks)
     out = np.zeros(n_sec)
-    for i in range(n_sec):
-        seg = y[i * SAMPLE_RATE : (i + 1) * SAMPLE_RATE]
-        if len(seg):
-            db = 10 * math.log10(float(np.mean(seg.astype(np.float64) ** 2)) + 1e-12)
-            out[i] = min(1.0, max(0.0, (db + 60) / 60))
+    for i, ms in enumerate(mean_squares[:n_sec]):
+        db = 10 * math.log10(ms + 1e-12)
+        out[i] = min(1.0, max(0.0, (db + 60) / 60))
     return out

