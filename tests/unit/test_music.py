@@ -109,24 +109,6 @@ def test_arrangement_lengths_seams_and_counts() -> None:
             assert len(spans) >= 10
 
 
-def _independent_beats(path: Path) -> np.ndarray:
-    """An independent beat tracker for checking outputs: librosa when installed, else onset peaks."""
-    y = decode_audio(path, sample_rate=SR)
-    try:
-        import librosa
-
-        _, beats = librosa.beat.beat_track(y=y, sr=SR, units="time")
-        return np.asarray(beats)
-    except ImportError:
-        from scipy.signal import find_peaks
-
-        hop = 256
-        env = np.array([np.abs(y[i : i + hop]).mean() for i in range(0, len(y) - hop, hop)])
-        flux = np.maximum(0, np.diff(env, prepend=env[0]))
-        peaks, _ = find_peaks(flux, distance=int(0.25 * SR / hop), height=np.percentile(flux, 90))
-        return peaks * hop / SR
-
-
 def test_bed_exact_length_no_clicks_and_ending(tmp_path: Path) -> None:
     track = next(t for t in load_catalog() if t.id == "bundled:happy_acoustic_1")
     an = analyze_track(track.path)
