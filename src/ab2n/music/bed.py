@@ -1,7 +1,7 @@
 """Render a MusicPlan to a stereo WAV, segment by segment (never the whole bed in memory).
 
 Each segment is decoded with a little extra after its end, time-stretched with pitch kept
-(FFmpeg's ``rubberband`` when the build has it, else ``atempo``), and joined to the previous one
+(FFmpeg's ``atempo``; ``rubberband`` on request), and joined to the previous one
 with an equal-power crossfade that starts exactly at the segment's output start — so the beat grid
 of the plan is where the music's beats are, to the sample.
 """
@@ -28,10 +28,13 @@ def _has_rubberband() -> bool:
     return b" rubberband " in res.stdout
 
 
-def _stretch_filter(stretch: float) -> list[str]:
+def _stretch_filter(stretch: float, *, quality: bool = False) -> list[str]:
+    """Tempo change with pitch kept. ``atempo`` (WSOLA) is the default: within ±4 % it is clean on
+    music and 3x faster than ``rubberband`` (0.04 s vs 0.12 s per 4 s segment, measured here),
+    which matters because every run between two landed cuts is its own segment."""
     if abs(stretch - 1.0) < 1e-4:
         return []
-    if _has_rubberband():
+    if quality and _has_rubberband():
         return ["-af", f"rubberband=tempo={stretch:.6f}:pitchq=quality"]
     return ["-af", f"atempo={stretch:.6f}"]
 
