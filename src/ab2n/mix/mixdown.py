@@ -232,7 +232,13 @@ def render_audio(
         )
         graph = ";".join(chains) + f";{mixed},apad,atrim=end={plan.duration_s:.6f}[mix]"
 
-        gain_db, ceiling = 0.0, LIMIT_DBFS
+        # First guess: each input was set to its own level, so their sum is louder than the target
+        # by the power sum of those levels (ducking aside). Starting there saves a second encode.
+        levels = ([plan.target_lufs] if keep else []) + (
+            [plan.target_lufs + plan.music_volume_db] if shaped is not None else []
+        )
+        summed = 10 * math.log10(sum(10 ** (lv / 10) for lv in levels)) if levels else plan.target_lufs
+        gain_db, ceiling = plan.target_lufs - summed, LIMIT_DBFS
         report: LoudnessReport | None = None
         silent = not keep and shaped is None
         attempts = 6
