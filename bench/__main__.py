@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -129,7 +130,14 @@ LONG_S = 120.0
 SLOW_TOOLS = {"ab2n add + title (encode)", "moviepy naive script"}
 
 
-def run_suite(inputs: list[BenchInput], runs: int, *, moviepy: bool, all_tools: bool = False) -> dict[str, Any]:
+def run_suite(
+    inputs: list[BenchInput],
+    runs: int,
+    *,
+    moviepy: bool,
+    all_tools: bool = False,
+    on_input: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Time every tool on every input, interleaved, ``runs`` times; then measure output quality."""
     music = music_file()
     results: dict[str, Any] = {}
@@ -167,6 +175,8 @@ def run_suite(inputs: list[BenchInput], runs: int, *, moviepy: bool, all_tools: 
             name: quality(out_dir / fname, inp) for name, fname in OUTPUTS.items() if (out_dir / fname).exists()
         }
         results[inp.name] = row
+        if on_input is not None:  # the report is rewritten after each input: a cut-short run still reports
+            on_input(results)
     return results
 
 
@@ -328,8 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         inputs = [i for i in inputs if i.name in keep]
     if not moviepy:
         print("moviepy is not installed (pip install '.[bench]'): skipping the MoviePy script")
-    results = run_suite(inputs, runs, moviepy=moviepy, all_tools=args.all_tools)
-    write_report(results, args.out, quick=args.quick)
+    run_suite(
+        inputs,
+        runs,
+        moviepy=moviepy,
+        all_tools=args.all_tools,
+        on_input=lambda res: write_report(res, args.out, quick=args.quick),
+    )
     print(f"wrote {args.out / 'benchmarks.md'}")
     return 0
 
