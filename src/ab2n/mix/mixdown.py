@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ab2n.analyze.profile import VideoProfile
+from ab2n.errors import Cancelled
 from ab2n.media.ffmpeg import commit_output, input_args, run_ffmpeg, temp_output_path
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.duck import duck_gain_db, duck_regions
@@ -183,6 +184,7 @@ def render_audio(
     plan: MixPlan,
     out_path: Path,
     progress: Callable[[float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
     work_dir: Path | None = None,
 ) -> LoudnessReport:
     """Mix and encode the programme audio: AAC-LC 48 kHz stereo 192 kb/s in .m4a, exactly ``plan.duration_s``.
@@ -243,6 +245,8 @@ def render_audio(
         silent = not keep and shaped is None
         attempts = 6
         for attempt in range(attempts):
+            if cancel is not None and cancel():
+                raise Cancelled("the mix was cancelled")
             tmp = temp_output_path(out_path)
             post = (
                 f"[mix]volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * 4},"
