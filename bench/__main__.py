@@ -249,6 +249,7 @@ def write_report(results: dict[str, Any], out: Path, *, quick: bool) -> None:
                 f"{q['lufs']:.1f} | {q['true_peak']:.1f} | {'yes' if q['ends_with_video'] else 'no'} |"
             )
         lines.append("")
+    lines += targets(results)
     lines += [
         f"Inputs longer than {LONG_S:.0f} s run once, without the re-encoding tools (ab2n with a title, MoviePy):",
         "on this 2-core machine they take about real time and would dominate the run.",
@@ -259,6 +260,51 @@ def write_report(results: dict[str, Any], out: Path, *, quick: bool) -> None:
     ]
     (out / "benchmarks.md").write_text("\n".join(lines))
     _plots(results, out / "bench")
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    """The issue's targets, checked against this run (missed ones are said plainly)."""
+    out = ["## Targets (issue 8)", ""]
+
+    def tool(name: str, t: str) -> dict[str, Any] | None:
+        row = results.get(name, {})
+        return row.get("tools", {}).get(t) if row else None
+
+    add = tool("60s-1080p", "ab2n add (copy)")
+    dec = tool("60s-1080p", "ffmpeg decode (floor)")
+    mp = tool("60s-1080p", "moviepy naive script")
+    if add and dec:
+        r = add["median_s"] / dec["median_s"]
+        out.append(
+            f"- 60 s 1080p, `ab2n add` (stream copy) vs plain decode: {r:.2f}x (target <= 1.5x): "
+            + ("met" if r <= 1.5 else "MISSED")
+        )
+    if add and mp:
+        r = mp["median_s"] / add["median_s"]
+        out.append(
+            f"- 60 s 1080p, MoviePy script vs `ab2n add`: ab2n is {r:.1f}x faster (target >= 5x): "
+            + ("met" if r >= 5 else "MISSED")
+        )
+    big = tool("20min-1080p", "ab2n add (copy)")
+    if big:
+        out.append(
+            f"- 20 min 1080p, `ab2n add` peak RSS (process tree): {big['peak_rss_mb']:.0f} MB (target <= 500 MB): "
+            + ("met" if big["peak_rss_mb"] <= 500 else "MISSED")
+        )
+    an = tool("20min-1080p", "ab2n analyze")
+    if an:
+        out.append(
+            f"- 20 min 1080p, `ab2n analyze` peak RSS: {an['peak_rss_mb']:.0f} MB (issue 3 target <= 400 MB): "
+            + ("met" if an["peak_rss_mb"] <= 400 else "MISSED")
+        )
+    a60 = tool("60s-1080p", "ab2n analyze")
+    if a60 and dec:
+        r = a60["median_s"] / dec["median_s"]
+        out.append(
+            f"- 60 s 1080p, `ab2n analyze` vs `ffmpeg -threads 0 -i IN -f null -`: {r:.2f}x "
+            "(issue 3 target <= 0.6x): " + ("met" if r <= 0.6 else "MISSED")
+        )
+    return [*out, ""]
 
 
 def _plots(results: dict[str, Any], folder: Path) -> None:
@@ -317,7 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs")
     ap.add_argument("--only", default="", help="comma-separated input names")
     ap.add_argument("--all-tools", action="store_true", help="also re-encode and run MoviePy on long inputs")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report from benchmarks.json")
     args = ap.parse_args(argv)
+    if args.report_only:
+        saved = json.loads((args.out / "benchmarks.json").read_text())
+        write_report(saved["results"], args.out, quick=saved["quick"])
+        return 0
     moviepy = importlib.util.find_spec("moviepy") is not None
     if args.quick:
         inputs = [make_input("quick-8s", 8.0, size=(640, 360), seed=3)]
