@@ -94,7 +94,17 @@ def tools(inp: BenchInput, music: Path, out_dir: Path, *, moviepy: bool) -> dict
             "-shortest",
             str(out_dir / "naive.mp4"),
         ],
-        "ab2n add (copy)": [py, "-m", "ab2n.cli", "add", str(inp.path), "-o", str(out_dir / "ab2n.mp4")],
+        "ab2n add (copy)": [
+            py,
+            "-m",
+            "ab2n.cli",
+            "add",
+            str(inp.path),
+            "-o",
+            str(out_dir / "ab2n.mp4"),
+            "--max-mb",
+            "8000",
+        ],
         "ab2n add + title (encode)": [
             py,
             "-m",
@@ -105,8 +115,10 @@ def tools(inp: BenchInput, music: Path, out_dir: Path, *, moviepy: bool) -> dict
             str(out_dir / "ab2n-title.mp4"),
             "--prompt",
             "title 'Bench'",
+            "--max-mb",
+            "8000",
         ],
-        "ab2n analyze": [py, "-m", "ab2n.cli", "analyze", str(inp.path), "--json"],
+        "ab2n analyze": [py, "-m", "ab2n.cli", "analyze", str(inp.path), "--json", "--max-mb", "8000"],
     }
     if moviepy:
         t["moviepy naive script"] = [
@@ -387,6 +399,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         keep = set(args.only.split(","))
         inputs = [i for i in inputs if i.name in keep]
+    # With --only, the other inputs' results of the previous run are kept in the report.
+    earlier: dict[str, Any] = {}
+    saved_json = args.out / "benchmarks.json"
+    if args.only and saved_json.exists():
+        earlier = json.loads(saved_json.read_text())["results"]
     if not moviepy:
         print("moviepy is not installed (pip install '.[bench]'): skipping the MoviePy script")
     run_suite(
@@ -394,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         runs,
         moviepy=moviepy,
         all_tools=args.all_tools,
-        on_input=lambda res: write_report(res, args.out, quick=args.quick),
+        on_input=lambda res: write_report({**earlier, **res}, args.out, quick=args.quick),
     )
     print(f"wrote {args.out / 'benchmarks.md'}")
     return 0

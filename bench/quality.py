@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ab2n.media.decode import decode_audio
-from ab2n.media.probe import probe
+from ab2n.media.probe import MediaLimits, probe
 from ab2n.mix.loudness import measure
 from ab2n.music.beats import analyze_track
 from bench.inputs import BenchInput
@@ -37,7 +37,7 @@ def quality(path: Path, inp: BenchInput) -> dict[str, Any]:
     )
     rep = measure(path, "mov")
     y = decode_audio(path, sample_rate=16000)
-    dur = probe(path).duration_s
+    dur = probe(path, limits=MediaLimits(max_bytes=1 << 40)).duration_s
     tail = y[int(max(0.0, dur - 1.0) * 16000) :]
     body = y[: int(max(1.0, dur - 1.0) * 16000)]
     # "Ends with the video": the last second is quieter than the body (a fade or the track's ending)

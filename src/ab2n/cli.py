@@ -143,6 +143,7 @@ def add(
     ] = False,
     plot: Annotated[Path | None, typer.Option(help="Draw the plan (cuts over the beat grid, mix) to this PNG.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result per output.")] = False,
+    max_mb: Annotated[int, typer.Option(help="Largest input file accepted, in MB.")] = 500,
 ) -> None:
     """Add music to INPUT(s): one output each, or one montage with --montage."""
     try:
@@ -164,7 +165,7 @@ def add(
             image_duration_s=duration,
             target_lufs=target_for(loudness),
             montage=montage,
-            limits=MediaLimits(),
+            limits=MediaLimits(max_bytes=max_mb * 1024 * 1024),
             cache_dir=_cache_dir(),
         )
         from ab2n.media.presets import output_size
@@ -249,13 +250,14 @@ def analyze(
     input: Annotated[Path, typer.Argument(help="A video, audio or image file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Draw the profile to this PNG.")] = None,
+    max_mb: Annotated[int, typer.Option(help="Largest input file accepted, in MB.")] = 500,
 ) -> None:
     """Show what ab2n understands of a file: cuts, speech, mood, sections."""
     try:
         from ab2n.analyze import analyze as run_analyze
-        from ab2n.media.probe import probe
+        from ab2n.media.probe import MediaLimits, probe
 
-        info = probe(input)
+        info = probe(input, limits=MediaLimits(max_bytes=max_mb * 1024 * 1024))
         prof = run_analyze(info)
         if plot is not None:
             from ab2n.analyze.plot import plot_profile
