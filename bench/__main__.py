@@ -327,7 +327,7 @@ def _plots(results: dict[str, Any], folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     rows = sorted(
-        (r for n, r in results.items() if not n.startswith(("hevc", "vertical"))),
+        (r for n, r in results.items() if not n.startswith(("hevc", "vertical")) and "speech" not in n),
         key=lambda r: r["duration_s"],
     )
     if not rows:
