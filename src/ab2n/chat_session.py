@@ -19,7 +19,7 @@ from ab2n.intent.parse import CAPABILITIES, parse
 from ab2n.media.probe import MediaInfo
 from ab2n.pipeline import initial_draft, load_media, render, resolve_music, understand
 from ab2n.timeline.draft import Draft
-from ab2n.timeline.edits import Edit, apply_edit
+from ab2n.timeline.edits import apply_said_edit
 from ab2n.timeline.history import History
 from ab2n.timeline.summary import summarize
 
@@ -92,9 +92,7 @@ class ChatSession:
             return self.summary() if res.command == "status" else f"Here I can {CAPABILITIES}."
         elif res.edits:
             for edit in res.edits:
-                if edit.op in ("set_music_volume", "set_fades", "replace_music") and draft.music is None:
-                    draft = apply_edit(draft, Edit("add_music", {}))
-                draft = apply_edit(draft, edit)
+                draft = apply_said_edit(draft, edit)
             draft = resolve_music(draft, self.media, self.profiles, cache_dir=self.cache_dir)
             self.history.push(draft)
         else:

@@ -192,14 +192,14 @@ def render(
 def apply_prompt(draft: Draft, prompt: str) -> tuple[Draft, list[str]]:
     """Apply the edits a sentence asks for; returns the new draft and notes for the user."""
     from ab2n.intent.parse import parse
-    from ab2n.timeline.edits import apply_edit
+    from ab2n.timeline.edits import apply_said_edit
 
     result = parse(prompt)
     notes: list[str] = []
     if result.unrecognised:
         notes.append(result.unrecognised)
     for edit in result.edits:
-        draft = apply_edit(draft, edit)
+        draft = apply_said_edit(draft, edit)
     return draft, notes
 
 

@@ -20,7 +20,7 @@ from ab2n.server.settings import Settings
 from ab2n.server.store import DraftRow, EditSession, Message, new_id
 from ab2n.server.work import arrange, base_draft, current_draft, media_and_profiles, push_draft
 from ab2n.timeline.draft import Draft
-from ab2n.timeline.edits import Edit, apply_edit
+from ab2n.timeline.edits import Edit, apply_said_edit
 from ab2n.timeline.summary import summarize
 
 Emit = Callable[[dict[str, Any]], None]
@@ -187,9 +187,7 @@ def _route(
     lines = []
     for edit in result.edits:
         emit({"function_call": {"name": edit.op, "args": edit.params}})
-        if edit.op in ("set_music_volume", "set_fades", "replace_music") and draft.music is None:
-            draft = apply_edit(draft, Edit("add_music", {}))
-        draft = apply_edit(draft, edit)
+        draft = apply_said_edit(draft, edit)
         draft = arrange(draft, media, profiles, settings)
         lines.append(describe(edit, draft))
         emit({"function_response": {"name": edit.op, "response": {"ok": True}}})

@@ -263,6 +263,20 @@ _OPS: dict[str, Callable[..., Draft]] = {
 }
 
 
+#: Edits of the music that, said to a timeline without music, mean "add music, then do this".
+_NEEDS_MUSIC = ("set_music_volume", "set_fades", "replace_music")
+
+
+def apply_said_edit(draft: Draft, edit: Edit) -> Draft:
+    """Apply an edit a person said: "a bit quieter" with no music yet first adds an automatic bed.
+
+    The chat (service and terminal) and ``--prompt`` use this; :func:`apply_edit` stays strict.
+    """
+    if edit.op in _NEEDS_MUSIC and draft.music is None:
+        draft = apply_edit(draft, Edit("add_music", {}))
+    return apply_edit(draft, edit)
+
+
 def apply_edit(draft: Draft, edit: Edit) -> Draft:
     """Apply one edit by name.
 
