@@ -9,10 +9,11 @@ from collections.abc import Callable
 import numpy as np
 
 from ab2n.analyze import mood as mood_mod
+from ab2n.analyze.parallel import scan_video_fast
 from ab2n.analyze.profile import Cut, Interval, Section, Transition, VideoProfile
 from ab2n.analyze.scenes import detect_cuts, detect_transitions
 from ab2n.analyze.speech import SAMPLE_RATE, AudioListener, speech_intervals
-from ab2n.analyze.visual import FrameScan, frame_features, scan_video, small_rgb
+from ab2n.analyze.visual import FrameScan, frame_features, small_rgb
 from ab2n.media.decode import iter_audio_blocks
 from ab2n.media.probe import MediaInfo
 
@@ -40,7 +41,7 @@ def analyze(info: MediaInfo, *, progress: Callable[[float], None] | None = None)
     feats: dict[str, np.ndarray] = {}
 
     if info.kind == "video":
-        scan = scan_video(info, progress=(lambda f: progress(0.9 * f)) if progress else None)
+        scan = scan_video_fast(info, progress=(lambda f: progress(0.9 * f)) if progress else None)
         timings["decode"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         cuts = detect_cuts(scan, fps=info.fps)

@@ -218,6 +218,53 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
     return rows.scan(listener)
 
 
+def scan_range(path: str, demuxer: str, start_pts: int, end_pts: int | None, *, threads: bool) -> dict[str, np.ndarray]:
+    """Measure the frames of one keyframe-aligned stretch ``[start_pts, end_pts)`` of a video.
+
+    Runs in a worker process of ``ab2n.analyze.parallel``: no audio, no progress, plain arrays out.
+    The decoder starts at the keyframe ``start_pts`` and stops at the first frame at or after
+    ``end_pts`` (frames come out in presentation order, so none before it is still to come).
+    """
+    rows = _FrameRows()
+    with av.open(path, format=demuxer, options={"probesize": str(PROBESIZE_BYTES)}) as container:
+        vstream = container.streams.video[0]
+        vcc = vstream.codec_context
+        if threads:
+            vcc.thread_type = "AUTO"
+        else:
+            vcc.thread_count = 1  # one process a core: frame threads would only add overhead
+        vcc.options = {"skip_loop_filter": "all"}
+        tb = vstream.time_base
+        container.seek(start_pts, stream=vstream, backward=True)
+        for packet in container.demux(vstream):
+            for frame in packet.decode():
+                if not isinstance(frame, av.VideoFrame):
+                    continue
+                if frame.pts is None or tb is None:
+                    raise ValueError("frames without timestamps cannot be scanned in chunks")
+                if frame.pts < start_pts:
+                    continue  # leading pictures of an open GOP belong to the previous chunk
+                if end_pts is not None and frame.pts >= end_pts:
+                    return rows.arrays()
+                rows.add(float(frame.pts * tb), small_rgb(frame))
+    return rows.arrays()
+
+
+def scan_from_chunks(chunks: list[dict[str, np.ndarray]], audio: AudioListener | None) -> FrameScan:
+    """Join the arrays of consecutive chunks into one FrameScan (in presentation order)."""
+    rows = _FrameRows()
+    for chunk in chunks:
+        first = rows.n
+        rows.extend(chunk)
+        if 0 < first < rows.n:
+            # The chunk's first frame had no previous frame in its worker: approximate its motion
+            # from the 16x9 thumbnails (the motion feature is a per-second mean; one frame hardly moves it).
+            a = rows.signature_gray(first - 1)
+            b = rows.signature_gray(first)
+            rows.set_diff(first, float(np.abs(a - b).mean() / 255.0))
+    return rows.scan(audio)
+
+
 class _FrameRows:
     """Per-frame measurements in growable numpy arrays (not lists of small arrays: a 20-minute
     video has 36,000 frames, and a Python object per measurement would cost more than the data)."""
@@ -252,6 +299,29 @@ class _FrameRows:
             new = np.zeros((self._cap, *old.shape[1:]), old.dtype)
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "times": self._times[: self.n].copy(),
+            "sigs": self._sigs[: self.n].copy(),
+            "hists": self._hists[: self.n].copy(),
+            "feats": self._feats[: self.n].copy(),
+        }
+
+    def extend(self, chunk: dict[str, np.ndarray]) -> None:
+        k = len(chunk["times"])
+        while self.n + k > self._cap:
+            self._grow()
+        sl = slice(self.n, self.n + k)
+        self._times[sl], self._sigs[sl] = chunk["times"], chunk["sigs"]
+        self._hists[sl], self._feats[sl] = chunk["hists"], chunk["feats"]
+        self.n += k
+
+    def signature_gray(self, i: int) -> np.ndarray:
+        return self._sigs[i].astype(np.float32).mean(axis=-1)
+
+    def set_diff(self, i: int, diff: float) -> None:
+        self._feats[i, 0] = diff
 
     def scan(self, audio: AudioListener | None) -> FrameScan:
         order = np.argsort(self._times[: self.n], kind="stable")  # PTS order, whatever the decoder emitted

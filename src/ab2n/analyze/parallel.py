@@ -1,0 +1,180 @@
+"""Scan a long video on every core: keyframe-aligned chunks decoded by worker processes.
+
+Why processes and not the decoder's own threads: H.264/HEVC frame threading keeps the cores only
+partly busy (on the 2-core bench machine `ffmpeg -threads 0` used ~1.3 cores) and adds its own
+overhead, while two single-threaded decoders on two halves of the file keep both cores full and do
+the per-frame measuring in parallel too. Each chunk starts at a keyframe, so it decodes exactly as
+in one pass; nothing is decoded twice. The audio (16 kHz for the speech detector) is decoded by an
+FFmpeg child of the calling process while the workers decode the picture.
+
+Short or small videos are not worth starting workers for: they are scanned in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+
+import av
+import numpy as np
+
+from ab2n.analyze.chunk_worker import read_arrays
+from ab2n.analyze.speech import SAMPLE_RATE, AudioListener
+from ab2n.analyze.visual import FrameScan, scan_from_chunks, scan_video
+from ab2n.media.decode import iter_audio_blocks
+from ab2n.media.ffmpeg import PROBESIZE_BYTES
+from ab2n.media.probe import MediaInfo
+
+# Below ~15 s of 1080p30 (or the same number of pixels), starting workers costs more than it saves.
+MIN_PIXELS_FOR_WORKERS = 15 * 30 * 1920 * 1080
+CHUNK_TARGET_S = 30.0  # chunks this long give progress and balance without many seeks
+
+
+class ChunkError(RuntimeError):
+    """A worker could not measure its chunk; the caller scans the video in one plain pass instead."""
+
+
+def worker_count() -> int:
+    """Cores this process may use (the affinity mask, not the machine's count); 1 turns workers off."""
+    env = os.environ.get("AB2N_ANALYZE_WORKERS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def chunk_starts(info: MediaInfo, n_chunks: int) -> list[int]:
+    """PTS of keyframes that split the video into about ``n_chunks`` equal stretches.
+
+    Found by seeking (the container's index answers), not by reading the file. Returns one start
+    (the first frame) when the file has too few keyframes or cannot seek.
+    """
+    starts: list[int] = []
+    with av.open(str(info.path), format=info.demuxer, options={"probesize": str(PROBESIZE_BYTES)}) as container:
+        vstream = container.streams.video[0]
+        tb = vstream.time_base
+        if tb is None:
+            return []
+        first = next((p.pts for p in container.demux(vstream) if p.pts is not None), None)
+        if first is None:
+            return []
+        starts.append(int(first))
+        for k in range(1, n_chunks):
+            target = int((info.duration_s * k / n_chunks) / tb) + int(vstream.start_time or 0)
+            try:
+                container.seek(target, stream=vstream, backward=True, any_frame=False)
+                pts = next((p.pts for p in container.demux(vstream) if p.pts is not None and p.is_keyframe), None)
+            except (av.FFmpegError, StopIteration):
+                return starts[:1]
+            if pts is not None and pts > starts[-1]:
+                starts.append(int(pts))
+    return starts
+
+
+def scan_video_fast(
+    info: MediaInfo,
+    *,
+    progress: Callable[[float], None] | None = None,
+    min_pixels: float = MIN_PIXELS_FOR_WORKERS,
+) -> FrameScan:
+    """``scan_video`` on all cores when the video is big enough and seeks by keyframe; else in-process."""
+    workers = worker_count()
+    pixels = info.duration_s * (info.fps or 30) * info.width * info.height
+    if workers < 2 or pixels < min_pixels:
+        return scan_video(info, progress=progress)
+    starts = chunk_starts(info, max(workers, round(info.duration_s / CHUNK_TARGET_S)))
+    if len(starts) < 2:
+        return scan_video(info, progress=progress)
+    ends: list[int | None] = [*starts[1:], None]
+    jobs = [
+        {"path": str(info.path), "demuxer": info.demuxer, "start": s, "end": e}
+        for s, e in zip(starts, ends, strict=True)
+    ]
+    try:
+        chunks = _run_workers(jobs, min(workers, len(jobs)), info, progress)
+    except ChunkError:
+        return scan_video(info, progress=progress)
+    return scan_from_chunks(chunks[0], chunks[1])
+
+
+def _run_workers(
+    jobs: list[dict], workers: int, info: MediaInfo, progress: Callable[[float], None] | None
+) -> tuple[list[dict[str, np.ndarray]], AudioListener | None]:
+    """Measure ``jobs`` on ``workers`` child processes while this process listens to the audio."""
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(jobs)):
+        todo.put(i)
+    results: list[dict[str, np.ndarray] | None] = [None] * len(jobs)
+    errors: list[str] = []
+    done = threading.Semaphore(0)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ab2n.analyze.chunk_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(workers)
+    ]
+
+    def serve(proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        while not errors:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                proc.stdin.write((json.dumps(jobs[i]) + "\n").encode())
+                proc.stdin.flush()
+                status = json.loads(proc.stdout.readline() or b'{"ok": false, "error": "worker exited"}')
+                if not status["ok"]:
+                    raise ChunkError(status["error"])
+                results[i] = read_arrays(proc.stdout, status["arrays"])
+            except (OSError, ValueError, ChunkError) as exc:
+                errors.append(str(exc))
+            finally:
+                done.release()
+
+    threads = [threading.Thread(target=serve, args=(p,), daemon=True) for p in procs]
+    for t in threads:
+        t.start()
+    try:
+        listener = _listen(info) if info.has_audio else None  # here, while the workers decode the picture
+        finished = 0
+        while finished < len(jobs) and not errors:
+            if done.acquire(timeout=0.5):
+                finished += 1
+                if progress:
+                    progress(0.95 * finished / len(jobs))
+            elif not any(t.is_alive() for t in threads):
+                break  # every worker gave up (their errors are recorded)
+    finally:
+        for p in procs:
+            if p.stdin:
+                p.stdin.close()
+        for t in threads:
+            t.join(timeout=5)
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+    if errors or any(r is None for r in results):
+        raise ChunkError("; ".join(errors) or "a chunk was not measured")
+    return [r for r in results if r is not None], listener
+
+
+def _listen(info: MediaInfo) -> AudioListener:
+    listener = AudioListener()
+    for block in iter_audio_blocks(info.path, sample_rate=SAMPLE_RATE, demuxer=info.demuxer):
+        listener.feed(block)
+    listener.finish()
+    return listener

@@ -1,0 +1,30 @@
+"""The multi-process scan measures the same frames as the one-pass scan."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ab2n.analyze.parallel import chunk_starts, scan_video_fast
+from ab2n.analyze.scenes import detect_cuts
+from ab2n.analyze.visual import scan_video
+from ab2n.media.probe import probe
+from mediagen import clip_with_cuts
+
+
+def test_chunked_scan_matches_one_pass(monkeypatch) -> None:
+    times = [1.7, 4.1, 6.9, 9.4, 13.2, 15.0, 18.6]
+    clip, truth = clip_with_cuts(
+        times, duration_s=20, size=(640, 360), fps=30, audio="noise", extra_video_args=["-g", "30", "-bf", "3"]
+    )
+    info = probe(clip)
+    assert len(chunk_starts(info, 3)) == 3  # the clip has a keyframe a second: three chunks
+    monkeypatch.setenv("AB2N_ANALYZE_WORKERS", "2")
+    one = scan_video(info)
+    many = scan_video_fast(info, min_pixels=0)
+    assert len(many.times_s) == len(one.times_s) == 600
+    np.testing.assert_allclose(many.times_s, one.times_s)
+    assert np.array_equal(many.signatures, one.signatures)  # bit-exact: each chunk starts at a keyframe
+    np.testing.assert_allclose(many.brightness, one.brightness, atol=1e-6)
+    assert many.audio is not None and one.audio is not None
+    assert abs(len(many.audio.probs) - len(one.audio.probs)) <= 2
+    assert [c.frame for c in detect_cuts(many, fps=30)] == truth
