@@ -134,8 +134,11 @@ def make_input(
             "The light here in the evening is something else.",
             "Let's go and find some food.",
         ]
-        wav, _ = speech_wav(sentences * max(1, int(duration_s // 20)), pauses_s=[0.4, 2.5, 0.8, 3.0] * 50)
-        audio_args = ["-i", str(wav), "-af", f"apad=whole_dur={duration_s}", "-c:a", "aac", "-b:a", "128k"]
+        # Long inputs loop a minute of speech (espeak-ng for hours of text would dominate the setup).
+        reps = max(1, int(min(duration_s, 60.0) // 20))
+        wav, _ = speech_wav(sentences * reps, pauses_s=[0.4, 2.5, 0.8, 3.0] * 50)
+        loop = ["-stream_loop", "-1"] if duration_s > 120 else []
+        audio_args = [*loop, "-i", str(wav), "-af", f"apad=whole_dur={duration_s}", "-c:a", "aac", "-b:a", "128k"]
     else:
         audio_args = [
             "-f",

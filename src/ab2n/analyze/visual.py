@@ -1,9 +1,11 @@
 """One streaming decode of a video: tiny frame signatures, colour features, and the audio for speech.
 
-Decoding dominates analysis time, so it happens once: PyAV decodes with frame threads and the
-in-loop deblocking filter skipped (it changes pixels by a few levels, which no measure here can
-see), swscale shrinks each frame to 64x36 in C, and audio is resampled to 16 kHz mono in the same
-pass. Memory grows by ~0.5 KB per frame (the 16x9 signature kept for the cut detector).
+Decoding dominates analysis time, so it happens once: PyAV decodes with the in-loop deblocking
+filter skipped (it changes pixels by a few levels, which no measure here can see), each frame is
+shrunk to 64x36 by sampling its planes in place, and colour features come from lookup tables.
+``scan_video`` does one pass with the decoder's frame threads and audio resampled to 16 kHz mono
+alongside; ``scan_range`` measures one keyframe-aligned stretch for the worker processes of
+``ab2n.analyze.parallel``. Memory grows by ~0.6 KB per frame (16x9 signature and histogram).
 """
 
 from __future__ import annotations
