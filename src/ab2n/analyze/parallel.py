@@ -32,7 +32,7 @@ from ab2n.media.probe import MediaInfo
 
 # Below ~15 s of 1080p30 (or the same number of pixels), starting workers costs more than it saves.
 MIN_PIXELS_FOR_WORKERS = 15 * 30 * 1920 * 1080
-CHUNK_TARGET_S = 30.0  # chunks this long give progress and balance without many seeks
+CHUNK_TARGET_S = 15.0  # chunks this long balance the workers and give progress without many seeks
 
 
 class ChunkError(RuntimeError):
@@ -89,7 +89,7 @@ def scan_video_fast(
     pixels = info.duration_s * (info.fps or 30) * info.width * info.height
     if workers < 2 or pixels < min_pixels:
         return scan_video(info, progress=progress)
-    starts = chunk_starts(info, max(workers, round(info.duration_s / CHUNK_TARGET_S)))
+    starts = chunk_starts(info, max(2 * workers, round(info.duration_s / CHUNK_TARGET_S)))
     if len(starts) < 2:
         return scan_video(info, progress=progress)
     ends: list[int | None] = [*starts[1:], None]
