@@ -395,8 +395,6 @@ def main(argv: list[str] | None = None) -> int:
             make_input("hevc-4k-10s", 10.0, size=(3840, 2160), hevc=True),
             make_input("vertical-30s", 30.0, size=(1920, 1080), seed=6, rotate=90),
         ]
-        if "3h-speech-360p" in args.only.split(","):  # issue 5's memory bound; only on request (slow to make)
-            inputs.append(make_input("3h-speech-360p", 3 * 3600.0, size=(640, 360), seed=8, speech=True))
         runs = args.runs
     if args.only:
         keep = set(args.only.split(","))

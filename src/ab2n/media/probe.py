@@ -165,7 +165,8 @@ def _describe(
         return 0.0
 
     duration = max([container_s] + [stream_s(s) for s in (*videos, *audios)])
-    if duration > lim.max_duration_s:
+    # One second of slack: a "3-hour" file is often 3:00:00.3 (AAC priming, container rounding).
+    if duration > lim.max_duration_s + 1.0:
         raise MediaTooLarge(f"{p.name} lasts {duration / 60:.0f} min; the limit is {lim.max_duration_s / 60:.0f} min")
 
     is_image = sniffed.kind_hint == "image"
