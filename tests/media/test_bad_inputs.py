@@ -45,7 +45,7 @@ def _make(kind: str, d: Path) -> Path:
         p = d / "huge.png"
         p.write_bytes(_png_header(20000, 20000) + b"\x00" * 64)
     elif kind == "long_mkv":
-        # An MKV that claims 3 hours but holds 1 s: the claimed duration counts against the limit.
+        # An MKV that claims 3 h 1 min but holds 1 s: the claimed duration counts against the limit.
         p = d / "long.mkv"
         ff(
             "-f",
@@ -57,14 +57,14 @@ def _make(kind: str, d: Path) -> Path:
             "-c:v",
             "libx264",
             "-metadata",
-            "DURATION=03:00:01.000000000",
+            "DURATION=03:01:00.000000000",
             str(p),
         )
         raw = bytearray(p.read_bytes())
         # Patch the Segment Info Duration element (ID 0x4489, 8-byte float, in ms at the default scale).
         i = raw.find(b"\x44\x89\x88")
         assert i > 0, "no Duration element"
-        raw[i + 3 : i + 11] = struct.pack(">d", 3 * 3600 * 1000.0 + 1000.0)
+        raw[i + 3 : i + 11] = struct.pack(">d", 3 * 3600 * 1000.0 + 60_000.0)
         p.write_bytes(bytes(raw))
     elif kind == "bad_codec":
         # A stream whose codec the decoder doesn't have: an MKV with an unknown codec id.
