@@ -177,6 +177,21 @@ def _shape_bed(bed_wav: Path, out_wav: Path, plan: MixPlan, gain_db: float) -> N
             pos += len(x)
 
 
+def _loudness_slope(tried: list[tuple[float, float]]) -> float:
+    """How many LU the output moved per dB of gain between the last two encodes (1 without a limiter).
+
+    Above the ceiling the limiter eats part of every extra dB: a peaky speech track raised by 6 dB
+    came out ~4 LU louder, and stepping by the full miss took six encodes to converge. Dividing the
+    miss by the measured slope (a secant step) takes two or three.
+    """
+    if len(tried) < 2:
+        return 1.0
+    (g0, l0), (g1, l1) = tried[-2], tried[-1]
+    if abs(g1 - g0) < 0.05:
+        return 1.0
+    return min(1.0, max(0.25, (l1 - l0) / (g1 - g0)))
+
+
 def render_audio(
     *,
     original: MediaInfo | None,
@@ -244,6 +259,7 @@ def render_audio(
         report: LoudnessReport | None = None
         silent = not keep and shaped is None
         attempts = 6
+        tried: list[tuple[float, float]] = []  # (gain dB, measured LUFS) of each encode
         for attempt in range(attempts):
             if cancel is not None and cancel():
                 raise Cancelled("the mix was cancelled")
@@ -289,6 +305,7 @@ def render_audio(
                 if done or (attempt == attempts - 1 and over <= 0):
                     commit_output(tmp, out_path)
                     return report
+                tried.append((gain_db, report.integrated_lufs))
                 if over > 0:
                     # AAC adds overshoot on heavily limited audio: lower the ceiling, and on the
                     # second miss give up a little loudness rather than the peak.
@@ -296,7 +313,7 @@ def render_audio(
                     if attempt >= 2:
                         gain_db -= over
                         continue
-                gain_db += off
+                gain_db += off / _loudness_slope(tried)
             finally:
                 tmp.unlink(missing_ok=True)
         assert report is not None
