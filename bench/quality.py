@@ -45,6 +45,7 @@ def quality(path: Path, inp: BenchInput) -> dict[str, Any]:
     tail_db = 10 * math.log10(float(np.mean(tail.astype(np.float64) ** 2)) + 1e-12)
     body_db = 10 * math.log10(float(np.mean(body.astype(np.float64) ** 2)) + 1e-12)
     return {
+        "librosa_beat_rate": _librosa_beat_rate(path, cuts),
         "beat_rate": round(near(beats, 0.05), 3),
         "downbeat_rate": round(near(downs, 0.05), 3),
         "bas": round(bas, 3),
@@ -52,3 +53,19 @@ def quality(path: Path, inp: BenchInput) -> dict[str, Any]:
         "true_peak": rep.true_peak_dbtp,
         "ends_with_video": bool(tail_db < body_db - 1.0 and tail_db > -70),
     }
+
+
+def _librosa_beat_rate(path: Path, cuts: np.ndarray) -> float | None:
+    """Share of cuts with a beat within ±50 ms by librosa's beat tracker: a tracker that shares no
+    code with ab2n's (None when librosa, from the bench extra, is not installed)."""
+    try:
+        import librosa
+    except ImportError:
+        return None
+    sr = 22050
+    y = decode_audio(path, sample_rate=sr)
+    _, frames = librosa.beat.beat_track(y=y, sr=sr, hop_length=256)
+    beats = librosa.frames_to_time(frames, sr=sr, hop_length=256)
+    if not len(cuts) or not len(beats):
+        return 0.0
+    return round(float(np.mean([np.min(np.abs(beats - c)) <= 0.05 for c in cuts])), 3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -31,7 +33,7 @@ def test_irregular_hard_cuts_frame_accurate() -> None:
     assert recall >= 0.97 and precision >= 0.97, ([c.frame for c in prof.cuts], truth)
 
 
-def _hard_clip() -> tuple[object, list[int]]:
+def _hard_clip() -> tuple[Path, list[int]]:
     """Similar-colour shots, a flash inside a shot, a slow dissolve, a pan, text appearing."""
     path, ok = cached("hardcuts", ".mp4", v=3)
     # shots: A gradient blue (0-3 s) | B gradient blue-ish other seed (3-6 s, similar colours)
@@ -68,7 +70,7 @@ def test_flash_dissolve_pan_text_and_similar_colours() -> None:
     assert any(t.kind == "dissolve" and 8.5 < t.end_s < 11.5 for t in prof.transitions), prof.transitions
 
 
-def _speech_mix(kind: str) -> tuple[object, list[tuple[float, float]]]:
+def _speech_mix(kind: str) -> tuple[Path, list[tuple[float, float]]]:
     sp, spans = speech_wav(
         [
             "The weather was lovely on the first morning.",
