@@ -26,7 +26,7 @@ import numpy as np
 
 from ab2n.media.decode import decode_audio
 
-ANALYSER_VERSION = "2"
+ANALYSER_VERSION = "3"  # 3: beat times at the STFT frame centre (were 23 ms early)
 SR = 22050
 N_FFT = 1024
 HOP = 256
@@ -134,7 +134,10 @@ def analyze_samples(y: np.ndarray) -> TrackAnalysis:
 
     period = _tempo_period(onset)
     beats = _track_beats(onset, period)
-    beat_times = beats / FPS
+    # A frame's time is its window's centre, not its start: timed from the start, beats came out
+    # 27 ms before the clicks of a click track (librosa's tracker: 15 ms after), which put every
+    # "cut on a beat" 40-65 ms before the beat an independent tracker hears.
+    beat_times = beats / FPS + N_FFT / (2 * SR)
     chroma = _chroma(mag, freqs)
     meter, phase = _downbeat_phase(beats, onset_low, chroma)
     # Key needs finer frequency resolution than beats: at 1024 points a bin is 21.5 Hz, wider than a
