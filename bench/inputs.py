@@ -78,6 +78,7 @@ def make_input(
     speech: bool = False,
     hevc: bool = False,
     rotate: int = 0,
+    kbps: int = 10_000,
 ) -> BenchInput:
     """Build (or reuse) one input of ``duration_s`` with irregular cuts."""
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -107,11 +108,11 @@ def make_input(
             "-preset",
             "veryfast",
             "-b:v",
-            "10M",
+            f"{kbps}k",
             "-maxrate",
-            "12M",
+            f"{kbps * 6 // 5}k",
             "-bufsize",
-            "20M",
+            f"{kbps * 2}k",
             "-bf",
             "3",
             "-g",

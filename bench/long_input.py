@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs")
     args = ap.parse_args(argv)
     seconds = args.hours * 3600
-    inp = make_input(f"{args.hours:g}h-speech-360p", seconds, size=(640, 360), seed=8, speech=True)
+    # 400 kb/s: the picture only has to carry cuts; at the phone-like 10 Mb/s three hours are 14 GB.
+    inp = make_input(f"{args.hours:g}h-speech-360p", seconds, size=(640, 360), seed=8, speech=True, kbps=400)
     out_dir = Path(tempfile.mkdtemp(prefix="bench-long-"))
     py = sys.executable
     size_mb = inp.path.stat().st_size / 1e6
