@@ -45,7 +45,6 @@ def main(argv: list[str] | None = None) -> int:
             "--max-mb",
             "8000",
         ],
-        "ab2n analyze": [py, "-m", "ab2n.cli", "analyze", str(inp.path), "--json", "--max-mb", "8000"],
     }
     rows = {}
     for name, cmd in cmds.items():
