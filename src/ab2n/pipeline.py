@@ -214,7 +214,7 @@ def _montage_on_downbeats(
     """
     from ab2n.timeline.edits import snap_montage_to_beats
 
-    for _ in range(4):
+    for _ in range(8):
         if draft.music is None or not draft.music.plan:
             return draft
         offset = draft.music.start_ms / 1000

@@ -10,6 +10,7 @@ after the spike with the frame before it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -27,13 +28,37 @@ MIN_SHOT_S = 0.25  # two cuts closer than this: keep the stronger
 MIN_LAYOUT_CHANGE = 0.04
 
 
+# Frame-to-frame differences are taken this many frames at a time: on a 3-hour video the
+# thumbnails as float32 are ~560 MB, and the difference of two shifted copies twice that.
+BLOCK_FRAMES = 8192
+
+
+def _blocked_steps(rows: np.ndarray, step: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``step(rows[a-1:b])`` (one value per consecutive pair) over blocks, as one float32 array."""
+    n = len(rows)
+    out = np.zeros(max(0, n - 1), np.float32)
+    for a in range(1, n, BLOCK_FRAMES):
+        b = min(n, a + BLOCK_FRAMES)
+        out[a - 1 : b - 1] = step(rows[a - 1 : b])
+    return out
+
+
+def _thumbnail_steps(sig: np.ndarray) -> np.ndarray:
+    f = sig.astype(np.float32) / 255.0
+    return np.abs(f[1:] - f[:-1]).mean(axis=(1, 2, 3))
+
+
+def _histogram_steps(hists: np.ndarray) -> np.ndarray:
+    soft = _soften(hists)
+    return 0.5 * np.abs(soft[1:] - soft[:-1]).sum(axis=1)
+
+
 def layout_changes(scan: FrameScan) -> np.ndarray:
     """Mean absolute difference of each frame's 16x9 thumbnail to the previous one's (0..1, 0 first)."""
     n = len(scan.times_s)
     if n < 2:
         return np.zeros(n, np.float32)
-    sig = scan.signatures.astype(np.float32) / 255.0
-    return np.concatenate([[0.0], np.abs(sig[1:] - sig[:-1]).mean(axis=(1, 2, 3))]).astype(np.float32)
+    return np.concatenate([[0.0], _blocked_steps(scan.signatures, _thumbnail_steps)]).astype(np.float32)
 
 
 def pair_scores(scan: FrameScan) -> np.ndarray:
@@ -42,8 +67,7 @@ def pair_scores(scan: FrameScan) -> np.ndarray:
     if n < 2:
         return np.zeros(n, np.float32)
     d_sig = layout_changes(scan)[1:]
-    hists = _soften(scan.hists)
-    d_hist = 0.5 * np.abs(hists[1:] - hists[:-1]).sum(axis=1)
+    d_hist = _blocked_steps(scan.hists, _histogram_steps)
     # Thumbnail difference saturates around 0.3 for unrelated shots; rescale to share the hist's 0..1.
     score = 0.5 * np.minimum(1.0, d_sig / 0.3) + 0.5 * d_hist
     return np.concatenate([[0.0], score]).astype(np.float32)

@@ -255,9 +255,11 @@ def scan_range(path: str, demuxer: str, start_pts: int, end_pts: int | None, *, 
 def scan_from_chunks(chunks: list[dict[str, np.ndarray]], audio: AudioListener | None) -> FrameScan:
     """Join the arrays of consecutive chunks into one FrameScan (in presentation order)."""
     rows = _FrameRows()
-    for chunk in chunks:
+    rows.reserve(sum(len(c["times"]) for c in chunks))  # one allocation: doubling would need 2x at the end
+    for i, chunk in enumerate(chunks):
         first = rows.n
         rows.extend(chunk)
+        chunks[i] = {}  # let the chunk's arrays go as soon as they are copied (3 h: ~200 MB in all)
         if 0 < first < rows.n:
             # The chunk's first frame had no previous frame in its worker: approximate its motion
             # from the 16x9 thumbnails (the motion feature is a per-second mean; one frame hardly moves it).
@@ -294,8 +296,8 @@ class _FrameRows:
         self._feats[i] = (diff, *colour)
         self.n += 1
 
-    def _grow(self) -> None:
-        self._cap = max(1024, self._cap * 2)
+    def _grow(self, cap: int | None = None) -> None:
+        self._cap = cap if cap is not None else max(1024, self._cap * 2)
         for name in ("_times", "_sigs", "_hists", "_feats"):
             old = getattr(self, name)
             new = np.zeros((self._cap, *old.shape[1:]), old.dtype)
@@ -309,6 +311,11 @@ class _FrameRows:
             "hists": self._hists[: self.n].copy(),
             "feats": self._feats[: self.n].copy(),
         }
+
+    def reserve(self, n: int) -> None:
+        """Make room for ``n`` frames in all (when the count is known in advance)."""
+        if n > self._cap:
+            self._grow(n)
 
     def extend(self, chunk: dict[str, np.ndarray]) -> None:
         k = len(chunk["times"])
@@ -326,10 +333,14 @@ class _FrameRows:
         self._feats[i, 0] = diff
 
     def scan(self, audio: AudioListener | None) -> FrameScan:
-        order = np.argsort(self._times[: self.n], kind="stable")  # PTS order, whatever the decoder emitted
+        times = self._times[: self.n]
+        if np.all(times[1:] >= times[:-1]):
+            order: slice | np.ndarray = slice(None)  # already in PTS order: views, no copies
+        else:
+            order = np.argsort(times, kind="stable")  # PTS order, whatever the decoder emitted
         f = self._feats[: self.n][order]
         return FrameScan(
-            times_s=self._times[: self.n][order],
+            times_s=times[order],
             signatures=self._sigs[: self.n][order],
             hists=self._hists[: self.n][order],
             diffs=f[:, 0].copy(),

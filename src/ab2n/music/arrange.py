@@ -16,6 +16,7 @@ How it works (a music editor's moves, automated):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ STRONG_CUT = 0.3
 JUMP_XFADE_S = 0.06
 JOIN_XFADE_S = 0.012
 ON_BEAT_TOL_S = 0.05
+AIM_TOL_S = 0.03  # a cut counts as landed by the plan if its beat falls this close (margin to 50 ms)
 DOWNBEAT_BONUS = 1.0  # landing a cut on a downbeat is worth one more cut on a beat
 
 
@@ -202,11 +204,21 @@ def plan_music(
     if duration_s < tail_s + 2 * meter * period or body_bars < 2:
         return _short_plan(track, analysis, beats, down, duration_s, end_s)
 
-    targets = _jump_targets(analysis, down, first, ending_idx, meter)
-    walk = _Walk(beats=[*beats, end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=first)
     cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
     cuts = [c for c in cuts if 0 < c < duration_s]
     body_end = duration_s - tail_s  # where the tail should start at stretch 1
+    # The tail is anchored at the video's end; its stretch is chosen to land the cuts that fall in it.
+    tail_beats = [b - beats[ending_idx] for b in beats[ending_idx:] if b < end_s]
+    tail_stretch = _fit_tail(cuts, tail_beats, tail_s, duration_s)
+    tail_start = duration_s - tail_s / tail_stretch
+    lead, hits = _choose_hits([c for c in cuts if c <= tail_start - period], period, meter, final=tail_start)
+    reached_tail = bool(hits) and hits[-1][0] == tail_start
+
+    # The first landed cut fixes the bar phase: the music starts ``lead`` seconds before the first
+    # downbeat of the walk, with the source's own lead-in (a pickup) when it has one.
+    start = next((d for d in down if beats[d] >= lead - 1e-9 and d < ending_idx - 2 * meter), first)
+    targets = _jump_targets(analysis, down, first, ending_idx, meter)
+    walk = _Walk(beats=[*beats, end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=start)
 
     segments: list[BarSegment] = []
     out_beats: list[float] = []
@@ -253,7 +265,12 @@ def plan_music(
         return sum(walk.beat_len(cur) for cur, _ in steps), steps
 
     next_xf = 0.0
-    for c, n in _choose_hits([c for c in cuts if c <= body_end - period], period, meter):
+    if lead > 1e-3:
+        src0 = max(0.0, beats[start] - lead)
+        segments.append(BarSegment(track.path, src0, beats[start], lead - (beats[start] - src0), 1.0, 0.0))
+        t = emitted_t[0] = lead
+        next_xf = JOIN_XFADE_S
+    for c, n in hits:
         gap = c - t
         src, _ = beats_for(n)
         stretch = min(1 + MAX_STRETCH, max(1 - MAX_STRETCH, src / gap))
@@ -262,82 +279,126 @@ def plan_music(
         next_xf = JOIN_XFADE_S
         emitted_t[0] = t
 
-    # Fill to where the tail starts, in whole beats, then jump to the tail (on a downbeat).
-    while True:
-        src, steps = beats_for(1)
-        lands_down = steps[0][1] in walk.down_idx
-        if t + src > body_end + 1e-6 and (lands_down or t + src > body_end + meter * period):
-            break
-        pending.append(walk.step())
-        if lands_down and body_end - (t + sum(walk.beat_len(b) for b, _ in pending)) < period * 0.5:
-            break
-    if pending:
-        flush(1.0, next_xf)
+    if not reached_tail:
+        # No whole number of bars reaches the tail within the stretch limit: fill to about where it
+        # starts, in whole beats, and let the tail overrun (trimmed with a fade) or end a beat early.
+        tail_stretch = 1.0
+        while True:
+            src, steps = beats_for(1)
+            lands_down = steps[0][1] in walk.down_idx
+            if t + src > body_end + 1e-6 and (lands_down or t + src > body_end + meter * period):
+                break
+            pending.append(walk.step())
+            if lands_down and body_end - (t + sum(walk.beat_len(b) for b, _ in pending)) < period * 0.5:
+                break
+        if pending:
+            flush(1.0, next_xf)
+    if segments:
         next_xf = JUMP_XFADE_S
     # The tail: from the ending downbeat to the end of sound, trimmed at the video's end.
     tail_len = duration_s - t
     if tail_len > 1e-3:
-        src_end = min(end_s, beats[ending_idx] + tail_len)
-        seg = BarSegment(track.path, beats[ending_idx], src_end, t, 1.0, next_xf if segments else 0.0)
+        src_end = min(end_s, beats[ending_idx] + tail_len * tail_stretch)
+        seg = BarSegment(track.path, beats[ending_idx], src_end, t, tail_stretch, next_xf if segments else 0.0)
         segments.append(seg)
         for i in range(ending_idx, len(beats)):
-            bt = t + beats[i] - beats[ending_idx]
+            bt = t + (beats[i] - beats[ending_idx]) / tail_stretch
             if bt < duration_s:
                 out_beats.append(bt)
                 if i in walk.down_idx:
                     out_down.append(bt)
-        t_end = seg.dst_end_s
-        if t_end < duration_s - 1e-3:
-            # The tail is shorter than what is left (rare: stretch limits): hold the last segment longer
-            # by ending the plan here; the mix pads with silence after the natural ending.
-            pass
-    overrun = (t + (end_s - beats[ending_idx])) - duration_s
+    overrun = (t + tail_s / tail_stretch) - duration_s
     fade = float(min(1.5, max(0.25, overrun + 0.25))) if overrun > 0.05 else 0.1
     return _finish(track, analysis, profile, start_s, duration_s, tuple(segments), out_beats, out_down, fade)
 
 
-def _choose_hits(cuts: list[float], period: float, meter: int) -> list[tuple[float, int]]:
+def _choose_hits(
+    cuts: list[float], period: float, meter: int, *, final: float | None = None
+) -> tuple[float, list[tuple[float, int]]]:
     """Which cuts to land, and on how many beats each: dynamic programming over (cut, bar phase).
 
     Between two landed cuts we play a whole number of beats stretched by at most ±4 %; landing
     a cut scores 1, landing it on a downbeat (bar phase 0) scores 2 more. Cuts in between may be
     let go. Beats are taken as evenly spaced here (the walk then stretches the real ones).
 
+    ``final`` (where the track's ending phrase must start) is a last node that must be reached on
+    a downbeat if any path can reach it.
+
     Returns:
-        (cut time, beats since the previous landed cut) for each landed cut, in order.
+        The lead (seconds of music before the first downbeat) and, for each landed cut in order,
+        (cut time, beats since the previous landed cut); the last is ``final`` when it was reached.
     """
-    times = [0.0, *cuts]
+    times = [0.0, *cuts] if final is None else [0.0, *cuts, final]
     k = len(times)
-    # best[(node, phase)] = (score, previous state, beats)
-    best: dict[tuple[int, int], tuple[float, tuple[int, int] | None, int]] = {(0, 0): (0.0, None, 0)}
-    lookahead = 6
+    # best[(node, phase)] = (score, previous state, beats, time the landing beat really falls at)
+    best: dict[tuple[int, int], tuple[float, tuple[int, int] | None, int, float]] = {(0, 0): (0.0, None, 0, 0.0)}
+    lookahead = 8
+    max_lead = meter * period
     for j in range(1, k):
         for i in range(max(0, j - lookahead), j):
-            gap = times[j] - times[i]
-            if gap < 0.75 * period:
-                continue
-            n0 = max(1, round(gap / period))
             for phase in range(meter):
                 prev = best.get((i, phase))
                 if prev is None:
                     continue
+                gap = times[j] - prev[3]
+                if gap < 0.75 * period:
+                    continue
+                if i == 0:
+                    # From the start the music may begin up to a bar before its first downbeat, so
+                    # the first landed cut can take any bar phase at stretch 1.
+                    for n in range(max(1, math.ceil((gap - max_lead) / period)), int(gap / period) + 1):
+                        lead = gap - n * period
+                        new_phase = n % meter
+                        score = 1.0 + (DOWNBEAT_BONUS if new_phase == 0 else 0.0) - 0.1 * lead / max_lead
+                        key = (j, new_phase)
+                        if key not in best or score > best[key][0]:
+                            best[key] = (score, (0, 0), n, gap)
+                    continue
+                n0 = max(1, round(gap / period))
                 for n in range(max(1, n0 - 2), n0 + 3):
-                    stretch = n * period / gap
-                    if abs(stretch - 1) > MAX_STRETCH:
+                    # n beats last n*period/stretch; the beat may land up to AIM_TOL_S off the cut.
+                    shortest, longest = n * period / (1 + MAX_STRETCH), n * period / (1 - MAX_STRETCH)
+                    landed = min(longest, max(shortest, gap))
+                    miss = abs(landed - gap)
+                    if miss > AIM_TOL_S:
                         continue
+                    stretch = n * period / landed
                     new_phase = (phase + n) % meter
-                    score = prev[0] + 1.0 + (DOWNBEAT_BONUS if new_phase == 0 else 0.0) - abs(stretch - 1)
+                    score = (
+                        prev[0]
+                        + 1.0
+                        + (DOWNBEAT_BONUS if new_phase == 0 else 0.0)
+                        - abs(stretch - 1)
+                        - miss / ON_BEAT_TOL_S
+                    )
                     key = (j, new_phase)
                     if key not in best or score > best[key][0]:
-                        best[key] = (score, (i, phase), n)
-    end = max(best, key=lambda st: best[st][0])
+                        best[key] = (score, (i, phase), n, prev[3] + landed)
+    last = (len(times) - 1, 0)
+    end = last if final is not None and last in best else max(best, key=lambda st: best[st][0])
     path: list[tuple[float, int]] = []
     node: tuple[int, int] | None = end
     while node is not None and node[0] > 0:
-        _, prev_state, n = best[node]
+        _, prev_state, n, _ = best[node]
         path.append((times[node[0]], n))
         node = prev_state
-    return path[::-1]
+    path.reverse()
+    lead = path[0][0] - path[0][1] * period if path else 0.0
+    return max(0.0, lead), path
+
+
+def _fit_tail(cuts: list[float], tail_beats: list[float], tail_s: float, duration_s: float) -> float:
+    """Stretch for the ending phrase (anchored so its last note ends at ``duration_s``) that lands the
+    most cuts falling inside it on its beats; ties go to the smallest change."""
+    best, best_hits = 1.0, -1
+    for stretch in sorted(np.linspace(1 - MAX_STRETCH, 1 + MAX_STRETCH, 33), key=lambda x: abs(x - 1)):
+        start = duration_s - tail_s / stretch
+        grid = np.asarray([start + b / stretch for b in tail_beats])
+        inside = [c for c in cuts if c > start + 0.5 * (tail_beats[1] if len(tail_beats) > 1 else 0.5)]
+        hits = sum(bool(len(grid)) and float(np.min(np.abs(grid - c))) <= AIM_TOL_S for c in inside)
+        if hits > best_hits:
+            best, best_hits = float(stretch), hits
+    return best
 
 
 def _jump_targets(analysis: TrackAnalysis, down: list[int], first: int, ending_idx: int, meter: int) -> list[int]:
