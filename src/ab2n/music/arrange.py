@@ -16,7 +16,6 @@ How it works (a music editor's moves, automated):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ STRONG_CUT = 0.3
 JUMP_XFADE_S = 0.06
 JOIN_XFADE_S = 0.012
 ON_BEAT_TOL_S = 0.05
-AIM_TOL_S = 0.03  # a cut counts as landed by the plan if its beat falls this close (margin to 50 ms)
+AIM_TOL_S = 0.015  # a landing may miss its cut by this much (well inside the 50 ms that counts as on the beat)
 DOWNBEAT_BONUS = 1.0  # landing a cut on a downbeat is worth one more cut on a beat
 
 
@@ -211,14 +210,18 @@ def plan_music(
     tail_beats = [b - beats[ending_idx] for b in beats[ending_idx:] if b < end_s]
     tail_stretch = _fit_tail(cuts, tail_beats, tail_s, duration_s)
     tail_start = duration_s - tail_s / tail_stretch
-    lead, hits = _choose_hits([c for c in cuts if c <= tail_start - period], period, meter, final=tail_start)
-    reached_tail = bool(hits) and hits[-1][0] == tail_start
-
-    # The first landed cut fixes the bar phase: the music starts ``lead`` seconds before the first
-    # downbeat of the walk, with the source's own lead-in (a pickup) when it has one.
-    start = next((d for d in down if beats[d] >= lead - 1e-9 and d < ending_idx - 2 * meter), first)
+    # The walk's sequence of source beats doesn't depend on where the cuts land (it only steps and
+    # jumps back at the end of the body), so the beats it will play are known in advance and the
+    # choice of landings below uses their real lengths (some tracks swing or drift).
+    max_lead = meter * period
+    start = next((d for d in down if beats[d] >= max_lead - 1e-9 and d < ending_idx - 2 * meter), first)
     targets = _jump_targets(analysis, down, first, ending_idx, meter)
     walk = _Walk(beats=[*beats, end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=start)
+    lengths, on_down = _walk_ahead(walk, int(tail_start / (period * (1 - MAX_STRETCH))) + 4 * meter)
+    lead, hits = _choose_hits(
+        [c for c in cuts if c <= tail_start - period], lengths, on_down, final=tail_start, max_lead=max_lead
+    )
+    reached_tail = bool(hits) and hits[-1][0] == tail_start
 
     segments: list[BarSegment] = []
     out_beats: list[float] = []
@@ -312,78 +315,103 @@ def plan_music(
     return _finish(track, analysis, profile, start_s, duration_s, tuple(segments), out_beats, out_down, fade)
 
 
+def _walk_ahead(walk: _Walk, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The next ``n`` beats the walk will play: cumulative source seconds (n + 1 values, from 0) and
+    whether each beat is a downbeat. The walk itself doesn't move."""
+    saved = (walk.k, walk.jumps)
+    lengths, on_down = [0.0], []
+    for _ in range(n):
+        cur, _nxt = walk.step()
+        lengths.append(lengths[-1] + walk.beat_len(cur))
+        on_down.append(cur in walk.down_idx)
+    walk.k, walk.jumps = saved
+    return np.asarray(lengths), np.asarray([*on_down, False])
+
+
 def _choose_hits(
-    cuts: list[float], period: float, meter: int, *, final: float | None = None
+    cuts: list[float],
+    lengths: np.ndarray,
+    on_down: np.ndarray,
+    *,
+    final: float | None = None,
+    max_lead: float = 0.0,
 ) -> tuple[float, list[tuple[float, int]]]:
-    """Which cuts to land, and on how many beats each: dynamic programming over (cut, bar phase).
+    """Which cuts to land, and on how many beats each: dynamic programming over (cut, beats played).
 
-    Between two landed cuts we play a whole number of beats stretched by at most ±4 %; landing
-    a cut scores 1, landing it on a downbeat (bar phase 0) scores 2 more. Cuts in between may be
-    let go. Beats are taken as evenly spaced here (the walk then stretches the real ones).
-
-    ``final`` (where the track's ending phrase must start) is a last node that must be reached on
-    a downbeat if any path can reach it.
+    Between two landed cuts we play a whole number of the walk's beats (``lengths`` is their
+    cumulative source time) stretched by at most ±4 %, and the beat may fall up to ``AIM_TOL_S``
+    off the cut; landing a cut scores 1, on a downbeat ``DOWNBEAT_BONUS`` more. Cuts in between may
+    be let go. From the start the music may begin up to ``max_lead`` before its first beat, so the
+    first landed cut can take any beat at stretch 1. ``final`` (where the track's ending phrase must
+    start) is a last node that must be reached on a downbeat if any path can reach it. Each cut
+    keeps its best few states (a beam), so long videos stay linear in the number of cuts.
 
     Returns:
-        The lead (seconds of music before the first downbeat) and, for each landed cut in order,
+        The lead (seconds of music before the first beat) and, for each landed cut in order,
         (cut time, beats since the previous landed cut); the last is ``final`` when it was reached.
     """
     times = [0.0, *cuts] if final is None else [0.0, *cuts, final]
-    k = len(times)
-    # best[(node, phase)] = (score, previous state, beats, time the landing beat really falls at)
-    best: dict[tuple[int, int], tuple[float, tuple[int, int] | None, int, float]] = {(0, 0): (0.0, None, 0, 0.0)}
-    lookahead = 8
-    max_lead = meter * period
-    for j in range(1, k):
+    last_beat = len(lengths) - 1
+    # best[node][beats played] = (score, (previous node, beats played then), landing time)
+    best: list[dict[int, tuple[float, tuple[int, int] | None, float]]] = [{} for _ in times]
+    best[0][0] = (0.0, None, 0.0)
+    lookahead, beam = 8, 12
+    for j in range(1, len(times)):
+        must_be_down = final is not None and j == len(times) - 1
         for i in range(max(0, j - lookahead), j):
-            for phase in range(meter):
-                prev = best.get((i, phase))
-                if prev is None:
-                    continue
-                gap = times[j] - prev[3]
-                if gap < 0.75 * period:
+            for m, (score0, _, t0) in best[i].items():
+                gap = times[j] - t0
+                if gap <= 0:
                     continue
                 if i == 0:
-                    # From the start the music may begin up to a bar before its first downbeat, so
-                    # the first landed cut can take any bar phase at stretch 1.
-                    for n in range(max(1, math.ceil((gap - max_lead) / period)), int(gap / period) + 1):
-                        lead = gap - n * period
-                        new_phase = n % meter
-                        score = 1.0 + (DOWNBEAT_BONUS if new_phase == 0 else 0.0) - 0.1 * lead / max_lead
-                        key = (j, new_phase)
-                        if key not in best or score > best[key][0]:
-                            best[key] = (score, (0, 0), n, gap)
-                    continue
-                n0 = max(1, round(gap / period))
-                for n in range(max(1, n0 - 2), n0 + 3):
-                    # n beats last n*period/stretch; the beat may land up to AIM_TOL_S off the cut.
-                    shortest, longest = n * period / (1 + MAX_STRETCH), n * period / (1 - MAX_STRETCH)
-                    landed = min(longest, max(shortest, gap))
-                    miss = abs(landed - gap)
-                    if miss > AIM_TOL_S:
+                    # Any beat count whose music fits in the gap with a lead of at most max_lead.
+                    lo = int(np.searchsorted(lengths, gap - max_lead - 1e-9))
+                    hi = int(np.searchsorted(lengths, gap + 1e-9, side="right")) - 1
+                    options = [(n, 1.0, 0.0, gap - lengths[n]) for n in range(max(1, lo), min(hi, last_beat) + 1)]
+                else:
+                    n0 = int(np.searchsorted(lengths, lengths[m] + gap)) - m
+                    options = []
+                    for n in range(max(1, n0 - 2), n0 + 3):
+                        if m + n > last_beat:
+                            break
+                        src = lengths[m + n] - lengths[m]
+                        landed = min(src / (1 - MAX_STRETCH), max(src / (1 + MAX_STRETCH), gap))
+                        options.append((n, src / landed, abs(landed - gap), 0.0))
+                for n, stretch, miss, lead in options:
+                    down = bool(on_down[m + n])
+                    if miss > AIM_TOL_S or (must_be_down and not down):
                         continue
-                    stretch = n * period / landed
-                    new_phase = (phase + n) % meter
                     score = (
-                        prev[0]
+                        score0
                         + 1.0
-                        + (DOWNBEAT_BONUS if new_phase == 0 else 0.0)
+                        + (DOWNBEAT_BONUS if down else 0.0)
                         - abs(stretch - 1)
                         - miss / ON_BEAT_TOL_S
+                        - (0.1 * lead / max_lead if max_lead else 0.0)
                     )
-                    key = (j, new_phase)
-                    if key not in best or score > best[key][0]:
-                        best[key] = (score, (i, phase), n, prev[3] + landed)
-    last = (len(times) - 1, 0)
-    end = last if final is not None and last in best else max(best, key=lambda st: best[st][0])
+                    key = m + n
+                    if key not in best[j] or score > best[j][key][0]:
+                        t_landed = gap if i == 0 else t0 + (lengths[m + n] - lengths[m]) / stretch
+                        best[j][key] = (score, (i, m), t_landed)
+        if len(best[j]) > beam:
+            keep = sorted(best[j].items(), key=lambda kv: kv[1][0], reverse=True)[:beam]
+            best[j] = dict(keep)
+    states = [(node, m) for node in range(1, len(times)) for m in best[node]]
+    if not states:
+        return 0.0, []
+    if final is not None and best[-1]:
+        end = max(((len(times) - 1, m) for m in best[-1]), key=lambda st: best[st[0]][st[1]][0])
+    else:
+        end = max(states, key=lambda st: best[st[0]][st[1]][0])
     path: list[tuple[float, int]] = []
     node: tuple[int, int] | None = end
     while node is not None and node[0] > 0:
-        _, prev_state, n, _ = best[node]
-        path.append((times[node[0]], n))
+        _, prev_state, _ = best[node[0]][node[1]]
+        assert prev_state is not None
+        path.append((times[node[0]], node[1] - prev_state[1]))
         node = prev_state
     path.reverse()
-    lead = path[0][0] - path[0][1] * period if path else 0.0
+    lead = path[0][0] - float(lengths[path[0][1]]) if path else 0.0
     return max(0.0, lead), path
 
 
