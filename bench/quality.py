@@ -55,17 +55,28 @@ def quality(path: Path, inp: BenchInput) -> dict[str, Any]:
     }
 
 
-def _librosa_beat_rate(path: Path, cuts: np.ndarray) -> float | None:
-    """Share of cuts with a beat within ±50 ms by librosa's beat tracker: a tracker that shares no
-    code with ab2n's (None when librosa, from the bench extra, is not installed)."""
-    try:
-        import librosa
-    except ImportError:
-        return None
+def librosa_beats(path: Path) -> np.ndarray:
+    """Beat times by librosa's beat tracker, a tracker that shares no code with ab2n's.
+
+    Raises:
+        ImportError: librosa (bench and test extras) is not installed.
+    """
+    import librosa
+
     sr = 22050
     y = decode_audio(path, sample_rate=sr)
+    if y.ndim > 1:
+        y = y.mean(axis=1)
     _, frames = librosa.beat.beat_track(y=y, sr=sr, hop_length=256)
-    beats = librosa.frames_to_time(frames, sr=sr, hop_length=256)
+    return np.asarray(librosa.frames_to_time(frames, sr=sr, hop_length=256))
+
+
+def _librosa_beat_rate(path: Path, cuts: np.ndarray) -> float | None:
+    """Share of cuts with a librosa beat within ±50 ms (None without librosa)."""
+    try:
+        beats = librosa_beats(path)
+    except ImportError:
+        return None
     if not len(cuts) or not len(beats):
         return 0.0
     return round(float(np.mean([np.min(np.abs(beats - c)) <= 0.05 for c in cuts])), 3)

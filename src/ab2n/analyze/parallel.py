@@ -32,6 +32,10 @@ from ab2n.media.probe import MediaInfo
 
 # Below ~15 s of 1080p30 (or the same number of pixels), starting workers costs more than it saves.
 MIN_PIXELS_FOR_WORKERS = 15 * 30 * 1920 * 1080
+# Past this length the scan stays in one process: the per-frame rows (~620 bytes a frame, 200 MB
+# for 3 hours at 30 fps) plus two worker interpreters (~100 MB each) and the audio decoder took a
+# 3-hour input's process tree past the 400 MB a long video may use (measured: 650 MB).
+MAX_S_FOR_WORKERS = 3600.0
 CHUNK_TARGET_S = 15.0  # chunks this long balance the workers and give progress without many seeks
 
 
@@ -84,10 +88,11 @@ def scan_video_fast(
     progress: Callable[[float], None] | None = None,
     min_pixels: float = MIN_PIXELS_FOR_WORKERS,
 ) -> FrameScan:
-    """``scan_video`` on all cores when the video is big enough and seeks by keyframe; else in-process."""
+    """``scan_video`` on all cores when the video is big enough (and not over an hour: memory) and
+    seeks by keyframe; else in-process."""
     workers = worker_count()
     pixels = info.duration_s * (info.fps or 30) * info.width * info.height
-    if workers < 2 or pixels < min_pixels:
+    if workers < 2 or pixels < min_pixels or info.duration_s > MAX_S_FOR_WORKERS:
         return scan_video(info, progress=progress)
     starts = chunk_starts(info, max(2 * workers, round(info.duration_s / CHUNK_TARGET_S)))
     if len(starts) < 2:
