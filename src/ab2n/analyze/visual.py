@@ -174,6 +174,9 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
         options={"probesize": str(PROBESIZE_BYTES), "analyzeduration": str(ANALYZEDURATION_US)},
     )
     rows = _FrameRows()
+    # Room for the expected frames up front: pages of np.zeros that are never written cost no
+    # memory, while growing by doubling holds the old and the new copy at once (+160 MB at 3 hours).
+    rows.reserve(int(info.duration_s * (info.fps or 30) * 1.05) + 1024)
     listener: AudioListener | None = None
     with container:
         vstream = container.streams.video[0]
@@ -297,7 +300,7 @@ class _FrameRows:
         self.n += 1
 
     def _grow(self, cap: int | None = None) -> None:
-        self._cap = cap if cap is not None else max(1024, self._cap * 2)
+        self._cap = cap if cap is not None else max(1024, self._cap * 3 // 2)
         for name in ("_times", "_sigs", "_hists", "_feats"):
             old = getattr(self, name)
             new = np.zeros((self._cap, *old.shape[1:]), old.dtype)
