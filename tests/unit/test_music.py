@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bench.cut_to_beat import cut_list, looped, share_near, silent_profile
+from bench.quality import librosa_beats
 
-from ab2n.analyze.profile import Cut, VideoProfile
 from ab2n.media.decode import decode_audio
-from ab2n.music.arrange import BarSegment, MusicPlan, plan_music
+from ab2n.music.arrange import MusicPlan, plan_music
 from ab2n.music.beats import PITCHES, analyze_samples, analyze_track
 from ab2n.music.bed import render_bed
 from ab2n.music.catalog import load_catalog
@@ -73,21 +74,10 @@ def test_key_and_mode_on_24_generated_pieces() -> None:
     assert right >= 22, misses
 
 
-def _profile(cuts: list[float], duration: float) -> VideoProfile:
-    return VideoProfile(
-        duration_s=duration,
-        fps=30,
-        cuts=tuple(Cut(t, round(t * 30), 1.0) for t in cuts),
-        mood="happy",
-        valence=[0.4] * int(duration),
-        arousal=[0.3] * int(duration),
-    )
-
-
-def _cuts(seed: int, duration: float) -> list[float]:
-    rng = np.random.default_rng(seed)
-    c = np.cumsum(rng.uniform(1.5, 8.0, 40))
-    return [float(x) for x in c if x < duration - 1]
+# The cut lists and silent-video profiles are the bench's (bench/cut_to_beat.py), so the test and
+# the report measure the same thing.
+_cuts = cut_list
+_profile = silent_profile
 
 
 def test_arrangement_lengths_seams_and_counts() -> None:
@@ -132,15 +122,8 @@ def test_bed_exact_length_no_clicks_and_ending(tmp_path: Path) -> None:
 
 
 def _librosa_beats(path: Path) -> np.ndarray:
-    """Beat times by librosa's tracker: code that shares nothing with ab2n's analyser or plan."""
-    librosa = pytest.importorskip("librosa")
-    y, sr = librosa.load(str(path), sr=22050)
-    _, frames = librosa.beat.beat_track(y=y, sr=sr, hop_length=256)
-    return np.asarray(librosa.frames_to_time(frames, sr=sr, hop_length=256))
-
-
-def _share_near(marks: np.ndarray, cuts: list[float], tol: float = 0.05) -> float:
-    return float(np.mean([len(marks) > 0 and np.min(np.abs(marks - c)) <= tol for c in cuts]))
+    pytest.importorskip("librosa")
+    return librosa_beats(path)
 
 
 def test_cut_to_beat_rate_on_output_beats_naive(tmp_path: Path) -> None:
@@ -154,29 +137,20 @@ def test_cut_to_beat_rate_on_output_beats_naive(tmp_path: Path) -> None:
         best = rank_tracks(catalog, prof, MusicWishes(), seed=seed)[0]
         plan = plan_music(best.track, best.analysis, prof, duration_s=duration)
         bed = render_bed(plan, tmp_path / f"bed{seed}.wav")
-        rates.append(_share_near(_librosa_beats(bed), cuts))
+        rates.append(share_near(_librosa_beats(bed), cuts))
         # librosa has no downbeat tracker: ab2n's analyser, run blind on the output audio (no plan).
-        down_rates.append(_share_near(np.asarray(analyze_track(bed).downbeats_s), cuts))
+        down_rates.append(share_near(analyze_track(bed).downbeats_s, cuts))
         # Naive: the same track from its start, looped, heard by the same tracker.
-        naive_plan = MusicPlan(best.track.id, best.track.title, duration, _looped(best.track.path, duration))
+        naive_plan = MusicPlan(
+            best.track.id, best.track.title, duration, looped(best.track.path, best.analysis.duration_s, duration)
+        )
         naive = render_bed(naive_plan, tmp_path / f"naive{seed}.wav")
-        naive_rates.append(_share_near(_librosa_beats(naive), cuts))
+        naive_rates.append(share_near(_librosa_beats(naive), cuts))
     # Measured here (4 seeds, 60 s): ~0.65 of cuts on a beat and ~0.35 on a downbeat for gaps of
     # 1.5-8 s within the +-4 % stretch limit at ~110 BPM; naive placement ~0.15 (docs/music-engine.md).
     assert np.mean(rates) > np.mean(naive_rates) + 0.3, (rates, naive_rates)
     assert np.mean(rates) >= 0.55, rates
     assert np.mean(down_rates) >= 0.25, down_rates
-
-
-def _looped(path: Path, duration: float) -> tuple[BarSegment, ...]:
-    """The naive bed: the file from 0 s, again and again, until the video ends."""
-    length = decode_audio(path, sample_rate=22050).shape[0] / 22050
-    segs, t = [], 0.0
-    while t < duration:
-        take = min(length, duration - t)
-        segs.append(BarSegment(path, 0.0, take, t, 1.0, 0.0))
-        t += take
-    return tuple(segs)
 
 
 def test_selection_follows_words_and_is_seeded() -> None:
