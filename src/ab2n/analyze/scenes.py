@@ -29,8 +29,8 @@ MIN_LAYOUT_CHANGE = 0.04
 
 
 # Frame-to-frame differences are taken this many frames at a time: on a 3-hour video the
-# thumbnails as float32 are ~560 MB, and the difference of two shifted copies twice that.
-BLOCK_FRAMES = 8192
+# thumbnails as float32 were ~560 MB, and the difference of two shifted copies twice that.
+BLOCK_FRAMES = 2048
 
 
 def _blocked_steps(rows: np.ndarray, step: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -44,8 +44,8 @@ def _blocked_steps(rows: np.ndarray, step: Callable[[np.ndarray], np.ndarray]) -
 
 
 def _thumbnail_steps(sig: np.ndarray) -> np.ndarray:
-    f = sig.astype(np.float32) / 255.0
-    return np.abs(f[1:] - f[:-1]).mean(axis=(1, 2, 3))
+    s = sig.astype(np.int16)  # exact differences of uint8 in 2 bytes, not 4
+    return np.abs(s[1:] - s[:-1]).mean(axis=(1, 2, 3)) / 255.0
 
 
 def _histogram_steps(hists: np.ndarray) -> np.ndarray:
