@@ -13,7 +13,6 @@ way), measured by librosa too. A second table arranges every bundled track for e
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from ab2n.music.beats import analyze_track
 from ab2n.music.bed import render_bed
 from ab2n.music.catalog import load_catalog
 from ab2n.music.select import MusicWishes, rank_tracks
+from bench.measure import write_report
 from bench.quality import librosa_beats
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,8 +136,6 @@ def main(argv: list[str] | None = None) -> int:
         "runs": rows,
         "per_track": per_track,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "cut-to-beat.json").write_text(json.dumps(report, indent=2))
     lines = [
         "# Cut-to-beat on the music alone",
         "",
@@ -167,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         *[f"| {r['track']} | {r['tempo_bpm']} | {r['plan_beat']:.2f} | {r['plan_downbeat']:.2f} |" for r in per_track],
         "",
     ]
-    (args.out / "cut-to-beat.md").write_text("\n".join(lines))
-    print(f"wrote {args.out / 'cut-to-beat.md'}")
+    write_report(args.out, "cut-to-beat", report, lines)
     return 0
 
 

@@ -10,13 +10,12 @@ input is ~200 MB and the run takes several minutes.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 from bench.inputs import make_input
-from bench.measure import timed
+from bench.measure import timed, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,8 +58,6 @@ def main(argv: list[str] | None = None) -> int:
         "audio_f32_mb": audio_mb,
         "runs": rows,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "long-input.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
         f"# A {args.hours:g}-hour input: time and memory",
         "",
@@ -74,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in rows.items():
         target = "<= 400 MB (issue 5): " + ("met" if r["peak_rss_mb"] <= 400 else "MISSED")
         lines.append(f"| {name} | {r['wall_s']:.0f} s | {r['peak_rss_mb']:.0f} MB | {target} |")
-    (args.out / "long-input.md").write_text("\n".join(lines) + "\n")
-    print(f"wrote {args.out / 'long-input.md'}")
+    write_report(args.out, "long-input", report, lines)
     return 0 if all(r["ok"] for r in rows.values()) else 1
 
 

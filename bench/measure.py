@@ -7,6 +7,7 @@ high-water mark in it, so every child would look as big as the harness.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
@@ -85,3 +86,13 @@ def median(xs: list[float]) -> float:
     s = sorted(xs)
     n = len(s)
     return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
+
+
+def write_report(out_dir: Path, stem: str, payload: dict, lines: list[str]) -> Path:
+    """Write ``stem``.json (the numbers) and ``stem``.md (the tables) into ``out_dir``; returns the .md."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{stem}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    md = out_dir / f"{stem}.md"
+    md.write_text("\n".join(lines) + "\n")
+    print(f"wrote {md}")
+    return md

@@ -13,7 +13,6 @@ and the key estimate is listed as is. Writes docs/music-analysis.md/.json.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
@@ -25,6 +24,7 @@ import numpy as np
 from ab2n.media.decode import decode_audio
 from ab2n.music.beats import analyze_track
 from ab2n.music.catalog import load_catalog
+from bench.measure import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SR = 22050
@@ -110,8 +110,6 @@ def main(argv: list[str] | None = None) -> int:
         "tempo_vs_librosa": relations,
         "rows": rows,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "music-analysis.json").write_text(json.dumps(report, indent=2))
     lines = [
         "# The music analyser on the bundled library",
         "",
@@ -139,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "",
     ]
-    (args.out / "music-analysis.md").write_text("\n".join(lines))
-    print(f"wrote {args.out / 'music-analysis.md'}")
+    write_report(args.out, "music-analysis", report, lines)
     return 0
 
 
