@@ -13,7 +13,7 @@ import numpy as np
 from ab2n.analyze import mood as mood_mod
 from ab2n.analyze.parallel import scan_video_fast
 from ab2n.analyze.profile import Cut, Interval, Section, Transition, VideoProfile
-from ab2n.analyze.scenes import detect_cuts, detect_transitions
+from ab2n.analyze.scenes import detect_cuts, detect_transitions, layout_changes, pair_scores
 from ab2n.analyze.speech import SAMPLE_RATE, AudioListener, speech_intervals
 from ab2n.analyze.visual import FrameScan, frame_features, small_rgb
 from ab2n.media.decode import iter_audio_blocks
@@ -46,8 +46,10 @@ def analyze(info: MediaInfo, *, progress: Callable[[float], None] | None = None)
         scan = scan_video_fast(info, progress=(lambda f: progress(0.9 * f)) if progress else None)
         timings["decode"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        cuts = detect_cuts(scan, fps=info.fps)
-        transitions = detect_transitions(scan, cuts, fps=info.fps)
+        layout = layout_changes(scan)
+        score = pair_scores(scan, layout)
+        cuts = detect_cuts(scan, fps=info.fps, score=score, layout=layout)
+        transitions = detect_transitions(scan, cuts, fps=info.fps, score=score)
         timings["cuts"] = time.perf_counter() - t1
         feats = _per_second_visual(scan, cuts, n_sec)
         listener = scan.audio

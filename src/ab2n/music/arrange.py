@@ -273,9 +273,11 @@ def plan_music(
         segments.append(BarSegment(track.path, src0, beats[start], lead - (beats[start] - src0), 1.0, 0.0))
         t = emitted_t[0] = lead
         next_xf = JOIN_XFADE_S
+    played = 0  # beats of the walk played so far (an index into ``lengths``)
     for c, n in hits:
         gap = c - t
-        src, _ = beats_for(n)
+        src = float(lengths[played + n] - lengths[played])
+        played += n
         stretch = min(1 + MAX_STRETCH, max(1 - MAX_STRETCH, src / gap))
         pending.extend(walk.step() for _ in range(n))
         flush(stretch, next_xf)
