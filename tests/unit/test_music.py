@@ -74,18 +74,12 @@ def test_key_and_mode_on_24_generated_pieces() -> None:
     assert right >= 22, misses
 
 
-# The cut lists and silent-video profiles are the bench's (bench/cut_to_beat.py), so the test and
-# the report measure the same thing.
-_cuts = cut_list
-_profile = silent_profile
-
-
 def test_arrangement_lengths_seams_and_counts() -> None:
     track = next(t for t in load_catalog() if t.id == "bundled:energetic_acoustic_1")
     an = analyze_track(track.path)
     for duration in (5.0, 12.3, 60.0, 600.0):
-        cuts = _cuts(3, duration)
-        plan = plan_music(track, an, _profile(cuts, duration), duration_s=duration)
+        cuts = cut_list(3, duration)
+        plan = plan_music(track, an, silent_profile(cuts, duration), duration_s=duration)
         assert plan.segments[0].dst_start_s == 0
         end = max(s.dst_end_s for s in plan.segments)
         assert abs(min(end, duration) - duration) < 1e-6 or plan.fade_out_s > 0
@@ -105,8 +99,8 @@ def test_bed_exact_length_no_clicks_and_ending(tmp_path: Path) -> None:
     track = next(t for t in load_catalog() if t.id == "bundled:happy_acoustic_1")
     an = analyze_track(track.path)
     duration = 47.0
-    cuts = _cuts(11, duration)
-    plan = plan_music(track, an, _profile(cuts, duration), duration_s=duration)
+    cuts = cut_list(11, duration)
+    plan = plan_music(track, an, silent_profile(cuts, duration), duration_s=duration)
     out = render_bed(plan, tmp_path / "bed.wav", sample_rate=48000)
     y = decode_audio(out, sample_rate=48000, channels=2)
     assert len(y) == round(duration * 48000)
@@ -132,8 +126,8 @@ def test_cut_to_beat_rate_on_output_beats_naive(tmp_path: Path) -> None:
     rates, naive_rates, down_rates = [], [], []
     for seed in (1, 2, 3, 4):
         duration = 60.0
-        cuts = _cuts(seed, duration)
-        prof = _profile(cuts, duration)
+        cuts = cut_list(seed, duration)
+        prof = silent_profile(cuts, duration)
         best = rank_tracks(catalog, prof, MusicWishes(), seed=seed)[0]
         plan = plan_music(best.track, best.analysis, prof, duration_s=duration)
         bed = render_bed(plan, tmp_path / f"bed{seed}.wav")
@@ -155,7 +149,7 @@ def test_cut_to_beat_rate_on_output_beats_naive(tmp_path: Path) -> None:
 
 def test_selection_follows_words_and_is_seeded() -> None:
     catalog = load_catalog()
-    prof = _profile(_cuts(5, 30), 30)
+    prof = silent_profile(cut_list(5, 30), 30)
     calm = rank_tracks(catalog, prof, MusicWishes(mood="calm"), seed=0)
     assert calm[0].track.mood == "calm"
     electro = rank_tracks(catalog, prof, MusicWishes(genres=("electronic",)), seed=0)
