@@ -6,7 +6,8 @@ Signal flow (all streaming: FFmpeg filter graphs, and numpy over the bed in 10 s
                                                            ├─ amix ─ volume(G) ─ limiter ─ AAC
     bed.wav ──(numpy: base gain × duck × fades)── adelay ──┘
 
-Levels are set from measurements: the original is brought to the target loudness, the music to
+Levels are set from measurements: an original with speech is brought to the target loudness (an
+original without speech is ambience: it may come down to the target, never up), the music to
 the target plus ``20·log10(volume)`` (100 % = as loud as the programme), ducked under speech so
 the bed sits at least 15 dB (WCAG preset: 20 dB) below the speech. The speech itself only gets an
 overall gain. The sum is then normalised to the target and checked on the encoded file.
@@ -76,6 +77,7 @@ class MixPlan:
         music_start_s, music_end_s: Where the bed plays on the programme.
         music_volume: Relative level (1.0 = full bed); music_volume_db its dB.
         keep_original: Whether the original audio is in the mix.
+        original_speech: Whether the kept original has speech (only then is it raised to the target).
         duck_regions: Spans (programme time) where the music is ducked.
         duck_depth_db: Depth under speech.
         fade_in_s, fade_out_s: Music fades.
@@ -87,6 +89,7 @@ class MixPlan:
     music_end_s: float
     music_volume: float
     keep_original: bool
+    original_speech: bool = False
     duck_regions: list[tuple[float, float]] = field(default_factory=list)
     duck_depth_db: float = 12.0
     fade_in_s: float = 0.0
@@ -137,6 +140,7 @@ def plan_mix(profile: VideoProfile, settings: MixSettings, *, duration_s: float,
         music_end_s=end,
         music_volume=volume,
         keep_original=keep,
+        original_speech=bool(speech),
         duck_regions=regions,
         duck_depth_db=round(depth, 2),
         fade_in_s=fade_in,
@@ -222,6 +226,10 @@ def render_audio(
             assert original is not None
             orig_lufs = measure(original.path, original.demuxer).integrated_lufs
             orig_gain = 0.0 if orig_lufs < -60 else plan.target_lufs - orig_lufs
+            if not plan.original_speech:
+                # Ambience (wind, room tone, a street) is not raised to programme loudness: a
+                # -40 LUFS hiss lifted 26 dB sat level with the music and masked its beats.
+                orig_gain = min(0.0, orig_gain)
             inputs += input_args(original.path, original.demuxer)
             chains.append(
                 f"[{len(labels)}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,"

@@ -108,7 +108,8 @@ def rank_tracks(
 
     Scoring (all terms ~0..1): the asked mood (or the video's) vs the track's mood tag (+1.0 exact,
     +0.4 neighbour) and vs the track's own valence/arousal; asked genres/instruments vs tags (+0.6
-    each); tempo words; how many strong cuts an arrangement of the track lands on beats/downbeats; a small
+    each); tempo words; how many strong cuts an arrangement of the track lands on beats/downbeats and
+    how clear its beat is (videos with cuts only); a small
     seeded jitter for variety across a batch. Excluded ids (already tried) drop to the bottom.
     """
     want_mood = _catalog_mood(wishes.mood if wishes.mood and wishes.mood != "auto" else profile.mood)
@@ -157,6 +158,12 @@ def rank_tracks(
                 fit = (plan.cuts_on_beat + 0.5 * plan.cuts_on_downbeat) / (1.5 * plan.cuts_total)
                 score += 0.6 * fit
                 reasons.append(f"{plan.cuts_on_beat}/{plan.cuts_total} cuts on beats")
+            # A cut "on the beat" only reads as one when the beat is unmistakable: off-beats as loud
+            # as beats, or a pulse that swings between unequal lengths, and a listener (or another
+            # beat tracker) hears the cut land between beats.
+            score += 0.4 * an.pulse_clarity
+            if an.pulse_clarity >= 0.6:
+                reasons.append("clear beat")
         score += rng.uniform(0, 0.15)
         if track.id in wishes.exclude_ids:
             score -= 10.0
