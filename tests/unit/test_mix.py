@@ -161,3 +161,19 @@ def test_silent_and_music_only(tmp_path: Path, bed: Path) -> None:
     out = tmp_path / "silent.m4a"
     render_audio(original=None, bed_wav=None, plan=plan, out_path=out)
     assert abs(probe(out).duration_s - 4.0) < 0.03
+
+
+def test_quiet_ambience_is_not_raised_to_programme_loudness(tmp_path: Path, bed: Path) -> None:
+    # A -44 LUFS tone stands in for room tone or wind: with no speech it is ambience, and lifting it
+    # to the target would put it level with the music (the music's beats drown in hiss).
+    orig = tone_wav(997.0, duration_s=12, amplitude=0.01)
+    info = probe(orig)
+    assert measure(orig, "wav").integrated_lufs < -40
+    plan = plan_mix(VideoProfile(duration_s=info.duration_s), MixSettings(), duration_s=12.0, has_original_audio=True)
+    assert plan.keep_original and not plan.original_speech
+    out = tmp_path / "ambience.m4a"
+    render_audio(original=info, bed_wav=bed, plan=plan, out_path=out)
+    ambience, music = _split(out, orig)
+    # Kept (not muted), and still far under the music: about where it was relative to the target.
+    assert -60 < _rms_db(ambience[SR:-SR]) < -35
+    assert _rms_db(music[SR:-SR]) - _rms_db(ambience[SR:-SR]) >= 20

@@ -140,11 +140,12 @@ def test_cut_to_beat_rate_on_output_beats_naive(tmp_path: Path) -> None:
         )
         naive = render_bed(naive_plan, tmp_path / f"naive{seed}.wav")
         naive_rates.append(share_near(_librosa_beats(naive), cuts))
-    # Measured here (4 seeds, 60 s): ~0.65 of cuts on a beat and ~0.35 on a downbeat for gaps of
-    # 1.5-8 s within the +-4 % stretch limit at ~110 BPM; naive placement ~0.15 (docs/music-engine.md).
-    assert np.mean(rates) > np.mean(naive_rates) + 0.3, (rates, naive_rates)
-    assert np.mean(rates) >= 0.55, rates
-    assert np.mean(down_rates) >= 0.25, down_rates
+    # Measured here (these 4 seeds, 60 s, happy_acoustic_1 chosen for its clear beat): 0.72 of cuts
+    # on a librosa beat and 0.23 on a downbeat for gaps of 1.5-8 s within the +-4 % stretch limit at
+    # 110 BPM; naive placement 0.10 (docs/music-engine.md explains the ceiling).
+    assert np.mean(rates) > np.mean(naive_rates) + 0.4, (rates, naive_rates)
+    assert np.mean(rates) >= 0.62, rates
+    assert np.mean(down_rates) >= 0.2, down_rates
 
 
 def test_selection_follows_words_and_is_seeded() -> None:
@@ -172,3 +173,57 @@ def test_wav_cache_roundtrip(tmp_path: Path) -> None:
     a2 = analyze_track(path, cache_dir=tmp_path)
     assert a1.tempo_bpm == a2.tempo_bpm and a1.beats_s == a2.beats_s
     assert len(list(tmp_path.glob("track-*.json"))) == 1
+
+
+def _with_tail(y: np.ndarray, seconds: float, *, decay: bool) -> np.ndarray:
+    """The last ``seconds`` of ``y`` either faded to silence (a real ending) or left at full level."""
+    out = y.copy()
+    if decay:
+        n = int(seconds * SR)
+        out[-n:] *= np.linspace(1.0, 0.0, n) ** 3
+    return out
+
+
+def test_abrupt_end_is_detected_and_faded() -> None:
+    path, _, _ = click_track_wav(110, duration_s=30)
+    y = decode_audio(path, sample_rate=SR)
+    stops = analyze_samples(_with_tail(y, 2.0, decay=False))
+    rings = analyze_samples(_with_tail(y, 2.0, decay=True))
+    assert stops.ends_abruptly and not rings.ends_abruptly
+    # A recording that stops dead gets its last bar faded; one that rings out keeps its own ending.
+    track = next(iter(load_catalog()))
+    cuts = cut_list(3, 40.0)
+    stop_plan = plan_music(track, stops, silent_profile(cuts, 40.0), duration_s=40.0)
+    ring_plan = plan_music(track, rings, silent_profile(cuts, 40.0), duration_s=40.0)
+    assert stop_plan.fade_out_s >= 1.5
+    assert ring_plan.fade_out_s < 1.5
+
+
+def test_pulse_clarity_orders_clear_ambiguous_and_uneven_beats() -> None:
+    """A click on every beat is clearer than the same clicks with equally loud off-beats (another
+    listener may hear the beat on the "and") or than beats that alternate between two lengths."""
+    rng = np.random.default_rng(3)
+    n = 30 * SR
+
+    def clicks(times: list[float]) -> np.ndarray:
+        y = np.zeros(n)
+        burst = np.exp(-np.arange(600) / 110.0)
+        for t in times:
+            s = int(t * SR)
+            y[s : s + 600] += (
+                0.5 * burst[: max(0, min(600, n - s))] * rng.standard_normal(600)[: max(0, min(600, n - s))]
+            )
+        return y + 0.002 * rng.standard_normal(n)
+
+    beat = 0.5
+    on = [0.3 + i * beat for i in range(58)]
+    clear = analyze_samples(clicks(on)).pulse_clarity
+    ambiguous = analyze_samples(clicks(on + [t + beat / 2 for t in on])).pulse_clarity
+    uneven_times, t = [], 0.3
+    for i in range(50):
+        uneven_times.append(t)
+        t += 0.5 if i % 3 else 0.68
+    uneven = analyze_samples(clicks(uneven_times)).pulse_clarity
+    assert clear >= 0.6, clear
+    assert ambiguous < clear - 0.3, (ambiguous, clear)
+    assert uneven < clear - 0.3, (uneven, clear)

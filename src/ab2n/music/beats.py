@@ -182,7 +182,7 @@ def analyze_samples(y: np.ndarray) -> TrackAnalysis:
         valence=round(valence, 3),
         arousal=round(arousal, 3),
         pulse_clarity=round(pulse_clarity(onset, beats), 3),
-        ends_abruptly=_ends_abruptly(y, end_s),
+        ends_abruptly=_ends_abruptly(y),
     )
 
 
@@ -378,16 +378,19 @@ def pulse_clarity(onset: np.ndarray, beats: np.ndarray) -> float:
     return float(np.sqrt(max(0.0, contrast)) * np.clip((steady - 0.7) / 0.3, 0.0, 1.0))
 
 
-def _ends_abruptly(y: np.ndarray, end_s: float) -> bool:
-    """The last quarter second of sound is within 8 dB of the track's median level (0.25 s frames):
-    the file stops mid-music rather than ringing out."""
-    frame = int(0.25 * SR)
-    n = min(len(y), int(end_s * SR)) // frame
-    if n < 8:
+def _ends_abruptly(y: np.ndarray) -> bool:
+    """The file stops mid-music rather than ringing out: the 0.25 s just before the sound stops
+    (the last 50 ms frame within 30 dB of the track's median level) is within 8 dB of that median."""
+    frame = int(0.05 * SR)
+    n = len(y) // frame
+    if n < 40:
         return False
-    rms = np.sqrt((y[: n * frame].reshape(n, frame).astype(np.float64) ** 2).mean(axis=1)) + 1e-9
-    db = 20 * np.log10(rms)
-    return bool(db[-1] >= float(np.median(db[:-8])) - 8.0)
+    db = 20 * np.log10(np.sqrt((y[: n * frame].reshape(n, frame).astype(np.float64) ** 2).mean(axis=1)) + 1e-9)
+    median = float(np.median(db))
+    stop = int(np.flatnonzero(db >= median - 30.0)[-1]) + 1
+    last = db[max(0, stop - 7) : max(1, stop - 2)]  # 0.35-0.1 s before the stop
+    energy = 10 * np.log10(float(np.mean(10 ** (last / 10))))
+    return bool(energy >= median - 8.0)
 
 
 def _ending_start(downbeats: np.ndarray, end_s: float, meter: int, beat_s: float) -> float:
