@@ -335,15 +335,15 @@ def library_analyze(
     try:
         from dataclasses import asdict
 
-        from ab2n.music.beats import analyze_track
+        from ab2n.music.beats import analyze_tracks
         from ab2n.music.catalog import AUDIO_SUFFIXES
 
         files = (
             [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
         )
         rows = []
-        for f in files:
-            a = asdict(analyze_track(f, cache_dir=_cache_dir()))
+        for f, an in zip(files, analyze_tracks(files, cache_dir=_cache_dir()), strict=True):
+            a = asdict(an)
             a.pop("bar_chroma", None)
             rows.append({"path": str(f), **a})
         if as_json:

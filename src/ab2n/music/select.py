@@ -12,7 +12,7 @@ import numpy as np
 
 from ab2n.analyze.profile import VideoProfile
 from ab2n.music.arrange import plan_music
-from ab2n.music.beats import TrackAnalysis, analyze_track
+from ab2n.music.beats import TrackAnalysis, analyze_tracks
 from ab2n.music.catalog import Track
 
 #: Video/user moods outside the bundled vocabulary, mapped to their nearest catalog mood.
@@ -122,8 +122,8 @@ def rank_tracks(
     a_video = float(np.mean(profile.arousal)) if profile.arousal else 0.0
     rng = random.Random(seed)
     ranked: list[RankedTrack] = []
-    for track in catalog:
-        an = analyze_track(track.path, cache_dir=cache_dir)
+    analyses = analyze_tracks([t.path for t in catalog], cache_dir=cache_dir)
+    for track, an in zip(catalog, analyses, strict=True):
         score = 0.0
         reasons: list[str] = []
         if track.source == "given":
