@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bench.cut_to_beat import cut_list, looped, share_near, silent_profile
+from bench.music_analysis import generator_labels
 from bench.quality import librosa_beats
 
 from ab2n.media.decode import decode_audio
@@ -227,3 +228,21 @@ def test_pulse_clarity_orders_clear_ambiguous_and_uneven_beats() -> None:
     assert clear >= 0.6, clear
     assert ambiguous < clear - 0.3, (ambiguous, clear)
     assert uneven < clear - 0.3, (uneven, clear)
+
+
+def test_tempo_against_the_generators_asked_tempo() -> None:
+    """The bundled tracks' tempo from their samples alone, against the tempo their generator was
+    asked for (the music package's LICENSE-MUSIC; issue 4 notes some labels are wrong). Measured:
+    21 of 28 within 4 %, 4 more at a 2:1 or 3:2 relation (docs/music-analysis.md); issue 4 asks 26."""
+    labels = generator_labels()
+    if not labels:
+        pytest.skip("the music package ships no LICENSE-MUSIC")
+    same = related = 0
+    for track in load_catalog():
+        asked = labels[track.path.stem][0]
+        # Samples only: no name, folder or tag reaches the estimate.
+        bpm = analyze_samples(decode_audio(track.path, sample_rate=SR)).tempo_bpm
+        same += abs(bpm / asked - 1) <= 0.04
+        related += any(abs(bpm / (asked * r) - 1) <= 0.04 for r in (0.5, 2.0, 2 / 3, 1.5))
+    assert same >= 21, same
+    assert same + related >= 24, (same, related)
