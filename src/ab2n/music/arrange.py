@@ -203,11 +203,10 @@ def plan_music(
     tail_s = max(0.0, end_s - beats[ending_idx])
     body_bars = (ending_idx - first) // meter
 
-    if duration_s < tail_s + 2 * meter * period or body_bars < 2:
-        return _short_plan(track, analysis, beats, down, duration_s, end_s)
-
     cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
     cuts = [c for c in cuts if 0 < c < duration_s]
+    if duration_s < tail_s + 2 * meter * period or body_bars < 2:
+        return _short_plan(track, analysis, profile, start_s, cuts, duration_s)
     body_end = duration_s - tail_s  # where the tail should start at stretch 1
     # The tail is anchored at the video's end; its stretch is chosen to land the cuts that fall in it.
     tail_beats = [b - beats[ending_idx] for b in beats[ending_idx:] if b < end_s]
@@ -462,31 +461,46 @@ def _jump_targets(analysis: TrackAnalysis, down: list[int], first: int, ending_i
 def _short_plan(
     track: Track,
     analysis: TrackAnalysis,
-    beats: list[float],
-    down: list[int],
+    profile: VideoProfile,
+    start_s: float,
+    cuts: list[float],
     duration_s: float,
-    end_s: float,
 ) -> MusicPlan:
-    """Video shorter than the track's ending phrase: play its last ``duration_s`` from a downbeat."""
-    start_idx = next((i for i in reversed(down) if end_s - beats[i] >= duration_s), down[0])
-    src0 = beats[start_idx]
-    seg = BarSegment(track.path, src0, min(end_s, src0 + duration_s), 0.0, 1.0, 0.0)
-    out_beats = [b - src0 for b in beats if src0 <= b < src0 + duration_s]
-    out_down = [beats[i] - src0 for i in down if src0 <= beats[i] < src0 + duration_s]
-    fade = 0.5 if end_s - src0 > duration_s + 0.1 else 0.1
-    meter = max(1, analysis.beats_per_bar)
-    fade = min(duration_s / 3, _ending_fade(analysis, fade, meter * analysis.beat_period_s))
-    return MusicPlan(
-        track.id,
-        track.title,
-        duration_s,
-        (seg,),
-        fade,
-        out_beats,
-        out_down,
-        mood=track.mood,
-        tempo_bpm=analysis.tempo_bpm,
-    )
+    """A video shorter than the track's ending phrase plus two bars (a 5-15 s short): one stretch of
+    the track from a downbeat, stretched by at most ±4 %, chosen to land the most cuts on beats
+    (downbeats count double) while keeping as much of the track's real ending as it can (each bar
+    of ending cut off costs half a landed cut; what is cut off is faded instead)."""
+    beats = np.asarray(analysis.beats_s)
+    down = np.asarray(analysis.downbeats_s)
+    end_s = analysis.end_s or analysis.duration_s
+    bar_s = max(1, analysis.beats_per_bar) * analysis.beat_period_s
+    best: tuple[float, float, float] | None = None  # (score, source start, stretch)
+    for src0 in down:
+        for stretch in np.linspace(1 - MAX_STRETCH, 1 + MAX_STRETCH, 17):
+            cut_off = end_s - (src0 + duration_s * stretch)
+            if cut_off < -1e-6:
+                continue  # the music would run out before the video ends
+            grid = (beats[beats >= src0 - 1e-6] - src0) / stretch
+            bars = (down[down >= src0 - 1e-6] - src0) / stretch
+            score = (
+                sum(bool(len(grid)) and float(np.min(np.abs(grid - c))) <= AIM_TOL_S for c in cuts)
+                + DOWNBEAT_BONUS * sum(bool(len(bars)) and float(np.min(np.abs(bars - c))) <= AIM_TOL_S for c in cuts)
+                - abs(stretch - 1)
+                - 0.5 * max(0.0, cut_off) / bar_s
+            )
+            if best is None or score > best[0]:
+                best = (score, float(src0), float(stretch))
+    if best is None:  # the whole track is shorter than the video even at +4 %
+        best = (0.0, float(down[0]) if len(down) else 0.0, 1.0 + MAX_STRETCH)
+    _, src0, stretch = best
+    src_end = min(end_s, src0 + duration_s * stretch)
+    seg = BarSegment(track.path, src0, src_end, 0.0, stretch, 0.0)
+    out_beats = [float(b - src0) / stretch for b in beats if src0 - 1e-6 <= b < src0 + duration_s * stretch]
+    out_down = [float(b - src0) / stretch for b in down if src0 - 1e-6 <= b < src0 + duration_s * stretch]
+    # Cut off before its own ending: fade about a bar; ending with the track: only a short guard.
+    fade = min(2.0, max(0.5, bar_s)) if end_s - src_end > 0.1 else 0.1
+    fade = min(duration_s / 3, _ending_fade(analysis, fade, bar_s))
+    return _finish(track, analysis, profile, start_s, duration_s, (seg,), out_beats, out_down, fade)
 
 
 def _ending_fade(analysis: TrackAnalysis, fade: float, bar_s: float) -> float:
