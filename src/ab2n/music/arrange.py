@@ -189,6 +189,33 @@ def plan_music(
         duration_s: Length of the music.
         start_s: Where the music starts on the video (cuts are shifted by it).
     """
+    plan = _walk_plan(track, analysis, profile, duration_s=duration_s, start_s=start_s)
+    end_s = analysis.end_s or analysis.duration_s
+    fits_once = bool(analysis.downbeats_s) and duration_s * (1 - MAX_STRETCH) <= end_s - analysis.downbeats_s[0]
+    if len(plan.segments) > 1 and fits_once:
+        # A video the track can cover in one stretch: near the short-plan threshold its cuts fall
+        # inside the ending phrase, where the walk can only stretch the tail; one placed stretch of
+        # the track may land more.
+        cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
+        single = _short_plan(track, analysis, profile, start_s, [c for c in cuts if 0 < c < duration_s], duration_s)
+
+        def landed(p: MusicPlan) -> float:
+            return p.cuts_on_beat + DOWNBEAT_BONUS * p.cuts_on_downbeat
+
+        if landed(single) > landed(plan):
+            return single
+    return plan
+
+
+def _walk_plan(
+    track: Track,
+    analysis: TrackAnalysis,
+    profile: VideoProfile,
+    *,
+    duration_s: float,
+    start_s: float,
+) -> MusicPlan:
+    """The arrangement of the module docstring: the beat walk, its landings, the anchored tail."""
     beats = list(analysis.beats_s)
     meter = max(1, analysis.beats_per_bar)
     end_s = analysis.end_s or analysis.duration_s

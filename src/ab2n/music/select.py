@@ -150,7 +150,7 @@ def rank_tracks(
                 score += 0.5 * min(1.0, max(0.0, (an.tempo_bpm - 70) / 70))
             elif t.isdigit():
                 score += 0.5 * math.exp(-abs(an.tempo_bpm - float(t)) / 10)
-        if len(profile.cuts) >= 2 and an.tempo_bpm > 0:
+        if profile.cuts and an.tempo_bpm > 0:
             # How well this tempo can serve the cut rhythm: arrange it (pure and fast) and count the
             # strong cuts that would land on beats and downbeats.
             plan = plan_music(track, an, profile, duration_s=max(profile.duration_s, 1.0))
