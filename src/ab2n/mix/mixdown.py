@@ -221,6 +221,7 @@ def render_audio(
     chains: list[str] = []
     labels: list[str] = []
     shaped: Path | None = None
+    orig_level: float | None = None  # the original's loudness in the mix, once measured
     try:
         if keep:
             assert original is not None
@@ -230,6 +231,7 @@ def render_audio(
                 # Ambience (wind, room tone, a street) is not raised to programme loudness: a
                 # -40 LUFS hiss lifted 26 dB sat level with the music and masked its beats.
                 orig_gain = min(0.0, orig_gain)
+            orig_level = None if orig_lufs < -60 else orig_lufs + orig_gain
             inputs += input_args(original.path, original.demuxer)
             chains.append(
                 f"[{len(labels)}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,"
@@ -259,7 +261,7 @@ def render_audio(
 
         # First guess: each input was set to its own level, so their sum is louder than the target
         # by the power sum of those levels (ducking aside). Starting there saves a second encode.
-        levels = ([plan.target_lufs] if keep else []) + (
+        levels = ([orig_level] if orig_level is not None else []) + (
             [plan.target_lufs + plan.music_volume_db] if shaped is not None else []
         )
         summed = 10 * math.log10(sum(10 ** (lv / 10) for lv in levels)) if levels else plan.target_lufs
