@@ -11,8 +11,10 @@ How it works (a music editor's moves, automated):
    most like the bar it replaces (chroma + energy), phrase-aligned, with a short equal-power
    crossfade — rotating among the best few targets so a long video doesn't loop the same bars.
 4. The tail is placed so the track's last note ends at the video's end (trimmed with a short fade
-   if it would overrun). A recording that stops at full level (a loop, an excerpt: about a third
+   if it would overrun). A recording that stops at full level (a loop, an excerpt: about half
    of the bundled library) has no ending to use, so its last bar fades instead.
+5. A video the track can cover in one go (a short) may instead get one stretch of the track,
+   placed and stretched to land the most cuts; whichever plan lands more is kept.
 """
 
 from __future__ import annotations
