@@ -29,12 +29,13 @@ from ab2n.errors import Cancelled
 from ab2n.media.ffmpeg import commit_output, input_args, run_ffmpeg, temp_output_path
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.duck import duck_gain_db, duck_regions
-from ab2n.mix.loudness import LoudnessReport, measure
+from ab2n.mix.loudness import LoudnessReport, measure, parse_ebur128
 
 SAMPLE_RATE = 48000
 SPEECH_BED_VOLUME = 0.5  # default music level under a video with speech (-6 dB)
 MIN_SPEECH_TO_MUSIC_DB = {"default": 15.0, "wcag": 20.0, "off": 0.0}
 LIMIT_DBFS = -1.6  # limiter ceiling on 4x-oversampled audio: true peak after AAC stays under -1 dBTP
+PCM_SEARCH_PASSES = 4  # cheap loudness passes (no AAC, no file) before the first encode
 AAC_BITRATE = "192k"
 
 __all__ = ["LoudnessReport", "MixPlan", "MixSettings", "plan_mix", "render_audio"]
@@ -196,6 +197,57 @@ def _loudness_slope(tried: list[tuple[float, float]]) -> float:
     return min(1.0, max(0.25, (l1 - l0) / (g1 - g0)))
 
 
+def _level_chain(gain_db: float, ceiling_db: float) -> str:
+    """The programme's gain and true-peak limiter (4x oversampled), applied to the ``[mix]`` pad."""
+    return (
+        f"[mix]volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * 4},"
+        f"alimiter=limit={10 ** (ceiling_db / 20):.5f}:level=0:attack=2:release=60:asc=1:latency=1,"
+        f"aresample={SAMPLE_RATE}"
+    )
+
+
+def _search_gain(
+    inputs: list[str],
+    graph: str,
+    gain_db: float,
+    ceiling_db: float,
+    target_lufs: float,
+    cancel: Callable[[], bool] | None,
+) -> tuple[float, list[tuple[float, float]]]:
+    """The gain that puts the limited mix at the target, found on PCM (secant steps, at most
+    ``PCM_SEARCH_PASSES`` runs of the graph into ebur128 and nowhere else).
+
+    Returns:
+        The gain to encode with, and the (gain, LUFS) points measured (they seed the encode loop).
+    """
+    tried: list[tuple[float, float]] = []
+    for _ in range(PCM_SEARCH_PASSES):
+        if cancel is not None and cancel():
+            raise Cancelled("the mix was cancelled")
+        res = run_ffmpeg(
+            [
+                *inputs,
+                "-filter_complex",
+                f"{graph};{_level_chain(gain_db, ceiling_db)},ebur128=peak=none:framelog=verbose[out]",
+                "-map",
+                "[out]",
+                "-f",
+                "null",
+                "-",
+            ],
+            stderr_lines=60,
+        )
+        lufs = parse_ebur128(res.stderr_tail).integrated_lufs
+        if lufs < -69:
+            break
+        tried.append((gain_db, lufs))
+        off = target_lufs - lufs
+        if abs(off) <= 0.1:
+            break
+        gain_db += off / _loudness_slope(tried)
+    return gain_db, tried
+
+
 def render_audio(
     *,
     original: MediaInfo | None,
@@ -268,17 +320,17 @@ def render_audio(
         gain_db, ceiling = plan.target_lufs - summed, LIMIT_DBFS
         report: LoudnessReport | None = None
         silent = not keep and shaped is None
+        tried: list[tuple[float, float]] = []  # (gain dB, measured LUFS) of each pass
+        if not silent:
+            # Peaky speech loses loudness in the limiter, so the first guess can be 4 LU short; find
+            # the gain on PCM passes (no AAC encode, no file, no separate measuring run) first.
+            gain_db, tried = _search_gain(inputs, graph, gain_db, ceiling, plan.target_lufs, cancel)
         attempts = 6
-        tried: list[tuple[float, float]] = []  # (gain dB, measured LUFS) of each encode
         for attempt in range(attempts):
             if cancel is not None and cancel():
                 raise Cancelled("the mix was cancelled")
             tmp = temp_output_path(out_path)
-            post = (
-                f"[mix]volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * 4},"
-                f"alimiter=limit={10 ** (ceiling / 20):.5f}:level=0:attack=2:release=60:asc=1:latency=1,"
-                f"aresample={SAMPLE_RATE}[out]"
-            )
+            post = _level_chain(gain_db, ceiling) + "[out]"
             try:
                 run_ffmpeg(
                     [
@@ -310,7 +362,7 @@ def render_audio(
                 report = measure(tmp, "mov")
                 off = plan.target_lufs - report.integrated_lufs
                 over = report.true_peak_dbtp - (plan.true_peak_db - 0.1)
-                done = silent or report.integrated_lufs < -69 or (abs(off) <= 0.3 and over <= 0)
+                done = silent or report.integrated_lufs < -69 or (abs(off) <= 0.3 + 1e-6 and over <= 0)
                 # Last tries: the peak ceiling is a must, the loudness a target; drop gain if needed.
                 if done or (attempt == attempts - 1 and over <= 0):
                     commit_output(tmp, out_path)
