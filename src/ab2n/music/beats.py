@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ab2n.media.decode import decode_audio
+from ab2n.media.ffmpeg import commit_output, temp_output_path
 
 ANALYSER_VERSION = "4"  # 3: beat times at the STFT frame centre (were 23 ms early); 4: pulse clarity, abrupt ends
 SR = 22050
@@ -111,9 +112,11 @@ def analyze_track(path: str | Path, *, cache_dir: Path | None = None) -> TrackAn
     result = analyze_samples(y)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
+        # A name per process and thread: analyze_tracks runs two at once, and two copies of one
+        # song share a cache entry (one shared ".tmp" let the second rename find nothing).
+        tmp = temp_output_path(cache_file)
         tmp.write_text(json.dumps(asdict(result)))
-        tmp.replace(cache_file)
+        commit_output(tmp, cache_file)
     return result
 
 
