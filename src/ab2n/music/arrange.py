@@ -191,15 +191,16 @@ def plan_music(
         duration_s: Length of the music.
         start_s: Where the music starts on the video (cuts are shifted by it).
     """
-    plan = _walk_plan(track, analysis, profile, duration_s=duration_s, start_s=start_s)
+    cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
+    cuts = [c for c in cuts if 0 < c < duration_s]
+    plan = _walk_plan(track, analysis, profile, cuts, duration_s=duration_s, start_s=start_s)
     end_s = analysis.end_s or analysis.duration_s
     fits_once = bool(analysis.downbeats_s) and duration_s * (1 - MAX_STRETCH) <= end_s - analysis.downbeats_s[0]
     if len(plan.segments) > 1 and fits_once:
         # A video the track can cover in one stretch: near the short-plan threshold its cuts fall
         # inside the ending phrase, where the walk can only stretch the tail; one placed stretch of
         # the track may land more.
-        cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
-        single = _short_plan(track, analysis, profile, start_s, [c for c in cuts if 0 < c < duration_s], duration_s)
+        single = _short_plan(track, analysis, profile, start_s, cuts, duration_s)
 
         def landed(p: MusicPlan) -> float:
             return p.cuts_on_beat + DOWNBEAT_BONUS * p.cuts_on_downbeat
@@ -213,11 +214,13 @@ def _walk_plan(
     track: Track,
     analysis: TrackAnalysis,
     profile: VideoProfile,
+    cuts: list[float],
     *,
     duration_s: float,
     start_s: float,
 ) -> MusicPlan:
-    """The arrangement of the module docstring: the beat walk, its landings, the anchored tail."""
+    """The arrangement of the module docstring: the beat walk, its landings, the anchored tail.
+    ``cuts`` are the strong cuts inside the music, in music time."""
     beats = list(analysis.beats_s)
     meter = max(1, analysis.beats_per_bar)
     end_s = analysis.end_s or analysis.duration_s
@@ -232,8 +235,6 @@ def _walk_plan(
     tail_s = max(0.0, end_s - beats[ending_idx])
     body_bars = (ending_idx - first) // meter
 
-    cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
-    cuts = [c for c in cuts if 0 < c < duration_s]
     if duration_s < tail_s + 2 * meter * period or body_bars < 2:
         return _short_plan(track, analysis, profile, start_s, cuts, duration_s)
     body_end = duration_s - tail_s  # where the tail should start at stretch 1
@@ -449,6 +450,13 @@ def _choose_hits(
     return max(0.0, lead), path
 
 
+def _landed(marks: np.ndarray, cuts: list[float]) -> int:
+    """How many cuts have one of ``marks`` (beat times) within ``AIM_TOL_S``."""
+    if not len(marks):
+        return 0
+    return sum(float(np.min(np.abs(marks - c))) <= AIM_TOL_S for c in cuts)
+
+
 def _fit_tail(cuts: list[float], tail_beats: list[float], tail_s: float, duration_s: float) -> float:
     """Stretch for the ending phrase (anchored so its last note ends at ``duration_s``) that lands the
     most cuts falling inside it on its beats; ties go to the smallest change."""
@@ -457,7 +465,7 @@ def _fit_tail(cuts: list[float], tail_beats: list[float], tail_s: float, duratio
         start = duration_s - tail_s / stretch
         grid = np.asarray([start + b / stretch for b in tail_beats])
         inside = [c for c in cuts if c > start + 0.5 * (tail_beats[1] if len(tail_beats) > 1 else 0.5)]
-        hits = sum(bool(len(grid)) and float(np.min(np.abs(grid - c))) <= AIM_TOL_S for c in inside)
+        hits = _landed(grid, inside)
         if hits > best_hits:
             best, best_hits = float(stretch), hits
     return best
@@ -512,8 +520,8 @@ def _short_plan(
             grid = (beats[beats >= src0 - 1e-6] - src0) / stretch
             bars = (down[down >= src0 - 1e-6] - src0) / stretch
             score = (
-                sum(bool(len(grid)) and float(np.min(np.abs(grid - c))) <= AIM_TOL_S for c in cuts)
-                + DOWNBEAT_BONUS * sum(bool(len(bars)) and float(np.min(np.abs(bars - c))) <= AIM_TOL_S for c in cuts)
+                _landed(grid, cuts)
+                + DOWNBEAT_BONUS * _landed(bars, cuts)
                 - abs(stretch - 1)
                 - 0.5 * max(0.0, cut_off) / bar_s
             )
