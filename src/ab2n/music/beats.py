@@ -314,7 +314,7 @@ def _downbeat_phase(beats: np.ndarray, onset_low: np.ndarray, chroma: np.ndarray
     """(meter, phase): which beats start bars, from low-band accents and harmonic change."""
     if len(beats) < 8:
         return 4, 0
-    low = np.array([onset_low[max(0, b - 2) : b + 3].max() for b in beats])
+    low = _peaks_at(onset_low, beats)
     cb = np.stack(
         [chroma[:, beats[i] : beats[i + 1]].mean(axis=1) for i in range(len(beats) - 1)]
         + [chroma[:, beats[-1] :].mean(axis=1) if beats[-1] < chroma.shape[1] else chroma[:, -1]]
@@ -363,13 +363,23 @@ def _per_bar(downbeats: np.ndarray, rms: np.ndarray, chroma: np.ndarray) -> tupl
     return [round(e / mx, 4) if mx > 0 else 0.0 for e in energies], chromas
 
 
+def _peaks_at(envelope: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The envelope's maximum within ±2 frames (±23 ms) of each frame index."""
+    return np.array([envelope[max(0, f - 2) : f + 3].max() for f in frames])
+
+
+def _frame_rms(y: np.ndarray, frame: int) -> np.ndarray:
+    """RMS of consecutive ``frame``-sample frames (a partial last frame is dropped)."""
+    n = len(y) // frame
+    return np.sqrt((y[: n * frame].reshape(n, frame).astype(np.float64) ** 2).mean(axis=1))
+
+
 def _end_of_sound(y: np.ndarray) -> float:
     """Time of the last sample above -50 dBFS (20 ms frames)."""
     frame = int(0.02 * SR)
-    n = len(y) // frame
-    if n == 0:
+    rms = _frame_rms(y, frame)
+    if not len(rms):
         return len(y) / SR
-    rms = np.sqrt((y[: n * frame].reshape(n, frame).astype(np.float64) ** 2).mean(axis=1))
     loud = np.flatnonzero(rms > 10 ** (-50 / 20))
     return float((loud[-1] + 1) * frame / SR) if len(loud) else len(y) / SR
 
@@ -385,9 +395,8 @@ def pulse_clarity(onset: np.ndarray, beats: np.ndarray) -> float:
     """
     if len(beats) < 8:
         return 0.0
-    peak = np.array([onset[max(0, b - 2) : b + 3].max() for b in beats[:-1]])
-    mids = (beats[:-1] + beats[1:]) // 2
-    off = np.array([onset[max(0, m - 2) : m + 3].max() for m in mids])
+    peak = _peaks_at(onset, beats[:-1])
+    off = _peaks_at(onset, (beats[:-1] + beats[1:]) // 2)
     contrast = float((peak.mean() - off.mean()) / (peak.mean() + off.mean() + 1e-9))
     ibi = np.diff(beats).astype(float)
     local = np.array([np.median(ibi[max(0, i - 4) : i + 5]) for i in range(len(ibi))])
@@ -398,11 +407,10 @@ def pulse_clarity(onset: np.ndarray, beats: np.ndarray) -> float:
 def _ends_abruptly(y: np.ndarray) -> bool:
     """The file stops mid-music rather than ringing out: the 0.25 s just before the sound stops
     (the last 50 ms frame within 30 dB of the track's median level) is within 8 dB of that median."""
-    frame = int(0.05 * SR)
-    n = len(y) // frame
-    if n < 40:
+    rms = _frame_rms(y, int(0.05 * SR))
+    if len(rms) < 40:
         return False
-    db = 20 * np.log10(np.sqrt((y[: n * frame].reshape(n, frame).astype(np.float64) ** 2).mean(axis=1)) + 1e-9)
+    db = 20 * np.log10(rms + 1e-9)
     median = float(np.median(db))
     stop = int(np.flatnonzero(db >= median - 30.0)[-1]) + 1
     last = db[max(0, stop - 7) : max(1, stop - 2)]  # 0.35-0.1 s before the stop
