@@ -234,9 +234,8 @@ def test_pulse_clarity_orders_clear_ambiguous_and_uneven_beats() -> None:
         burst = np.exp(-np.arange(600) / 110.0)
         for t in times:
             s = int(t * SR)
-            y[s : s + 600] += (
-                0.5 * burst[: max(0, min(600, n - s))] * rng.standard_normal(600)[: max(0, min(600, n - s))]
-            )
+            k = max(0, min(600, n - s))  # the last click may run past the end
+            y[s : s + k] += 0.5 * burst[:k] * rng.standard_normal(600)[:k]
         return y + 0.002 * rng.standard_normal(n)
 
     beat = 0.5
