@@ -9,7 +9,8 @@ analyser run blind on the bed, and by the plan; the same track from its start, l
 way), measured by librosa too. A second table arranges every bundled track for every cut list
 (plan only) to show how the reachable share grows with tempo, and a third arranges an ideal
 metronome (even beats, 4/4, no audio needed) at several tempi: what the arrangement's rules
-(whole beats between cuts, ±4 % stretch, seams at bar lines) allow on these cut lists at each tempo.
+(whole beats between cuts, ±4 % stretch, seams at bar lines) allow on these cut lists at each tempo,
+beside an exhaustive search for the best any plan could do under the same rules.
 Writes docs/cut-to-beat.md/.json.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ab2n.analyze.profile import Cut, VideoProfile
-from ab2n.music.arrange import BarSegment, MusicPlan, plan_music
+from ab2n.music.arrange import AIM_TOL_S, MAX_STRETCH, BarSegment, MusicPlan, plan_music
 from ab2n.music.beats import TrackAnalysis, analyze_track
 from ab2n.music.bed import render_bed
 from ab2n.music.catalog import load_catalog
@@ -86,6 +87,41 @@ def metronome(bpm: float, seconds: float = 30.0) -> TrackAnalysis:
         ending_s=down[-3],
         end_s=beats[-1] + 1.0,
     )
+
+
+def rules_optimum(cuts: list[float], bpm: float, downbeat_weight: float, meter: int = 4) -> tuple[float, float]:
+    """The best any plan could do on even beats: shares of cuts on a beat and on a downbeat.
+
+    An exhaustive search over which cuts to land, the bar position each gets and any whole number
+    of beats between consecutive landed cuts at a stretch within ±MAX_STRETCH (landing within
+    AIM_TOL_S), with no ending phrase to reach and any bar phase at the start; a landing scores 1,
+    on a downbeat ``downbeat_weight`` more (0: the most cuts on beats; large: the most on
+    downbeats). A check on the arrangement's search, not a plan.
+    """
+    beat = 60.0 / bpm
+    n = len(cuts)
+    if n == 0:
+        return 0.0, 0.0
+    # best[j][pos] = (score, beats landed, downbeats landed) for paths whose last landing is cut j
+    # at bar position pos.
+    best = [[(1.0 + downbeat_weight * (pos == 0), 1, int(pos == 0)) for pos in range(meter)] for _ in cuts]
+    for j in range(n):
+        for i in range(j):
+            gap = cuts[j] - cuts[i]
+            counts = [
+                k
+                for k in range(1, int((gap + AIM_TOL_S) / (beat * (1 - MAX_STRETCH))) + 1)
+                if k * beat * (1 - MAX_STRETCH) - AIM_TOL_S <= gap <= k * beat * (1 + MAX_STRETCH) + AIM_TOL_S
+            ]
+            for pos in range(meter):
+                score, beats, downs = best[i][pos]
+                for k in counts:
+                    q = (pos + k) % meter
+                    cand = (score + 1.0 + downbeat_weight * (q == 0), beats + 1, downs + int(q == 0))
+                    if cand[0] > best[j][q][0]:
+                        best[j][q] = cand
+    _, beats, downs = max(state for row in best for state in row)
+    return beats / n, downs / n
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,11 +190,16 @@ def main(argv: list[str] | None = None) -> int:
             cuts = cut_list(seed, args.seconds)
             plan = plan_music(catalog[0], metronome(bpm), silent_profile(cuts, args.seconds), duration_s=args.seconds)
             got.append((plan.cuts_on_beat / len(cuts), plan.cuts_on_downbeat / len(cuts)))
+        lists = [cut_list(seed, args.seconds) for seed in range(1, args.seeds + 1)]
+        most_beats = [rules_optimum(c, bpm, 0.0)[0] for c in lists]
+        most_downbeats = [rules_optimum(c, bpm, 100.0)[1] for c in lists]
         ceiling.append(
             {
                 "tempo_bpm": bpm,
                 "plan_beat": float(np.mean([g[0] for g in got])),
                 "plan_downbeat": float(np.mean([g[1] for g in got])),
+                "optimum_beat": float(np.mean(most_beats)),
+                "optimum_downbeat": float(np.mean(most_downbeats)),
             }
         )
     keys = ["plan_beat", "plan_downbeat", "librosa_beat", "blind_beat", "blind_downbeat", "naive_librosa_beat"]
@@ -207,9 +248,17 @@ def main(argv: list[str] | None = None) -> int:
         "each tempo with nothing else in the way. Real tracks land within a few points of their tempo's row",
         "(beats of slightly unequal length give the search a few more lengths to choose from).",
         "",
-        "| BPM | on a beat | on a downbeat |",
-        "|---:|---:|---:|",
-        *[f"| {r['tempo_bpm']} | {r['plan_beat']:.2f} | {r['plan_downbeat']:.2f} |" for r in ceiling],
+        '"Most possible" is an exhaustive search under the same stretch and landing rules with any bar',
+        "phase and no ending phrase to reach (`rules_optimum`), for the most cuts on beats and, separately,",
+        "the most on downbeats: no plan can do better on these cut lists.",
+        "",
+        "| BPM | on a beat | on a downbeat | most possible on a beat | most possible on a downbeat |",
+        "|---:|---:|---:|---:|---:|",
+        *[
+            f"| {r['tempo_bpm']} | {r['plan_beat']:.2f} | {r['plan_downbeat']:.2f} | {r['optimum_beat']:.2f} "
+            f"| {r['optimum_downbeat']:.2f} |"
+            for r in ceiling
+        ],
         "",
     ]
     write_report(args.out, "cut-to-beat", report, lines)
