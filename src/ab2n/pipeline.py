@@ -18,8 +18,8 @@ from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import InvalidArgument
 from ab2n.media.probe import MediaInfo, MediaLimits, probe
-from ab2n.music.arrange import plan_music
 from ab2n.music.catalog import given_track, load_catalog
+from ab2n.music.medley import plan_medley
 from ab2n.music.select import MusicWishes, rank_tracks
 from ab2n.render.export import RenderResult, render_draft
 from ab2n.timeline.draft import Draft, DraftSettings, MusicSegment, VideoSegment
@@ -169,9 +169,10 @@ def resolve_music(
     if not ranked:
         raise InvalidArgument("no music to choose from")
     best = ranked[0]
-    plan = plan_music(best.track, best.analysis, profile, duration_s=span_s, start_s=m.start_ms / 1000)
+    # One track, or for long music a medley of it and the next best of its mood.
+    plan = plan_medley(ranked, profile, duration_s=span_s, start_s=m.start_ms / 1000)
     music = dataclasses.replace(
-        m, track_id=best.track.id, track_title=best.track.title, plan=plan.to_json(), mood=m.mood
+        m, track_id=best.track.id, track_title=plan.track_title, plan=plan.to_json(), mood=m.mood
     )
     return dataclasses.replace(draft, music=music)
 

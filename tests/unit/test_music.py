@@ -15,6 +15,7 @@ from ab2n.music.arrange import MusicPlan, plan_music
 from ab2n.music.beats import PITCHES, analyze_samples, analyze_track
 from ab2n.music.bed import render_bed
 from ab2n.music.catalog import load_catalog
+from ab2n.music.medley import plan_medley
 from ab2n.music.select import MusicWishes, rank_tracks
 from mediagen import cached, click_track_wav, write_wav
 
@@ -137,6 +138,41 @@ def test_bed_exact_length_no_clicks_and_ending(tmp_path: Path) -> None:
     rms = np.sqrt((mono[: len(mono) // frame * frame].reshape(-1, frame) ** 2).mean(axis=1))
     loud = np.flatnonzero(rms > rms.max() * 10 ** (-40 / 20))
     assert duration - loud[-1] * frame / 48000 <= 0.25
+
+
+def test_long_music_is_a_medley_handing_over_on_cuts(tmp_path: Path) -> None:
+    """Several songs of one mood under long music, each change on a strong cut and on the new song's
+    first downbeat; the old song really ends there; exact length, no click, and a JSON round trip."""
+    duration = 150.0
+    cuts = cut_list(4, duration)
+    prof = silent_profile(cuts, duration)
+    ranked = rank_tracks(load_catalog(), prof, MusicWishes(), seed=2)
+    plan = plan_medley(ranked, prof, duration_s=duration)
+    assert len(plan.songs) >= 2 and len({s.track_id for s in plan.songs}) >= 2, plan.songs
+    assert len({sg.src_path for sg in plan.segments}) >= 2
+    by_id = {r.track.id: r for r in ranked}
+    assert {by_id[s.track_id].track.mood for s in plan.songs} == {ranked[0].track.mood}
+    ends = {sg.src_path: by_id[s.track_id].analysis.end_s for s in plan.songs for sg in plan.segments}
+    for song in plan.songs[1:]:
+        assert min(abs(c - song.start_s) for c in cuts) < 1e-6  # on a cut
+        assert min(abs(d - song.start_s) for d in plan.downbeats_s) < 1e-3  # on the new song's downbeat
+        # The outgoing song plays its ending up to the cut: its last segment reaches the track's
+        # end of sound (or fades, for a recording that stops at full level).
+        before = max(
+            (sg for sg in plan.segments if sg.dst_start_s < song.start_s - 1e-6), key=lambda sg: sg.dst_start_s
+        )
+        assert before.src_end_s >= ends[before.src_path] - 0.3 or before.fade_out_s > 0
+    assert plan.cuts_on_beat / plan.cuts_total >= 0.6
+    assert MusicPlan.from_json(plan.to_json()).to_json() == plan.to_json()
+    out = render_bed(plan, tmp_path / "medley.wav", sample_rate=48000)
+    y = decode_audio(out, sample_rate=48000, channels=2).mean(axis=1)
+    assert len(y) == round(duration * 48000)
+    worst_source = max(np.abs(np.diff(decode_audio(p, sample_rate=48000))).max() for p in ends)
+    assert np.abs(np.diff(y)).max() <= 1.2 * 0.5 * worst_source + 1e-3
+    # Each new song is heard from its start: the 0.5 s after a change is not silent.
+    for song in plan.songs[1:]:
+        i = round(song.start_s * 48000)
+        assert np.sqrt(np.mean(y[i : i + 24000] ** 2)) > 0.01
 
 
 def _librosa_beats(path: Path) -> np.ndarray:

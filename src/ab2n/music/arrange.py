@@ -52,6 +52,7 @@ class BarSegment:
         dst_start_s: Where it starts in the output (music timeline, 0 = music start).
         stretch: Tempo ratio applied (1.0 = none; 1.02 = 2 % faster), pitch kept; within 0.96..1.04.
         crossfade_s: Equal-power crossfade with the previous segment (0 for the first).
+        fade_out_s: Fade at the end of this segment (a song of a medley ending before the next).
     """
 
     src_path: Path
@@ -60,11 +61,21 @@ class BarSegment:
     dst_start_s: float
     stretch: float = 1.0
     crossfade_s: float = 0.0
+    fade_out_s: float = 0.0
 
     @property
     def dst_end_s(self) -> float:
         """End on the output timeline."""
         return self.dst_start_s + (self.src_end_s - self.src_start_s) / self.stretch
+
+
+@dataclass(frozen=True)
+class MedleySong:
+    """One song of a medley: where it starts on the music timeline, and which track it is."""
+
+    start_s: float
+    track_id: str
+    title: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +91,8 @@ class MusicPlan:
         cuts_on_beat, cuts_on_downbeat: How many video cuts land within 50 ms of a beat/downbeat.
         cuts_total: Cuts considered.
         mood, tempo_bpm: Of the chosen music.
+        songs: For a medley (several tracks one after another), where each song starts on the
+            music timeline, its track id and title; empty for one track.
     """
 
     track_id: str
@@ -94,9 +107,11 @@ class MusicPlan:
     cuts_total: int = 0
     mood: str | None = None
     tempo_bpm: float = 0.0
+    songs: tuple[MedleySong, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (stored in the draft's BGM segment)."""
+        songs = self.songs
         return {
             "track_id": self.track_id,
             "track_title": self.track_title,
@@ -109,6 +124,7 @@ class MusicPlan:
                     "dst_start_s": round(s.dst_start_s, 4),
                     "stretch": round(s.stretch, 5),
                     "crossfade_s": round(s.crossfade_s, 4),
+                    **({"fade_out_s": round(s.fade_out_s, 3)} if s.fade_out_s else {}),
                 }
                 for s in self.segments
             ],
@@ -120,6 +136,11 @@ class MusicPlan:
             "cuts_total": self.cuts_total,
             "mood": self.mood,
             "tempo_bpm": round(self.tempo_bpm, 2),
+            **(
+                {"songs": [{"start_s": round(m.start_s, 4), "track_id": m.track_id, "title": m.title} for m in songs]}
+                if self.songs
+                else {}
+            ),
         }
 
     @classmethod
@@ -137,6 +158,7 @@ class MusicPlan:
                     dst_start_s=float(s["dst_start_s"]),
                     stretch=float(s.get("stretch", 1.0)),
                     crossfade_s=float(s.get("crossfade_s", 0.0)),
+                    fade_out_s=float(s.get("fade_out_s", 0.0)),
                 )
                 for s in d["segments"]
             ),
@@ -148,6 +170,7 @@ class MusicPlan:
             cuts_total=int(d.get("cuts_total", 0)),
             mood=d.get("mood"),
             tempo_bpm=float(d.get("tempo_bpm", 0.0)),
+            songs=tuple(MedleySong(float(m["start_s"]), m["track_id"], m["title"]) for m in d.get("songs", [])),
         )
 
 
@@ -183,6 +206,7 @@ def plan_music(
     *,
     duration_s: float,
     start_s: float = 0.0,
+    enter_on_downbeat: bool = False,
 ) -> MusicPlan:
     """Arrange ``track`` to last exactly ``duration_s`` with the video's strong cuts on beats.
 
@@ -192,13 +216,17 @@ def plan_music(
         profile: The video's profile (cuts are in video time).
         duration_s: Length of the music.
         start_s: Where the music starts on the video (cuts are shifted by it).
+        enter_on_downbeat: Start on the track's first downbeat exactly at ``start_s``, with no
+            pickup before it (a medley's next song, starting on the cut where the last one ended).
     """
     cuts = sorted(c.time_s - start_s for c in profile.cuts if c.strength >= STRONG_CUT)
     cuts = [c for c in cuts if 0 < c < duration_s]
-    plan = _walk_plan(track, analysis, profile, cuts, duration_s=duration_s, start_s=start_s)
+    plan = _walk_plan(
+        track, analysis, profile, cuts, duration_s=duration_s, start_s=start_s, enter_on_downbeat=enter_on_downbeat
+    )
     end_s = analysis.end_s or analysis.duration_s
     fits_once = bool(analysis.downbeats_s) and duration_s * (1 - MAX_STRETCH) <= end_s - analysis.downbeats_s[0]
-    if len(plan.segments) > 1 and fits_once:
+    if len(plan.segments) > 1 and fits_once and not enter_on_downbeat:
         # A video the track can cover in one stretch: near the short-plan threshold its cuts fall
         # inside the ending phrase, where the walk can only stretch the tail; one placed stretch of
         # the track may land more.
@@ -220,6 +248,7 @@ def _walk_plan(
     *,
     duration_s: float,
     start_s: float,
+    enter_on_downbeat: bool = False,
 ) -> MusicPlan:
     """The arrangement of the module docstring: the beat walk, its landings, the anchored tail.
     ``cuts`` are the strong cuts inside the music, in music time."""
@@ -237,7 +266,7 @@ def _walk_plan(
     tail_s = max(0.0, end_s - beats[ending_idx])
     body_bars = (ending_idx - first) // meter
 
-    if duration_s < tail_s + 2 * meter * period or body_bars < 2:
+    if (duration_s < tail_s + 2 * meter * period or body_bars < 2) and not enter_on_downbeat:
         return _short_plan(track, analysis, profile, start_s, cuts, duration_s)
     body_end = duration_s - tail_s  # where the tail should start at stretch 1
     # The tail is anchored at the video's end; its stretch is chosen to land the cuts that fall in it.
@@ -247,7 +276,8 @@ def _walk_plan(
     # The walk's sequence of source beats doesn't depend on where the cuts land (it only steps and
     # jumps back at the end of the body), so the beats it will play are known in advance and the
     # choice of landings below uses their real lengths (some tracks swing or drift).
-    max_lead = meter * period
+    # The music may start up to a bar before the walk's first downbeat, unless it must start on it.
+    max_lead = 0.0 if enter_on_downbeat else meter * period
     start = next((d for d in down if beats[d] >= max_lead - 1e-9 and d < ending_idx - 2 * meter), first)
     targets = _jump_targets(analysis, down, first, ending_idx, meter)
     walk = _Walk(beats=[*beats, end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=start)
@@ -381,12 +411,14 @@ def _choose_hits(
     cumulative source time) stretched by at most ±4 %, and the beat may fall up to ``AIM_TOL_S``
     off the cut; landing a cut scores 1, on a downbeat ``DOWNBEAT_BONUS`` more. Cuts in between may
     be let go. From the start the music may begin up to ``max_lead`` before its first beat, so the
-    first landed cut can take any beat at stretch 1. ``final`` (where the track's ending phrase must
-    start) is a last node entered on a downbeat: the walk may arrive mid-bar and drop the rest of
-    that bar (``DROP_COST``), since the seam into the tail is a jump anyway. Without that the bar
-    phase of every landing was fixed by the tail's; with it the walk picks the phase that puts the
-    most cuts on downbeats (metronome at 110 BPM: 0.21 -> 0.37 of cuts on a downbeat). Each cut
-    keeps its best few states (a beam), so long videos stay linear in the number of cuts.
+    first landed cut can take any beat at stretch 1; with ``max_lead`` 0 the start is itself a
+    landing (the first beat, at 0 s) and the first cut is reached like any other. ``final`` (where
+    the track's ending phrase must start) is a last node entered on a downbeat: the walk may arrive
+    mid-bar and drop the rest of that bar (``DROP_COST``), since the seam into the tail is a jump
+    anyway. Without that the bar phase of every landing was fixed by the tail's; with it the walk
+    picks the phase that puts the most cuts on downbeats (metronome at 110 BPM: 0.21 -> 0.37 of
+    cuts on a downbeat). Each cut keeps its best few states (a beam), so long videos stay linear
+    in the number of cuts.
 
     Returns:
         The lead (seconds of music before the first beat) and, for each landed cut in order,
@@ -410,7 +442,7 @@ def _choose_hits(
                 gap = times[j] - t0
                 if gap <= 0:
                     continue
-                if i == 0:
+                if i == 0 and max_lead > 0:
                     # Any beat count whose music fits in the gap with a lead of at most max_lead.
                     lo = int(np.searchsorted(lengths, gap - max_lead - 1e-9))
                     hi = int(np.searchsorted(lengths, gap + 1e-9, side="right")) - 1
@@ -434,12 +466,12 @@ def _choose_hits(
                         - miss / ON_BEAT_TOL_S
                         - (0.1 * lead / max_lead if max_lead else 0.0)
                     )
-                    t_landed = gap if i == 0 else t0 + (lengths[m + n] - lengths[m]) / stretch
+                    t_landed = gap if i == 0 and max_lead > 0 else t0 + (lengths[m + n] - lengths[m]) / stretch
                     # The beat the walk reaches, or (into the ending phrase) the next downbeat with the
                     # beats left in the bar dropped: the seam into the tail is a jump anyway.
                     down = bool(on_down[m + n])
                     choices = [] if must_be_down and not down else [(m + n, base + DOWNBEAT_BONUS * down, 0)]
-                    if must_be_down and not down and i > 0:
+                    if must_be_down and not down and (i > 0 or max_lead == 0):
                         drop = int(to_down[m + n])
                         choices.append((m + n + drop, base + DOWNBEAT_BONUS - DROP_COST, drop))
                     for key, score, dropped in choices:
@@ -465,7 +497,7 @@ def _choose_hits(
         path.append((times[node[0]], node[1] - prev_state[1] - dropped, dropped))
         node = prev_state
     path.reverse()
-    lead = path[0][0] - float(lengths[path[0][1]]) if path else 0.0
+    lead = path[0][0] - float(lengths[path[0][1]]) if path and max_lead > 0 else 0.0
     return max(0.0, lead), path
 
 
@@ -593,12 +625,7 @@ def _finish(
     out_down: list[float],
     fade: float,
 ) -> MusicPlan:
-    cuts = [c.time_s - start_s for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
-    ob, od = np.asarray(out_beats), np.asarray(out_down)
-
-    def near(arr: np.ndarray, x: float) -> bool:
-        return bool(len(arr)) and float(np.min(np.abs(arr - x))) <= ON_BEAT_TOL_S
-
+    on_beat, on_downbeat, total = count_landings(profile, start_s, duration_s, out_beats, out_down)
     return MusicPlan(
         track_id=track.id,
         track_title=track.title,
@@ -607,9 +634,23 @@ def _finish(
         fade_out_s=round(fade, 3),
         beats_s=[round(b, 4) for b in out_beats],
         downbeats_s=[round(b, 4) for b in out_down],
-        cuts_on_beat=sum(near(ob, c) for c in cuts),
-        cuts_on_downbeat=sum(near(od, c) for c in cuts),
-        cuts_total=len(cuts),
+        cuts_on_beat=on_beat,
+        cuts_on_downbeat=on_downbeat,
+        cuts_total=total,
         mood=track.mood,
         tempo_bpm=analysis.tempo_bpm,
     )
+
+
+def count_landings(
+    profile: VideoProfile, start_s: float, duration_s: float, beats_s: list[float], downbeats_s: list[float]
+) -> tuple[int, int, int]:
+    """Cuts of ``profile`` inside the music (music time: video time - ``start_s``) with a beat, and
+    with a downbeat, within ``ON_BEAT_TOL_S``; and how many cuts there are."""
+    cuts = [c.time_s - start_s for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
+    ob, od = np.asarray(beats_s), np.asarray(downbeats_s)
+
+    def near(arr: np.ndarray, x: float) -> bool:
+        return bool(len(arr)) and float(np.min(np.abs(arr - x))) <= ON_BEAT_TOL_S
+
+    return sum(near(ob, c) for c in cuts), sum(near(od, c) for c in cuts), len(cuts)

@@ -58,6 +58,17 @@ def _decode_segment(path: Path, demuxer: str, start_s: float, dur_s: float, stre
     return np.frombuffer(res.stdout, "<f4").reshape(-1, 2).copy()
 
 
+def _fade_out(body: np.ndarray, n: int) -> None:
+    """Fade the last ``n`` samples of ``body`` out, in place.
+
+    Quarter-cosine: the music stays audible into the last frames (a squared cosine is 30 dB down
+    0.25 s before the end of a 2 s fade; this is 15 dB).
+    """
+    n = min(len(body), n)
+    if n:
+        body[-n:] *= np.cos(0.5 * np.pi * (np.arange(n) + 0.5) / n)[:, None]
+
+
 def render_bed(plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000) -> Path:
     """Write the plan's music as a 32-bit PCM stereo WAV of exactly ``round(duration_s * sample_rate)`` samples.
 
@@ -121,12 +132,9 @@ def render_bed(plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000) -> P
                 if len(overlap):
                     ramp = np.cos(0.5 * np.pi * (np.arange(len(overlap)) + 0.5) / len(overlap))[:, None]
                     overlap = overlap * ramp
-                if i + 1 == len(segs) and plan.fade_out_s > 0:
-                    n_f = min(len(body), round(plan.fade_out_s * sample_rate))
-                    if n_f:
-                        # Quarter-cosine: the music stays audible into the last frames (a squared
-                        # cosine is 30 dB down 0.25 s before the end of a 2 s fade; this is 15 dB).
-                        body[-n_f:] *= np.cos(0.5 * np.pi * (np.arange(n_f) + 0.5) / n_f)[:, None]
+                fade = plan.fade_out_s if i + 1 == len(segs) else seg.fade_out_s
+                if fade > 0:
+                    _fade_out(body, round(fade * sample_rate))
                 write(body)
                 pending = overlap
             if written < total:

@@ -51,6 +51,9 @@ def plot_add_result(res: Any, out_png: Path) -> Path:
             ax1.axvline(b + off, color="tab:blue", lw=1.2)
         for seg in plan.get("segments", []):
             ax1.axvline(seg["dst_start_s"] + off, color="tab:purple", ls="--", lw=1)
+        for song in plan.get("songs", []):  # a medley: where each song starts, and which
+            ax1.axvline(song["start_s"] + off, color="tab:green", lw=2.5)
+            ax1.text(song["start_s"] + off, 0.95, f" {song['title']}", va="top", fontsize=8, color="tab:green")
     for c in profile.cuts:
         ax1.plot([c.time_s], [0.5], "v", color="tab:red", ms=9)
     ax1.set_yticks([])
