@@ -70,10 +70,18 @@ class AddResult:
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable result printed by ``--json``."""
+        music = self.draft.music if self.draft is not None else None
+        # A medley's songs, in video time (empty for one track).
+        start_s = music.start_ms / 1000 if music is not None else 0.0
+        songs = [
+            {"start_s": round(start_s + s["start_s"], 3), "id": s["track_id"], "title": s["title"]}
+            for s in ((music.plan or {}).get("songs", []) if music is not None else [])
+        ]
         return {
             "inputs": [str(p) for p in self.input_paths],
             "output": str(self.output_path),
             "track": {"id": self.track_id, "title": self.track_title},
+            "songs": songs,
             "mood": self.mood,
             "cuts_found": self.cuts_found,
             "cuts_on_beat": self.cuts_on_beat,
