@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bench.cut_to_beat import cut_list, looped, share_near, silent_profile
+from bench.cut_to_beat import cut_list, looped, metronome, share_near, silent_profile
 from bench.music_analysis import generator_labels
 from bench.quality import librosa_beats
 
@@ -138,6 +138,30 @@ def test_bed_exact_length_no_clicks_and_ending(tmp_path: Path) -> None:
     rms = np.sqrt((mono[: len(mono) // frame * frame].reshape(-1, frame) ** 2).mean(axis=1))
     loud = np.flatnonzero(rms > rms.max() * 10 ** (-40 / 20))
     assert duration - loud[-1] * frame / 48000 <= 0.25
+
+
+def test_cuts_inside_the_ending_phrase_land_piece_by_piece() -> None:
+    """Two cuts inside the ending phrase that no single stretch of the phrase can land together:
+    the phrase is cut at the first into pieces stretched apart, and both land."""
+    track = load_catalog()[0]  # only its name is used: the analysis is an ideal 110 BPM metronome
+    an = metronome(110.0)
+    period = 60 / 110
+    tail_s = an.end_s - an.ending_s  # ten beats and a second of decay
+    tail_beats = np.asarray([b - an.ending_s for b in an.beats_s if b >= an.ending_s - 1e-9])
+    duration = 40.0
+    # B on the tail's 8th beat with the rest of the phrase 3 % slow; A four beats before B, 3.5 % fast.
+    b_cut = duration - (tail_s - 7 * period) / 0.97
+    a_cut = b_cut - 4 * period / 1.035
+    cuts = [a_cut, b_cut]
+    one_stretch = max(
+        sum(float(np.min(np.abs(duration - (tail_s - tail_beats) / s - c))) <= 0.05 for c in cuts)
+        for s in np.linspace(0.96, 1.04, 81)
+    )
+    assert one_stretch == 1  # the case this test is about
+    plan = plan_music(track, an, silent_profile(cuts, duration), duration_s=duration)
+    beats = np.asarray(plan.beats_s)
+    assert all(float(np.min(np.abs(beats - c))) <= 0.05 for c in cuts), (cuts, beats[-14:])
+    assert plan.segments[-1].dst_end_s == pytest.approx(duration, abs=0.01)  # still ends with the video
 
 
 def test_long_music_is_a_medley_handing_over_on_cuts(tmp_path: Path) -> None:

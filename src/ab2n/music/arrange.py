@@ -11,7 +11,8 @@ How it works (a music editor's moves, automated):
    most like the bar it replaces (chroma + energy), phrase-aligned, with a short equal-power
    crossfade — rotating among the best few targets so a long video doesn't loop the same bars.
 4. The tail is placed so the track's last note ends at the video's end (trimmed with a short fade
-   if it would overrun); the walk enters it on its downbeat, dropping the rest of a bar if need be.
+   if it would overrun), cut at the beats that land the cuts inside it into pieces stretched
+   apart; the walk enters it on its downbeat, dropping the rest of a bar if need be.
    A recording that stops at full level (a loop, an excerpt: about half of the bundled library)
    has no ending to use, so its last bar fades instead.
 5. A video the track can cover in one go (a short) may instead get one stretch of the track,
@@ -20,6 +21,7 @@ How it works (a music editor's moves, automated):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,10 +271,11 @@ def _walk_plan(
     if (duration_s < tail_s + 2 * meter * period or body_bars < 2) and not enter_on_downbeat:
         return _short_plan(track, analysis, profile, start_s, cuts, duration_s)
     body_end = duration_s - tail_s  # where the tail should start at stretch 1
-    # The tail is anchored at the video's end; its stretch is chosen to land the cuts that fall in it.
-    tail_beats = [b - beats[ending_idx] for b in beats[ending_idx:] if b < end_s]
-    tail_stretch = _fit_tail(cuts, tail_beats, tail_s, duration_s)
-    tail_start = duration_s - tail_s / tail_stretch
+    # The tail is anchored at the video's end, in pieces that land the cuts falling inside it.
+    tail_idx = [i for i in range(ending_idx, len(beats)) if beats[i] < end_s]
+    tail_beats = [beats[i] - beats[ending_idx] for i in tail_idx]
+    tail_options = _tail_options(cuts, tail_beats, [i in set(down) for i in tail_idx], tail_s, duration_s)
+    latest_tail = max(o.latest for o in tail_options)
     # The walk's sequence of source beats doesn't depend on where the cuts land (it only steps and
     # jumps back at the end of the body), so the beats it will play are known in advance and the
     # choice of landings below uses their real lengths (some tracks swing or drift).
@@ -281,11 +284,14 @@ def _walk_plan(
     start = next((d for d in down if beats[d] >= max_lead - 1e-9 and d < ending_idx - 2 * meter), first)
     targets = _jump_targets(analysis, down, first, ending_idx, meter)
     walk = _Walk(beats=[*beats, end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=start)
-    lengths, on_down = _walk_ahead(walk, int(tail_start / (period * (1 - MAX_STRETCH))) + 4 * meter)
-    lead, hits = _choose_hits(
-        [c for c in cuts if c <= tail_start - period], lengths, on_down, final=tail_start, max_lead=max_lead
+    lengths, on_down = _walk_ahead(walk, int(latest_tail / (period * (1 - MAX_STRETCH))) + 4 * meter)
+    lead, hits, chosen = _choose_hits(
+        [c for c in cuts if c < latest_tail],
+        lengths,
+        on_down,
+        finals=[(o.earliest, o.latest, o.score) for o in tail_options],
+        max_lead=max_lead,
     )
-    reached_tail = bool(hits) and hits[-1][0] == tail_start
 
     segments: list[BarSegment] = []
     out_beats: list[float] = []
@@ -350,10 +356,9 @@ def _walk_plan(
         next_xf = JUMP_XFADE_S if dropped else JOIN_XFADE_S
         emitted_t[0] = t
 
-    if not reached_tail:
-        # No whole number of bars reaches the tail within the stretch limit: fill to about where it
+    if chosen is None:
+        # No whole number of beats reaches the tail within the stretch limit: fill to about where it
         # starts, in whole beats, and let the tail overrun (trimmed with a fade) or end a beat early.
-        tail_stretch = 1.0
         while True:
             src, steps = beats_for(1)
             lands_down = steps[0][1] in walk.down_idx
@@ -364,21 +369,32 @@ def _walk_plan(
                 break
         if pending:
             flush(1.0, next_xf)
-    if segments:
-        next_xf = JUMP_XFADE_S
-    # The tail: from the ending downbeat to the end of sound, trimmed at the video's end.
-    tail_len = duration_s - t
-    if tail_len > 1e-3:
-        src_end = min(end_s, beats[ending_idx] + tail_len * tail_stretch)
-        seg = BarSegment(track.path, beats[ending_idx], src_end, t, tail_stretch, next_xf if segments else 0.0)
-        segments.append(seg)
-        for i in range(ending_idx, len(beats)):
-            bt = t + (beats[i] - beats[ending_idx]) / tail_stretch
-            if bt < duration_s:
+    # The tail, in pieces: from the ending downbeat to each cut it lands, then to the end of sound,
+    # each piece stretched within ±4 % to reach its mark (the source runs on; only the tempo changes
+    # at a mark), the last anchored at the video's end and trimmed with a fade if it overruns.
+    landings = tail_options[chosen].landings if chosen is not None else ()
+    marks = [(c, tail_beats[r]) for c, r in landings] + [(duration_s, tail_s)]
+    pos, overrun = 0.0, 0.0
+    xf = JUMP_XFADE_S if segments else 0.0
+    for mark_t, mark_pos in marks:
+        src, out = mark_pos - pos, mark_t - t
+        if src <= 1e-6:
+            continue
+        if duration_s - t <= 1e-3:
+            break
+        stretch = min(1 + MAX_STRETCH, max(1 - MAX_STRETCH, src / out)) if out > 1e-6 else 1 + MAX_STRETCH
+        end_t, src_end = t + src / stretch, mark_pos
+        if end_t > duration_s:
+            overrun = end_t - duration_s
+            src_end = pos + (duration_s - t) * stretch
+        segments.append(BarSegment(track.path, beats[ending_idx] + pos, beats[ending_idx] + src_end, t, stretch, xf))
+        for i, tb in zip(tail_idx, tail_beats, strict=True):
+            bt = t + (tb - pos) / stretch
+            if pos - 1e-9 <= tb < mark_pos - 1e-9 and bt < duration_s:
                 out_beats.append(bt)
                 if i in walk.down_idx:
                     out_down.append(bt)
-    overrun = (t + tail_s / tail_stretch) - duration_s
+        t, pos, xf = end_t, mark_pos, JOIN_XFADE_S
     fade = float(min(1.5, max(0.25, overrun + 0.25))) if overrun > 0.05 else 0.1
     fade = _ending_fade(analysis, fade, meter * period)
     return _finish(track, analysis, profile, start_s, duration_s, tuple(segments), out_beats, out_down, fade)
@@ -402,9 +418,9 @@ def _choose_hits(
     lengths: np.ndarray,
     on_down: np.ndarray,
     *,
-    final: float | None = None,
+    finals: Sequence[tuple[float, float, float]] = (),
     max_lead: float = 0.0,
-) -> tuple[float, list[tuple[float, int, int]]]:
+) -> tuple[float, list[tuple[float, int, int]], int | None]:
     """Which cuts to land, and on how many beats each: dynamic programming over (cut, beats played).
 
     Between two landed cuts we play a whole number of the walk's beats (``lengths`` is their
@@ -412,85 +428,84 @@ def _choose_hits(
     off the cut; landing a cut scores 1, on a downbeat ``DOWNBEAT_BONUS`` more. Cuts in between may
     be let go. From the start the music may begin up to ``max_lead`` before its first beat, so the
     first landed cut can take any beat at stretch 1; with ``max_lead`` 0 the start is itself a
-    landing (the first beat, at 0 s) and the first cut is reached like any other. ``final`` (where
-    the track's ending phrase must start) is a last node entered on a downbeat: the walk may arrive
-    mid-bar and drop the rest of that bar (``DROP_COST``), since the seam into the tail is a jump
-    anyway. Without that the bar phase of every landing was fixed by the tail's; with it the walk
-    picks the phase that puts the most cuts on downbeats (metronome at 110 BPM: 0.21 -> 0.37 of
-    cuts on a downbeat). Each cut keeps its best few states (a beam), so long videos stay linear
-    in the number of cuts.
+    landing (the first beat, at 0 s) and the first cut is reached like any other. Each cut keeps
+    its best few states (a beam), so long videos stay linear in the number of cuts.
+
+    ``finals`` are the ways the track's ending phrase can be placed (``_tail_options``): the
+    earliest and latest time it may start, and what its own landings score. The walk must reach
+    one (the best, if any can be reached) on a downbeat, or arrive mid-bar and drop the rest of that
+    bar (``DROP_COST``), since the seam into the tail is a jump anyway. Requiring the downbeat fixed
+    the bar phase of every landing by the tail's (metronome at 110 BPM: 0.21 of cuts on a downbeat,
+    0.37 with the drop).
 
     Returns:
-        The lead (seconds of music before the first beat) and, for each landed cut in order,
-        (cut time, beats played since the previous landed cut, beats then dropped); the last is
-        ``final`` when it was reached.
+        The lead (seconds of music before the first beat); for each landed cut in order, (cut time,
+        beats played since the previous landed cut, beats then dropped), ending with (the time the
+        tail starts, beats, dropped) when a final was reached; and the index of that final, or None.
     """
-    times = [0.0, *cuts] if final is None else [0.0, *cuts, final]
+    times = [0.0, *cuts]
     last_beat = len(lengths) - 1
-    # best[node][beats played] = (score, (previous node, beats played then), landing time)
+    # best[node][beats played] = (score, (previous node, beats played then), landing time, beats dropped)
     best: list[dict[int, tuple[float, tuple[int, int] | None, float, int]]] = [{} for _ in times]
     best[0][0] = (0.0, None, 0.0, 0)
-    # Beats from each walk position to the next downbeat (0 on a downbeat): how many a drop skips.
-    to_down = np.zeros(len(on_down), int)
-    for k in range(len(on_down) - 2, -1, -1):
-        to_down[k] = 0 if on_down[k] else to_down[k + 1] + 1
     lookahead, beam = 8, 12
     for j in range(1, len(times)):
-        must_be_down = final is not None and j == len(times) - 1
         for i in range(max(0, j - lookahead), j):
             for m, (score0, _, t0, _) in best[i].items():
-                gap = times[j] - t0
-                if gap <= 0:
-                    continue
-                if i == 0 and max_lead > 0:
-                    # Any beat count whose music fits in the gap with a lead of at most max_lead.
-                    lo = int(np.searchsorted(lengths, gap - max_lead - 1e-9))
-                    hi = int(np.searchsorted(lengths, gap + 1e-9, side="right")) - 1
-                    options = [(n, 1.0, 0.0, gap - lengths[n]) for n in range(max(1, lo), min(hi, last_beat) + 1)]
-                else:
-                    n0 = int(np.searchsorted(lengths, lengths[m] + gap)) - m
-                    options = []
-                    for n in range(max(1, n0 - 2), n0 + 3):
-                        if m + n > last_beat:
-                            break
-                        src = lengths[m + n] - lengths[m]
-                        landed = min(src / (1 - MAX_STRETCH), max(src / (1 + MAX_STRETCH), gap))
-                        options.append((n, src / landed, abs(landed - gap), 0.0))
-                for n, stretch, miss, lead in options:
+                for n, stretch, miss, lead in _beat_counts(lengths, m, times[j] - t0, i == 0, max_lead):
                     if miss > AIM_TOL_S:
                         continue
-                    base = (
+                    score = (
                         score0
                         + 1.0
+                        + DOWNBEAT_BONUS * bool(on_down[m + n])
                         - abs(stretch - 1)
                         - miss / ON_BEAT_TOL_S
                         - (0.1 * lead / max_lead if max_lead else 0.0)
                     )
-                    t_landed = gap if i == 0 and max_lead > 0 else t0 + (lengths[m + n] - lengths[m]) / stretch
-                    # The beat the walk reaches, or (into the ending phrase) the next downbeat with the
-                    # beats left in the bar dropped: the seam into the tail is a jump anyway.
-                    down = bool(on_down[m + n])
-                    choices = [] if must_be_down and not down else [(m + n, base + DOWNBEAT_BONUS * down, 0)]
-                    if must_be_down and not down and (i > 0 or max_lead == 0):
-                        drop = int(to_down[m + n])
-                        choices.append((m + n + drop, base + DOWNBEAT_BONUS - DROP_COST, drop))
-                    for key, score, dropped in choices:
-                        if key > last_beat:
-                            continue
-                        if key not in best[j] or score > best[j][key][0]:
-                            best[j][key] = (score, (i, m), t_landed, dropped)
+                    t_landed = times[j] if i == 0 and max_lead > 0 else t0 + (lengths[m + n] - lengths[m]) / stretch
+                    key = m + n
+                    if key not in best[j] or score > best[j][key][0]:
+                        best[j][key] = (score, (i, m), t_landed, 0)
         if len(best[j]) > beam:
             keep = sorted(best[j].items(), key=lambda kv: kv[1][0], reverse=True)[:beam]
             best[j] = dict(keep)
-    states = [(node, m) for node in range(1, len(times)) for m in best[node]]
-    if not states:
-        return 0.0, []
-    if final is not None and best[-1]:
-        end = max(((len(times) - 1, m) for m in best[-1]), key=lambda st: best[st[0]][st[1]][0])
-    else:
-        end = max(states, key=lambda st: best[st[0]][st[1]][0])
+    # Beats from each walk position to the next downbeat (0 on a downbeat): how many a drop skips.
+    to_down = np.zeros(len(on_down), int)
+    for k in range(len(on_down) - 2, -1, -1):
+        to_down[k] = 0 if on_down[k] else to_down[k + 1] + 1
+    # The tail: from one of the last few landings before its earliest start, into its window.
+    reach: tuple[float, int, tuple[int, int], float, int, int] | None = None  # score, final, state, t, n, drop
+    for f, (f_lo, f_hi, bonus) in enumerate(finals):
+        before = int(np.searchsorted(times, f_lo))
+        for i in range(max(0, before - lookahead), before):
+            for m, (score0, _, t0, _) in best[i].items():
+                for n, t_land, stretch, lead in _tail_entries(lengths, m, t0, f_lo, f_hi, i == 0, max_lead):
+                    if m + n > last_beat:
+                        continue
+                    drop = int(to_down[m + n]) if (i > 0 or max_lead == 0) else 0
+                    if drop == 0 and not on_down[m + n]:
+                        continue  # the lead can place the walk's first downbeat anywhere: no drop needed
+                    if m + n + drop > last_beat:
+                        continue
+                    score = (
+                        score0
+                        + bonus
+                        - abs(stretch - 1)
+                        - (DROP_COST if drop else 0.0)
+                        - (0.1 * lead / max_lead if max_lead else 0.0)
+                    )
+                    if reach is None or score > reach[0]:
+                        reach = (score, f, (i, m), t_land, n, drop)
     path: list[tuple[float, int, int]] = []
-    node: tuple[int, int] | None = end
+    node: tuple[int, int] | None
+    if reach is not None:
+        _, chosen, node, t_tail, n, drop = reach
+        path.append((t_tail, n, drop))
+    else:
+        chosen = None
+        states = [(k, m) for k in range(1, len(times)) for m in best[k]]
+        node = max(states, key=lambda st: best[st[0]][st[1]][0]) if states else None
     while node is not None and node[0] > 0:
         _, prev_state, _, dropped = best[node[0]][node[1]]
         assert prev_state is not None
@@ -498,7 +513,59 @@ def _choose_hits(
         node = prev_state
     path.reverse()
     lead = path[0][0] - float(lengths[path[0][1]]) if path and max_lead > 0 else 0.0
-    return max(0.0, lead), path
+    return max(0.0, lead), path, chosen
+
+
+def _beat_counts(
+    lengths: np.ndarray, m: int, gap: float, from_start: bool, max_lead: float
+) -> list[tuple[int, float, float, float]]:
+    """Beat counts that can fill ``gap`` seconds from walk position ``m``: (beats, stretch, how far
+    the landing misses, lead). From the start with a lead allowed, at stretch 1 with up to
+    ``max_lead`` of music before the first beat; otherwise stretched within ±MAX_STRETCH."""
+    last_beat = len(lengths) - 1
+    if gap <= 0:
+        return []
+    if from_start and max_lead > 0:
+        lo = int(np.searchsorted(lengths, gap - max_lead - 1e-9))
+        hi = int(np.searchsorted(lengths, gap + 1e-9, side="right")) - 1
+        return [(n, 1.0, 0.0, gap - lengths[n]) for n in range(max(1, lo), min(hi, last_beat) + 1)]
+    n0 = int(np.searchsorted(lengths, lengths[m] + gap)) - m
+    options = []
+    for n in range(max(1, n0 - 2), n0 + 3):
+        if m + n > last_beat:
+            break
+        src = lengths[m + n] - lengths[m]
+        landed = min(src / (1 - MAX_STRETCH), max(src / (1 + MAX_STRETCH), gap))
+        options.append((n, src / landed, abs(landed - gap), 0.0))
+    return options
+
+
+def _tail_entries(
+    lengths: np.ndarray, m: int, t0: float, lo: float, hi: float, from_start: bool, max_lead: float
+) -> list[tuple[int, float, float, float]]:
+    """Beat counts from walk position ``m`` (reached at ``t0``) that end inside ``[lo, hi]``: (beats,
+    time the tail starts, stretch, lead); the stretch as close to 1 as the window allows."""
+    last_beat = len(lengths) - 1
+    out = []
+    if from_start and max_lead > 0:
+        first = int(np.searchsorted(lengths, lo - max_lead - 1e-9))
+        for n in range(max(1, first), last_beat + 1):
+            if lengths[n] > hi:
+                break
+            t = max(lo, float(lengths[n]))
+            out.append((n, t, 1.0, t - float(lengths[n])))
+        return out
+    first = int(np.searchsorted(lengths, lengths[m] + (lo - t0) * (1 - MAX_STRETCH) - 1e-9))
+    for k in range(max(m + 1, first), last_beat + 1):
+        src = float(lengths[k] - lengths[m])
+        if src > (hi - t0) * (1 + MAX_STRETCH):
+            break
+        earliest, latest = max(lo, t0 + src / (1 + MAX_STRETCH)), min(hi, t0 + src / (1 - MAX_STRETCH))
+        if earliest > latest + 1e-9:
+            continue
+        t = min(latest, max(earliest, t0 + src))
+        out.append((k - m, t, src / (t - t0), 0.0))
+    return out
 
 
 def _landed(marks: np.ndarray, cuts: list[float]) -> int:
@@ -508,18 +575,58 @@ def _landed(marks: np.ndarray, cuts: list[float]) -> int:
     return sum(float(np.min(np.abs(marks - c))) <= AIM_TOL_S for c in cuts)
 
 
-def _fit_tail(cuts: list[float], tail_beats: list[float], tail_s: float, duration_s: float) -> float:
-    """Stretch for the ending phrase (anchored so its last note ends at ``duration_s``) that lands the
-    most cuts falling inside it on its beats; ties go to the smallest change."""
-    best, best_hits = 1.0, -1
-    for stretch in sorted(np.linspace(1 - MAX_STRETCH, 1 + MAX_STRETCH, 33), key=lambda x: abs(x - 1)):
-        start = duration_s - tail_s / stretch
-        grid = np.asarray([start + b / stretch for b in tail_beats])
-        inside = [c for c in cuts if c > start + 0.5 * (tail_beats[1] if len(tail_beats) > 1 else 0.5)]
-        hits = _landed(grid, inside)
-        if hits > best_hits:
-            best, best_hits = float(stretch), hits
-    return best
+@dataclass(frozen=True)
+class _TailOption:
+    """One way to place the ending phrase, anchored so its last note ends with the music.
+
+    Attributes:
+        earliest, latest: When it may start (the stretch of its first piece decides).
+        score: What its own landings are worth (1 a cut, a downbeat ``DOWNBEAT_BONUS`` more).
+        landings: (cut time, index of the tail beat it lands on), in order.
+    """
+
+    earliest: float
+    latest: float
+    score: float
+    landings: tuple[tuple[float, int], ...]
+
+
+def _tail_options(
+    cuts: list[float], tail_beats: list[float], tail_down: list[bool], tail_s: float, duration_s: float
+) -> list[_TailOption]:
+    """The ways to land the cuts that can fall inside the ending phrase: the phrase is cut at the
+    beats that land them into pieces, each stretched on its own within ±4 % (the source runs on,
+    only the tempo changes), the last ending at ``duration_s``. Dynamic programming from the end
+    over (cut, tail beat); the first option lands nothing (the whole phrase at one stretch)."""
+    lo_s, hi_s = 1 - MAX_STRETCH, 1 + MAX_STRETCH
+
+    def fits(src: float, out: float) -> bool:
+        return src > 0 and src / hi_s - AIM_TOL_S <= out <= src / lo_s + AIM_TOL_S
+
+    inside = [c for c in cuts if duration_s - tail_s / lo_s < c < duration_s]
+    # best[(cut, tail beat)] = (score of landing there and after, the landings from there)
+    best: dict[tuple[int, int], tuple[float, tuple[tuple[float, int], ...]]] = {}
+    for j in reversed(range(len(inside))):
+        c = inside[j]
+        for r, tb in enumerate(tail_beats):
+            onward: list[tuple[float, tuple[tuple[float, int], ...]]] = (
+                [(0.0, ())] if fits(tail_s - tb, duration_s - c) else []
+            )
+            onward += [
+                later
+                for (j2, r2), later in best.items()
+                if j2 > j and r2 > r and fits(tail_beats[r2] - tb, inside[j2] - c)
+            ]
+            if onward:
+                score, rest = max(onward, key=lambda o: o[0])
+                best[(j, r)] = (1.0 + DOWNBEAT_BONUS * tail_down[r] + score, ((c, r), *rest))
+    options = [_TailOption(duration_s - tail_s / lo_s, duration_s - tail_s / hi_s, 0.0, ())]
+    for (j, r), (score, landings) in best.items():
+        c, tb = inside[j], tail_beats[r]
+        # Landing on the tail's first beat is landing the tail's start itself (within the aim).
+        earliest, latest = (c - AIM_TOL_S, c + AIM_TOL_S) if r == 0 else (c - tb / lo_s, c - tb / hi_s)
+        options.append(_TailOption(earliest, latest, score, landings))
+    return options
 
 
 def _jump_targets(analysis: TrackAnalysis, down: list[int], first: int, ending_idx: int, meter: int) -> list[int]:
