@@ -225,11 +225,11 @@ def test_cut_to_beat_rate_on_output_beats_naive(tmp_path: Path) -> None:
         naive = render_bed(naive_plan, tmp_path / f"naive{seed}.wav")
         naive_rates.append(share_near(_librosa_beats(naive), cuts))
     # Measured here (these 4 seeds, 60 s, 109-110 BPM "happy" tracks chosen for their clear beat):
-    # 0.70 of cuts on a librosa beat and 0.41 on a downbeat for gaps of 1.5-8 s within the +-4 %
-    # stretch limit; naive placement 0.14 (docs/music-engine.md explains the ceiling). Downbeats were
-    # 0.23 while the walk had to reach the ending phrase on a downbeat.
+    # 0.72 of cuts on a librosa beat and 0.45 on a downbeat for gaps of 1.5-8 s within the +-4 %
+    # stretch limit; naive placement 0.14 (docs/music-engine.md explains the ceiling). Session 4:
+    # 0.70 and 0.23 (the ending phrase reached on a downbeat, at one stretch).
     assert np.mean(rates) > np.mean(naive_rates) + 0.4, (rates, naive_rates)
-    assert np.mean(rates) >= 0.62, rates
+    assert np.mean(rates) >= 0.66, rates
     assert np.mean(down_rates) >= 0.3, down_rates
 
 
