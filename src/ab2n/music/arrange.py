@@ -113,7 +113,7 @@ class MusicPlan:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (stored in the draft's BGM segment)."""
-        songs = self.songs
+        songs = [{"start_s": round(m.start_s, 4), "track_id": m.track_id, "title": m.title} for m in self.songs]
         return {
             "track_id": self.track_id,
             "track_title": self.track_title,
@@ -138,11 +138,7 @@ class MusicPlan:
             "cuts_total": self.cuts_total,
             "mood": self.mood,
             "tempo_bpm": round(self.tempo_bpm, 2),
-            **(
-                {"songs": [{"start_s": round(m.start_s, 4), "track_id": m.track_id, "title": m.title} for m in songs]}
-                if self.songs
-                else {}
-            ),
+            **({"songs": songs} if songs else {}),
         }
 
     @classmethod
@@ -229,9 +225,9 @@ def plan_music(
     end_s = analysis.end_s or analysis.duration_s
     fits_once = bool(analysis.downbeats_s) and duration_s * (1 - MAX_STRETCH) <= end_s - analysis.downbeats_s[0]
     if len(plan.segments) > 1 and fits_once and not enter_on_downbeat:
-        # A video the track can cover in one stretch: near the short-plan threshold its cuts fall
-        # inside the ending phrase, where the walk can only stretch the tail; one placed stretch of
-        # the track may land more.
+        # A video the track can cover in one stretch: near the short-plan threshold most of its cuts
+        # fall inside the ending phrase, where only the tail's few beats can land them; one placed
+        # stretch of the track may land more.
         single = _short_plan(track, analysis, profile, start_s, cuts, duration_s)
 
         def landed(p: MusicPlan) -> float:
@@ -274,7 +270,8 @@ def _walk_plan(
     # The tail is anchored at the video's end, in pieces that land the cuts falling inside it.
     tail_idx = [i for i in range(ending_idx, len(beats)) if beats[i] < end_s]
     tail_beats = [beats[i] - beats[ending_idx] for i in tail_idx]
-    tail_options = _tail_options(cuts, tail_beats, [i in set(down) for i in tail_idx], tail_s, duration_s)
+    down_idx = set(down)
+    tail_options = _tail_options(cuts, tail_beats, [i in down_idx for i in tail_idx], tail_s, duration_s)
     latest_tail = max(o.latest for o in tail_options)
     # The walk's sequence of source beats doesn't depend on where the cuts land (it only steps and
     # jumps back at the end of the body), so the beats it will play are known in advance and the
@@ -283,7 +280,7 @@ def _walk_plan(
     max_lead = 0.0 if enter_on_downbeat else meter * period
     start = next((d for d in down if beats[d] >= max_lead - 1e-9 and d < ending_idx - 2 * meter), first)
     targets = _jump_targets(analysis, down, first, ending_idx, meter)
-    walk = _Walk(beats=[*beats, end_s], down_idx=set(down), loop_end=ending_idx, targets=targets, k=start)
+    walk = _Walk(beats=[*beats, end_s], down_idx=down_idx, loop_end=ending_idx, targets=targets, k=start)
     lengths, on_down = _walk_ahead(walk, int(latest_tail / (period * (1 - MAX_STRETCH))) + 4 * meter)
     lead, hits, chosen = _choose_hits(
         [c for c in cuts if c < latest_tail],
@@ -568,11 +565,11 @@ def _tail_entries(
     return out
 
 
-def _landed(marks: np.ndarray, cuts: list[float]) -> int:
-    """How many cuts have one of ``marks`` (beat times) within ``AIM_TOL_S``."""
+def _landed(marks: np.ndarray, cuts: list[float], tol: float = AIM_TOL_S) -> int:
+    """How many cuts have one of ``marks`` (beat times) within ``tol``."""
     if not len(marks):
         return 0
-    return sum(float(np.min(np.abs(marks - c))) <= AIM_TOL_S for c in cuts)
+    return sum(float(np.min(np.abs(marks - c))) <= tol for c in cuts)
 
 
 @dataclass(frozen=True)
@@ -755,9 +752,5 @@ def count_landings(
     """Cuts of ``profile`` inside the music (music time: video time - ``start_s``) with a beat, and
     with a downbeat, within ``ON_BEAT_TOL_S``; and how many cuts there are."""
     cuts = [c.time_s - start_s for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
-    ob, od = np.asarray(beats_s), np.asarray(downbeats_s)
-
-    def near(arr: np.ndarray, x: float) -> bool:
-        return bool(len(arr)) and float(np.min(np.abs(arr - x))) <= ON_BEAT_TOL_S
-
-    return sum(near(ob, c) for c in cuts), sum(near(od, c) for c in cuts), len(cuts)
+    on_beat = _landed(np.asarray(beats_s), cuts, ON_BEAT_TOL_S)
+    return on_beat, _landed(np.asarray(downbeats_s), cuts, ON_BEAT_TOL_S), len(cuts)

@@ -95,21 +95,22 @@ def plan_medley(
     beats: list[float] = []
     downbeats: list[float] = []
     medley: list[MedleySong] = []
-    last: MusicPlan | None = None
+    fade_out = 0.0
     for k, (a, b) in enumerate(itertools.pairwise(bounds)):
         song = songs[k % len(songs)]
         plan = plan_music(
             song.track, song.analysis, profile, duration_s=b - a, start_s=start_s + a, enter_on_downbeat=k > 0
         )
-        if segments and last is not None:
-            # The outgoing song's own fade (a recording that stops at full level fades its last bar).
-            segments[-1] = dataclasses.replace(segments[-1], fade_out_s=last.fade_out_s)
-        segments += [dataclasses.replace(sg, dst_start_s=sg.dst_start_s + a) for sg in plan.segments]
+        shifted = [dataclasses.replace(sg, dst_start_s=sg.dst_start_s + a) for sg in plan.segments]
+        fade_out = plan.fade_out_s
+        if b < duration_s:
+            # A song that ends before the music does carries its own fade (a recording that stops
+            # at full level fades its last bar); the last song's is the plan's.
+            shifted[-1] = dataclasses.replace(shifted[-1], fade_out_s=fade_out)
+        segments += shifted
         beats += [t + a for t in plan.beats_s]
         downbeats += [t + a for t in plan.downbeats_s]
         medley.append(MedleySong(a, song.track.id, song.track.title))
-        last = plan
-    assert last is not None
     on_beat, on_downbeat, total = count_landings(profile, start_s, duration_s, beats, downbeats)
     titles = list(dict.fromkeys(m.title for m in medley))
     return MusicPlan(
@@ -117,7 +118,7 @@ def plan_medley(
         track_title=" + ".join(titles),
         duration_s=duration_s,
         segments=tuple(segments),
-        fade_out_s=last.fade_out_s,
+        fade_out_s=fade_out,
         beats_s=[round(t, 4) for t in beats],
         downbeats_s=[round(t, 4) for t in downbeats],
         cuts_on_beat=on_beat,
