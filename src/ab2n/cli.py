@@ -402,6 +402,9 @@ def serve(
         from ab2n.server.settings import Settings
 
         settings = Settings(data_dir=data) if data is not None else Settings()
+        if not settings.public_url:  # links name this server, never a client's Host header
+            shown = f"[{host}]" if ":" in host else host
+            settings.public_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
         err.print(f"ab2n serve on http://{host}:{port}  (data: {settings.data_dir}, docs: /docs)", highlight=False)
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     except BaseException as exc:

@@ -82,6 +82,7 @@ def make_server(tmp_path: Path) -> Iterator:
         data.mkdir(exist_ok=True)
         base = {
             "AB2N_SSE_HEARTBEAT_S": "0.2",
+            "AB2N_TOKENS_PER_ADDRESS_PER_DAY": "1000",
             "AB2N_WORKERS": "2",
             "AB2N_COST_EXPORT": "10",
             "XDG_CACHE_HOME": str(tmp_path),

@@ -103,7 +103,17 @@ def image_header_size(head: bytes) -> tuple[int, int] | None:
     """Width and height an image *claims* in its header (PNG, GIF, JPEG, WebP), or None.
 
     Read before any decoder runs, so a 20000x20000 "decompression bomb" is refused on its word.
+    A header cut short claims nothing (None); the decoder then refuses the file.
     """
+    import struct
+
+    try:
+        return _claimed_size(head)
+    except struct.error:
+        return None
+
+
+def _claimed_size(head: bytes) -> tuple[int, int] | None:
     import struct
 
     if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -13,8 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ab2n import __version__
 from ab2n.errors import Ab2nError
-from ab2n.server.deps import AppState, RateLimiter
-from ab2n.server.errors import STATUS_FOR_CODE, ApiError
+from ab2n.server import openapi
+from ab2n.server.deps import AppState, PerClientSlots, RateLimiter
+from ab2n.server.errors import STATUS_FOR_CODE, ApiError, public_message
+from ab2n.server.housekeeping import Housekeeper
 from ab2n.server.jobs import WorkerPool
 from ab2n.server.migrate import upgrade
 from ab2n.server.routes import auth, chat, credits, render, sessions
@@ -33,12 +36,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     upgrade(engine)
     maker = make_sessionmaker(engine)
     pool = WorkerPool(maker, cfg, make_renderer(maker, cfg))
+    keeper = Housekeeper(cfg, maker)
+    fetch_pool = ThreadPoolExecutor(cfg.fetch_threads, thread_name_prefix="ab2n-fetch")
+    probe_pool = ThreadPoolExecutor(cfg.probe_threads, thread_name_prefix="ab2n-probe")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        keeper.start()  # leftovers of jobs a crash killed, expired outputs
         pool.start()  # also takes up jobs a crash left running (their leases expire)
         yield
         pool.shutdown()
+        keeper.stop.set()
+        fetch_pool.shutdown(wait=False, cancel_futures=True)
+        probe_pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="ab2n",
@@ -46,9 +56,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Background music for videos: the protocol of shared/SPEC.md.",
     )
-    app.state.ab2n = AppState(settings=cfg, maker=maker, limiter=RateLimiter())
+    app.state.ab2n = AppState(
+        settings=cfg,
+        maker=maker,
+        limiter=RateLimiter(maker),
+        fetch_pool=fetch_pool,
+        probe_pool=probe_pool,
+        fetch_slots=PerClientSlots(cfg.url_fetches_per_client, "URL downloads"),
+    )
     for r in (auth.router, sessions.router, chat.router, credits.router, render.router):
         app.include_router(r)
+    openapi.install(app)
 
     @app.middleware("http")
     async def attribution(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -74,7 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def on_ab2n(_: Request, exc: Ab2nError) -> JSONResponse:
         status = exc.status if isinstance(exc, ApiError) else STATUS_FOR_CODE.get(exc.code, 400)
         data = exc.data if isinstance(exc, ApiError) else None
-        return JSONResponse({"code": exc.code, "message": exc.message, "data": data}, status_code=status)
+        return JSONResponse(
+            {"code": exc.code, "message": public_message(exc.message), "data": data}, status_code=status
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -88,9 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def on_error(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return JSONResponse(
-            {"code": 500, "message": f"internal error: {type(exc).__name__}", "data": None}, status_code=500
-        )
+        log.exception("unhandled error")  # the traceback stays in the server's log
+        return JSONResponse({"code": 500, "message": "internal error", "data": None}, status_code=500)
 
     return app

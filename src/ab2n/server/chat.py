@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ab2n.errors import Ab2nError
 from ab2n.intent.parse import CAPABILITIES, CAPABILITIES_ZH, ParseResult, parse
 from ab2n.server import ledger
-from ab2n.server.errors import SessionNotFound
+from ab2n.server.errors import SessionNotFound, public_message
 from ab2n.server.jobs import create_job
 from ab2n.server.settings import Settings
 from ab2n.server.store import DraftRow, EditSession, Message, new_id
@@ -24,16 +24,6 @@ from ab2n.timeline.edits import Edit, apply_said_edit
 from ab2n.timeline.summary import summarize
 
 Emit = Callable[[dict[str, Any]], None]
-
-
-def message_text(new_message: Any) -> str:
-    """The text of ``new_message``: ``{"role","parts":[{"text"}]}`` or a plain string."""
-    if isinstance(new_message, str):
-        return new_message
-    if isinstance(new_message, dict):
-        parts = new_message.get("parts") or []
-        return " ".join(str(p.get("text", "")) for p in parts if isinstance(p, dict)).strip()
-    return ""
 
 
 def describe(edit: Edit, draft: Draft) -> str:
@@ -92,9 +82,9 @@ def handle(
         answer = _route(maker, settings, result, owner_id=owner_id, session_id=session_id, emit=emit, base_url=base_url)
     except Ab2nError as exc:
         answer = (
-            f"没能完成：{exc.message}（错误码 {exc.code}）"
+            f"没能完成：{public_message(exc.message)}（错误码 {exc.code}）"
             if zh
-            else f"I couldn't do that: {exc.message} (code {exc.code})."
+            else f"I couldn't do that: {public_message(exc.message)} (code {exc.code})."
         )
     with maker.begin() as db:
         db.add(Message(session_id=session_id, role="assistant", text=answer))
@@ -159,17 +149,18 @@ def _route(
             job, _ = create_job(
                 db,
                 settings,
-                job_id=job_id,
+                client_ref=job_id,
                 owner_id=owner_id,
                 session_id=session_id,
                 draft=draft.to_json() if draft else None,
             )
-        emit({"function_response": {"name": "export", "response": {"id": job.id, "status": job.status}}})
-        poll = f"{base_url}/api/render/proxy/lambda/{job.id}"
+        emit({"function_response": {"name": "export", "response": {"id": job.client_ref, "status": job.status}}})
+        poll = f"{base_url}/api/render/proxy/lambda/{job.client_ref}"
         return (
-            f"已开始导出，任务 {job.id}。用 GET {poll} 查询进度，完成后 output_url 可下载 MP4。"
+            f"已开始导出，任务 {job.client_ref}。用 GET {poll} 查询进度，完成后 output_url 可下载 MP4。"
             if zh
-            else f"Export started as job {job.id}. Poll GET {poll}; when it is done, its output_url downloads the MP4."
+            else f"Export started as job {job.client_ref}. Poll GET {poll}; when it is done, "
+            "its output_url downloads the MP4."
         )
     if not result.edits:
         return result.unrecognised or ("I couldn't map that to an edit. I can " + CAPABILITIES + ".")
@@ -208,4 +199,4 @@ def _route(
     )
 
 
-__all__ = ["handle", "message_text"]
+__all__ = ["handle"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ab2n.errors import Ab2nError
 
 
@@ -64,3 +66,16 @@ class RateLimited(ApiError):
 
 # HTTP status for the core's error codes.
 STATUS_FOR_CODE: dict[int, int] = {400: 400, 404: 404, 4001: 415, 4002: 413, 499: 499, 500: 500}
+
+
+# An absolute file path of two or more parts (the API's own /api/... routes are not files).
+_PATH = re.compile(r"(?<![\w:/.])/(?!api/|run_sse)(?:[^\s'\"/:]+/)+[^\s'\":,;)]*")
+
+
+def public_message(message: str) -> str:
+    """A message fit for a client: any server file path in it becomes "a file".
+
+    The core's errors name paths for the person at the terminal; a stranger must not learn the
+    server's layout, or which files exist, from them.
+    """
+    return _PATH.sub("a file", message)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import traceback
 import uuid
@@ -23,36 +24,60 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ab2n.errors import Ab2nError
 from ab2n.server import ledger
+from ab2n.server.errors import public_message
+from ab2n.server.housekeeping import clear_job_leftovers, work_dir
 from ab2n.server.settings import Settings
-from ab2n.server.store import Job, now
+from ab2n.server.store import Job, new_id, now
 
 log = logging.getLogger("ab2n.jobs")
 
 RenderFn = Callable[[Job, Path, Callable[[float], None]], None]
 
 
+def find_job(db: Session, owner_id: str, client_ref: str) -> Job | None:
+    """The caller's job with the id it chose (another client's job of that name is invisible)."""
+    return db.execute(select(Job).where(Job.owner_id == owner_id, Job.client_ref == client_ref)).scalar_one_or_none()
+
+
 def create_job(
     db: Session,
     settings: Settings,
     *,
-    job_id: str,
+    client_ref: str,
     owner_id: str,
     session_id: str,
     draft: dict[str, Any] | None,
 ) -> tuple[Job, bool]:
-    """Insert a queued job (reserving its cost), or return the existing one with that id.
+    """Insert a queued job (reserving its cost), or return the caller's existing one with that id.
+
+    The row's own id is the server's: it names the output file and the credit reservation, so
+    nothing a client writes reaches a file name.
 
     Returns:
         (job, created)
     """
-    existing = db.get(Job, job_id)
+    existing = find_job(db, owner_id, client_ref)
     if existing is not None:
         return existing, False
+    job_id = new_id("job")
     cost = settings.cost_export if settings.credits_enabled else 0
     ledger.reserve(db, owner_id, cost, ref=job_id, bind_url=settings.bind_url)
-    job = Job(id=job_id, owner_id=owner_id, session_id=session_id, status="queued", draft=draft, cost=cost)
+    job = Job(
+        id=job_id,
+        client_ref=client_ref,
+        owner_id=owner_id,
+        session_id=session_id,
+        status="queued",
+        draft=draft,
+        cost=cost,
+    )
     db.add(job)
     return job, True
+
+
+def output_path(settings: Settings, job: Job) -> Path:
+    """Where a job's MP4 goes: the owner's folder, named by the server's job id."""
+    return settings.data_dir / "outputs" / job.owner_id / f"{job.id}.mp4"
 
 
 class WorkerPool:
@@ -120,8 +145,7 @@ class WorkerPool:
 
     def run(self, job: Job, worker: str) -> None:
         """Render one claimed job with heartbeats, then settle it."""
-        out_dir = self.settings.data_dir / "outputs"
-        out = out_dir / f"{job.id}.mp4"
+        out = output_path(self.settings, job)
         done = threading.Event()
         progress = [0.0]
 
@@ -137,6 +161,7 @@ class WorkerPool:
         hb = threading.Thread(target=beat, daemon=True)
         hb.start()
         error: BaseException | None = None
+        clear_job_leftovers(self.settings, job)  # an earlier attempt may have died mid-render
         try:
             if job.attempts > self.settings.max_attempts:
                 raise RuntimeError(f"gave up after {job.attempts - 1} attempts")
@@ -146,6 +171,7 @@ class WorkerPool:
         finally:
             done.set()
             hb.join(timeout=5)
+            shutil.rmtree(work_dir(self.settings, job.id), ignore_errors=True)
         with self.maker.begin() as db:
             row = db.get(Job, job.id)
             if row is None or row.worker != worker or row.status != "running":
@@ -158,7 +184,7 @@ class WorkerPool:
             if bad_input or row.attempts >= self.settings.max_attempts:
                 row.status, row.finished_at = "failed", now()
                 row.error_code = error.code if isinstance(error, Ab2nError) else 500
-                row.error = error.message if isinstance(error, Ab2nError) else f"render failed: {error}"
+                row.error = public_message(error.message) if isinstance(error, Ab2nError) else "render failed"
                 ledger.release(db, row.owner_id, row.id)
             else:
                 row.status, row.lease_until = "queued", 0.0  # retry

@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("ab2n-data")
     database_url: str | None = None  # default: sqlite:///<data_dir>/ab2n.db (WAL)
-    public_url: str = ""  # base of output_url; default: the request's own base URL
+    # Base of the links handed out (output_url, upload and poll URLs). ``ab2n serve`` sets it to
+    # its own http://host:port; behind a proxy set it to the public address. Never the Host header.
+    public_url: str = ""
 
     credits_enabled: bool = True
     anonymous_credits: int = 100
@@ -41,6 +43,12 @@ class Settings(BaseSettings):
     sse_max_s: float = 15 * 60.0
     rate_chat_per_min: int = 60
     rate_upload_per_min: int = 30
+    tokens_per_address_per_day: int = 20  # new anonymous tokens one network address may get
+    url_fetches_per_client: int = 2  # concurrent URL downloads per client (429 beyond)
+    fetch_threads: int = 8  # the URL-download pool, apart from everything else
+    probe_threads: int = 4  # the pool that probes uploads
+    sweep_every_s: float = 300.0  # housekeeping: expired outputs, leftovers of dead jobs
+    stale_after_s: float = 600.0  # a temporary file untouched this long belongs to nobody
 
     @field_validator("workers")
     @classmethod

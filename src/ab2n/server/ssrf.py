@@ -70,16 +70,19 @@ def is_public(ip: Address) -> bool:
 
 def resolve_checked(url: str, allow: list[str]) -> tuple[str, str, int, Address]:
     """(scheme, host, port, the one checked address to connect to), or raise BlockedAddress."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port out of 0..65535, a bad IPv6 literal
+        raise BlockedAddress("the URL is malformed") from None
     if parts.scheme not in ("http", "https"):
         raise BlockedAddress("only http and https URLs can be fetched")
-    host = parts.hostname
     if not host:
         raise BlockedAddress("the URL has no host")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError, ValueError):
         raise BlockedAddress(f"cannot resolve {host}") from None
     addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addrs:

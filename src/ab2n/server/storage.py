@@ -19,9 +19,25 @@ from ab2n.errors import InvalidArgument, MediaTooLarge
 DRAIN_BYTES = 64 * 1024 * 1024
 
 
+#: Marks a file still being received; the housekeeping sweep removes stale ones.
+PARTIAL = ".partial"
+
+
 def random_name(suffix: str = "") -> str:
     """A random file name (the user's name is metadata only)."""
     return secrets.token_hex(16) + suffix
+
+
+def partial_upload_path(folder: Path) -> Path:
+    """A fresh name for an upload being received (renamed once it is complete and probed)."""
+    return folder / ("." + random_name(PARTIAL))
+
+
+def client_file_name(name: str) -> str:
+    """The client's file name as metadata: its last path part, printable, at most 255 characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    clean = "".join(ch for ch in base if ch.isprintable()).strip()
+    return clean[:255] or "upload"
 
 
 async def receive_multipart(

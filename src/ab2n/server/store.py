@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -39,6 +39,7 @@ class Client(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[float] = mapped_column(Float, default=now)
     expires_at: Mapped[float] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # who asked for it
 
 
 class EditSession(Base):
@@ -91,10 +92,16 @@ class Message(Base):
 
 
 class Job(Base):
-    """A render job. The row is the truth: workers claim it with a lease and heartbeat."""
+    """A render job. The row is the truth: workers claim it with a lease and heartbeat.
+
+    ``id`` is the server's (it names the output file); ``client_ref`` is the id the client chose,
+    unique per client only, so two clients may both use ``render_1`` and nobody can claim ids of others.
+    """
 
     __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("owner_id", "client_ref", name="uq_jobs_owner_ref"),)
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    client_ref: Mapped[str] = mapped_column(String(80))
     owner_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), index=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
@@ -134,6 +141,17 @@ class RequestLog(Base):
     version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     platform: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class RateHit(Base):
+    """One rate-limited action by one client, kept in the database so a restart resets nothing."""
+
+    __tablename__ = "rate_hits"
+    __table_args__ = (Index("ix_rate_hits_key_action_at", "key", "action", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(32))
+    at: Mapped[float] = mapped_column(Float, default=now)
 
 
 def make_engine(url: str) -> Engine:

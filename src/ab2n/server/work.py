@@ -19,6 +19,7 @@ from ab2n.analyze.profile import VideoProfile
 from ab2n.media.probe import MediaInfo, probe
 from ab2n.pipeline import initial_draft, resolve_music
 from ab2n.render.export import render_draft
+from ab2n.server.housekeeping import work_dir
 from ab2n.server.settings import Settings
 from ab2n.server.store import DraftRow, EditSession, Job, MediaRow
 from ab2n.timeline.draft import Draft
@@ -104,7 +105,9 @@ def make_renderer(
             while time.monotonic() < end:
                 progress(0.01)
                 time.sleep(0.1)
-        render_draft(draft, media, profiles, out, progress=progress, work_dir=settings.data_dir / "work")
+        tmp = work_dir(settings, job.id)
+        tmp.mkdir(parents=True, exist_ok=True)
+        render_draft(draft, media, profiles, out, progress=progress, work_dir=tmp)
 
     return render
 

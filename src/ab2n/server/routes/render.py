@@ -1,4 +1,4 @@
-"""Render jobs: create (idempotent on id), poll, download."""
+"""Render jobs: create (idempotent on the client's id), poll, download."""
 
 from __future__ import annotations
 
@@ -7,82 +7,90 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 
-from ab2n.errors import InvalidArgument, NotFound
-from ab2n.server.deps import base_url, current_client, ok, owned_session, state
+from ab2n.errors import NotFound
+from ab2n.server.bodies import RenderBody
+from ab2n.server.boundary import SessionFiles, client_draft
+from ab2n.server.deps import base_url, current_client, ok, owned_session, read_body, state
 from ab2n.server.errors import ExportBlocked
-from ab2n.server.jobs import create_job
-from ab2n.server.routes.sessions import _json
+from ab2n.server.jobs import create_job, find_job
+from ab2n.server.openapi import body_doc, errors
 from ab2n.server.store import Job, now
-from ab2n.timeline.draft import Draft
+from ab2n.server.work import session_media
 
 router = APIRouter()
 
 
+def output_url(request: Request, job: Job) -> str | None:
+    """The download link of a done job (by the server's job id, for its owner only)."""
+    if job.status != "done":
+        return None
+    return f"{base_url(state(request).settings)}/api/render/output/{job.id}"
+
+
 def job_json(request: Request, job: Job) -> dict[str, object]:
-    """SPEC.md job shape."""
-    url = f"{base_url(request, state(request).settings)}/api/render/output/{job.id}" if job.status == "done" else None
+    """SPEC.md job shape (``id`` is the client's own id)."""
     err = {"code": job.error_code, "message": job.error} if job.status == "failed" else None
     return {
-        "id": job.id,
+        "id": job.client_ref,
         "status": job.status,
         "progress": round(job.progress, 3),
-        "output_url": url,
+        "output_url": output_url(request, job),
         "error": err,
     }
 
 
-@router.post("/api/render/proxy/lambda")
+@router.post(
+    "/api/render/proxy/lambda",
+    openapi_extra=body_doc(RenderBody),
+    responses=errors(400, 401, 402, 404, 429),
+)
 async def start_render(request: Request) -> JSONResponse:
-    """Start an export; the same id again returns the same job."""
+    """Start an export; the same id from the same client again returns the same job."""
     client = current_client(request)
     st = state(request)
     if st.settings.require_attribution and not request.headers.get("x-skill-source"):
         raise ExportBlocked("export needs the X-Skill-Source/Version/Platform headers on this plan")
-    body = await _json(request)
-    job_id = str(body.get("id") or "")
-    sid = str(body.get("sessionId") or body.get("session_id") or "")
-    if not job_id or len(job_id) > 80:
-        raise InvalidArgument('the body needs "id" (e.g. "render_<timestamp>")')
-    draft = body.get("draft")
-    if draft is not None:
-        if not isinstance(draft, dict):
-            raise InvalidArgument("draft must be an object")
-        draft = Draft.from_json(draft).to_json()  # validates (and migrates) before queueing
-    fmt = (body.get("output") or {}).get("format", "mp4")
-    if fmt != "mp4":
-        raise InvalidArgument("MP4 is the export format")
+    body = await read_body(request, RenderBody)
+    sid = body.session()
     with st.maker.begin() as db:
-        existing = db.get(Job, job_id)
-        if existing is not None and existing.owner_id != client.id:
-            raise NotFound("no such job")
         owned_session(db, sid, client.id)
-        job, _ = create_job(db, st.settings, job_id=job_id, owner_id=client.id, session_id=sid, draft=draft or None)
+        existing = find_job(db, client.id, body.id)
+        if existing is not None:
+            return ok(job_json(request, existing))
+        draft = None
+        if body.draft is not None:
+            draft = client_draft(body.draft, SessionFiles.of(session_media(db, sid))).to_json()
+        job, _ = create_job(db, st.settings, client_ref=body.id, owner_id=client.id, session_id=sid, draft=draft)
     return ok(job_json(request, job))
 
 
-@router.get("/api/render/proxy/lambda/{job_id}")
+@router.get("/api/render/proxy/lambda/{job_id}", responses=errors(401, 404))
 def get_render(job_id: str, request: Request) -> JSONResponse:
-    """Poll a job."""
+    """Poll one of the caller's jobs by the id it chose."""
     client = current_client(request)
     with state(request).maker() as db:
-        job = db.get(Job, job_id)
-    if job is None or job.owner_id != client.id:
+        job = find_job(db, client.id, job_id)
+    if job is None:
         raise NotFound("no such job")
     return ok(job_json(request, job))
 
 
-@router.get("/api/render/output/{job_id}", response_model=None)
+@router.get(
+    "/api/render/output/{job_id}",
+    response_model=None,
+    responses={200: {"content": {"video/mp4": {}}, "description": "the MP4"}, **errors(401, 404)},
+)
 def download(job_id: str, request: Request) -> FileResponse:
     """The MP4 of a done job, for its owner only, until it expires."""
     client = current_client(request)
     st = state(request)
     with st.maker() as db:
         job = db.get(Job, job_id)
-    if job is None or job.owner_id != client.id or job.status != "done" or not job.output_path:
+    if job is None or job.owner_id != client.id or job.status != "done":
         raise NotFound("no such output")
-    if job.finished_at and now() - job.finished_at > st.settings.output_days * 86400:
+    if not job.output_path or (job.finished_at and now() - job.finished_at > st.settings.output_days * 86400):
         raise NotFound("this output has expired")
     path = Path(job.output_path)
-    if not path.exists():
-        raise NotFound("no such output")
-    return FileResponse(path, media_type="video/mp4", filename=f"{job.id}.mp4")
+    if not path.is_file():
+        raise NotFound("this output has expired")
+    return FileResponse(path, media_type="video/mp4", filename=f"{job.client_ref}.mp4")

@@ -3,95 +3,86 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ab2n.errors import InvalidArgument
-from ab2n.media.probe import MediaLimits, probe
-from ab2n.server.deps import current_client, ok, owned_session, state
+from ab2n.errors import Ab2nError, MediaTooLarge
+from ab2n.media.probe import MediaInfo, MediaLimits, probe
+from ab2n.server.bodies import NewSessionBody, UrlUploadBody
+from ab2n.server.boundary import SessionFiles, public_draft
+from ab2n.server.deps import AppState, current_client, ok, owned_session, read_body, state
+from ab2n.server.openapi import body_doc, errors
+from ab2n.server.routes.render import output_url
 from ab2n.server.ssrf import fetch
-from ab2n.server.storage import random_name, receive_multipart
+from ab2n.server.storage import client_file_name, partial_upload_path, random_name, receive_multipart
 from ab2n.server.store import EditSession, Job, MediaRow, new_id
 from ab2n.server.work import current_draft, media_json, session_media
 
 router = APIRouter()
 
+#: Audio uploads keep a suffix the music catalog accepts (they can be the music of a draft).
+AUDIO_SUFFIX = {"mov": ".m4a", "wav": ".wav", "ogg": ".ogg", "flac": ".flac", "mp3": ".mp3", "aac": ".aac"}
+#: Multipart framing around the file part, allowed on top of the upload limit in Content-Length.
+MULTIPART_SLACK = 64 * 1024
 
-@router.post("/api/tasks/me/with-session/nemo_agent")
+
+@router.post(
+    "/api/tasks/me/with-session/nemo_agent",
+    openapi_extra=body_doc(NewSessionBody),
+    responses=errors(400, 401),
+)
 async def new_session(request: Request) -> JSONResponse:
     """Start an editing session."""
     client = current_client(request)
-    body = await _json(request)
+    body = await read_body(request, NewSessionBody)
     st = state(request)
     with st.maker.begin() as db:
-        sess = EditSession(
-            id=new_id("ses"),
-            owner_id=client.id,
-            language=str(body.get("language") or "en")[:16],
-            task_name=str(body.get("task_name") or "project")[:64],
-        )
+        sess = EditSession(id=new_id("ses"), owner_id=client.id, language=body.language, task_name=body.task_name)
         db.add(sess)
     return ok({"session_id": sess.id})
 
 
-async def _json(request: Request) -> dict[str, Any]:
-    st = state(request)
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > st.settings.max_json_bytes:
-            raise InvalidArgument("request body too large")
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise InvalidArgument("the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidArgument("the body must be a JSON object")
-    return data
-
-
-@router.post("/api/upload-video/nemo_agent/me/{sid}")
+@router.post(
+    "/api/upload-video/nemo_agent/me/{sid}",
+    openapi_extra=body_doc(UrlUploadBody, multipart=True),
+    responses=errors(400, 401, 404, 413, 415, 429),
+)
 async def upload(sid: str, request: Request) -> JSONResponse:
     """Add a file (multipart ``file``) or a URL (JSON ``{"url"}``) to the session."""
     client = current_client(request)
     st = state(request)
-    st.limiter.check(client.id, "upload", st.settings.rate_upload_per_min)
     with st.maker() as db:
         owned_session(db, sid, client.id)
-    dest = st.settings.data_dir / "uploads" / random_name(".bin")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > st.settings.max_upload_bytes + MULTIPART_SLACK:
+        raise MediaTooLarge(f"the file is larger than {st.settings.max_upload_bytes // (1024 * 1024)} MB")
+    st.limiter.check(client.id, "upload", st.settings.rate_upload_per_min)
+    dest = partial_upload_path(st.settings.data_dir / "uploads")
+    loop = asyncio.get_running_loop()
     ctype = request.headers.get("content-type", "")
-    if ctype.startswith("application/json"):
-        body = await _json(request)
-        url = body.get("url")
-        if not isinstance(url, str):
-            raise InvalidArgument('send {"url": "https://..."} or a multipart file')
-        _, name = await asyncio.to_thread(
-            fetch,
-            url,
-            dest,
-            max_bytes=st.settings.max_upload_bytes,
-            timeout_s=st.settings.url_fetch_timeout_s,
-            allow=st.settings.url_allow,
-        )
-    else:
-        name = await receive_multipart(request.stream(), ctype, dest, max_bytes=st.settings.max_upload_bytes)
     try:
-        info = await asyncio.to_thread(probe, dest, limits=MediaLimits(max_bytes=st.settings.max_upload_bytes))
+        if ctype.startswith("application/json"):
+            body = await read_body(request, UrlUploadBody)
+            with st.fetch_slots.hold(client.id):
+                _, name = await loop.run_in_executor(st.fetch_pool, _fetch, st, body.url, dest)
+        else:
+            name = await receive_multipart(request.stream(), ctype, dest, max_bytes=st.settings.max_upload_bytes)
+        name = client_file_name(name)
+        info = await loop.run_in_executor(st.probe_pool, _probe, st, dest, name)
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
+    final = dest.with_name(random_name(AUDIO_SUFFIX.get(info.demuxer, ".bin") if info.kind == "audio" else ".bin"))
+    dest.rename(final)
     with st.maker.begin() as db:
         row = MediaRow(
             id=new_id("med"),
             session_id=sid,
             owner_id=client.id,
-            path=str(dest),
-            name=name[:255],
+            path=str(final),
+            name=name,
             kind=info.kind,
             info=info.to_json(),
         )
@@ -99,28 +90,36 @@ async def upload(sid: str, request: Request) -> JSONResponse:
     return ok(media_json(row))
 
 
-@router.get("/api/state/nemo_agent/me/{sid}/latest")
+def _fetch(st: AppState, url: str, dest: Path) -> tuple[Path, str]:
+    s = st.settings
+    return fetch(url, dest, max_bytes=s.max_upload_bytes, timeout_s=s.url_fetch_timeout_s, allow=s.url_allow)
+
+
+def _probe(st: AppState, path: Path, name: str) -> MediaInfo:
+    """Probe an upload; errors name the client's file, never the server's path."""
+    try:
+        return probe(path, limits=MediaLimits(max_bytes=st.settings.max_upload_bytes))
+    except Ab2nError as exc:
+        exc.message = exc.message.replace(str(path), name).replace(path.name, name)
+        exc.args = (exc.message,)
+        raise
+
+
+@router.get("/api/state/nemo_agent/me/{sid}/latest", responses=errors(401, 404))
 def latest_state(sid: str, request: Request) -> JSONResponse:
-    """The session's draft, its media, and what has been produced."""
+    """The session's draft (ids, never paths), its media, and what has been produced."""
     client = current_client(request)
     st = state(request)
     with st.maker() as db:
         sess = owned_session(db, sid, client.id)
         draft = current_draft(db, sess)
-        media = [media_json(m) for m in session_media(db, sid)]
+        rows = session_media(db, sid)
         jobs = db.query(Job).filter(Job.session_id == sid).order_by(Job.created_at).all()
-    produced = [
+    produced = [{"id": j.client_ref, "status": j.status, "output_url": output_url(request, j)} for j in jobs]
+    return ok(
         {
-            "id": j.id,
-            "status": j.status,
-            "output_url": _output_url(request, j) if j.status == "done" else None,
+            "draft": public_draft(draft, SessionFiles.of(rows)) if draft else None,
+            "video_infos": [media_json(m) for m in rows],
+            "generated_media": produced,
         }
-        for j in jobs
-    ]
-    return ok({"draft": draft.to_json() if draft else None, "video_infos": media, "generated_media": produced})
-
-
-def _output_url(request: Request, job: Job) -> str:
-    from ab2n.server.deps import base_url
-
-    return f"{base_url(request, state(request).settings)}/api/render/output/{job.id}"
+    )
