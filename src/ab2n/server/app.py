@@ -99,7 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
-            {"code": exc.status_code, "message": str(exc.detail), "data": None}, status_code=exc.status_code
+            {"code": exc.status_code, "message": str(exc.detail), "data": None},
+            status_code=exc.status_code,
+            headers=exc.headers,  # e.g. Allow on a 405
         )
 
     @app.exception_handler(RequestValidationError)

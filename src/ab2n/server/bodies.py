@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from ab2n.errors import InvalidArgument
 from ab2n.media.presets import PRESETS
@@ -42,17 +42,21 @@ class NewSessionBody(Body):
     language: Annotated[str, StringConstraints(max_length=16)] = "en"
 
 
+#: What a person says: at most 4000 characters, not blank.
+Words = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S")]
+
+
 class MessagePart(Body):
     """One part of a chat message."""
 
-    text: Annotated[str, StringConstraints(max_length=4000)] = ""
+    text: Words
 
 
 class Message(Body):
     """``{"role": "user", "parts": [{"text": ...}]}``."""
 
     role: ShortText = "user"
-    parts: Annotated[list[MessagePart], Field(max_length=16)] = []
+    parts: Annotated[list[MessagePart], Field(min_length=1, max_length=16)]
 
     def text(self) -> str:
         """The parts' text joined."""
@@ -64,7 +68,7 @@ class ChatBody(Body):
 
     app_name: ShortText = "nemo_agent"
     session_id: Id
-    new_message: Message | Annotated[str, StringConstraints(max_length=4000)]
+    new_message: Message | Words
 
     def text(self) -> str:
         """The user's words."""
@@ -74,7 +78,7 @@ class ChatBody(Body):
 class UrlUploadBody(Body):
     """``POST /api/upload-video/...`` with a JSON body: fetch this URL."""
 
-    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2048, pattern=r"^[hH][tT][tT][pP][sS]?://")]
 
 
 class PlanSegment(Body):
@@ -155,7 +159,7 @@ class Track(Body):
 class DraftMeta(Body):
     """The draft's ``m``: output shape, original audio, loudness, ducking."""
 
-    aspect: Annotated[str, Field(description="an output preset: " + ", ".join(PRESETS))] = "source"
+    aspect: Annotated[str, Field(description="an output preset", json_schema_extra={"enum": list(PRESETS)})] = "source"
     fit: Literal["pad", "crop"] = "pad"
     audio: Literal["keep", "mute"] = "keep"
     lufs: Annotated[float, Field(ge=-40, le=-5)] = -14.0
@@ -193,17 +197,9 @@ class RenderBody(Body):
     """``POST /api/render/proxy/lambda``. ``id`` is the client's own job id (scoped to the client)."""
 
     id: Id
-    sessionId: Id | None = None  # the protocol's spelling
-    session_id: Id | None = None
+    sessionId: Id = Field(validation_alias=AliasChoices("sessionId", "session_id"))  # the protocol's spelling
     draft: DraftBody | None = None
     output: OutputOptions = OutputOptions()
-
-    def session(self) -> str:
-        """The session id, in either spelling."""
-        sid = self.sessionId or self.session_id
-        if not sid:
-            raise InvalidArgument('the body needs "sessionId"')
-        return sid
 
 
 M = TypeVar("M", bound=BaseModel)

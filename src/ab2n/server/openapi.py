@@ -45,8 +45,9 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
-def body_doc(model: type[BaseModel], *, multipart: bool = False) -> dict[str, Any]:
-    """``openapi_extra`` declaring a JSON body of ``model`` (or multipart ``file`` too)."""
+def body_doc(model: type[BaseModel], *, multipart: bool = False, optional: bool = False) -> dict[str, Any]:
+    """``openapi_extra`` declaring a JSON body of ``model`` (or multipart ``file`` too; ``optional``:
+    the body may be left out)."""
     content: dict[str, Any] = {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}}
     if multipart:
         content["multipart/form-data"] = {
@@ -56,7 +57,21 @@ def body_doc(model: type[BaseModel], *, multipart: bool = False) -> dict[str, An
                 "properties": {"file": {"type": "string", "format": "binary"}},
             }
         }
-    return {"requestBody": {"required": not multipart, "content": content}}
+    return {"requestBody": {"required": not (multipart or optional), "content": content}}
+
+
+#: ``openapi_extra`` of the anonymous-token route: its one input is a header.
+CLIENT_ID_HEADER: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "X-Client-Id",
+            "in": "header",
+            "required": True,
+            "description": "the client's UUID (any spelling: case, braces, urn:uuid: are one id)",
+            "schema": {"type": "string", "format": "uuid"},
+        }
+    ]
+}
 
 
 def install(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ab2n.errors import InvalidArgument, MediaTooLarge
@@ -116,6 +117,10 @@ async def receive_multipart(
             async for chunk in stream:
                 parser.write(chunk)
             parser.finalize()
+        except MultipartParseError:
+            raise InvalidArgument(
+                "the multipart body is malformed (a part header over 4 KB, or a broken boundary)"
+            ) from None
         except MediaTooLarge:
             # Read (and drop) a bounded rest of the body so the client, still sending, gets our
             # answer instead of a reset connection; past the bound the connection is simply closed.

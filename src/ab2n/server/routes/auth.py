@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from ab2n.server import ledger
 from ab2n.server.deps import ok, state, token_hash
 from ab2n.server.errors import MissingClientId, RateLimited
-from ab2n.server.openapi import errors
+from ab2n.server.openapi import CLIENT_ID_HEADER, errors
 from ab2n.server.store import Client, new_id, now
 
 router = APIRouter()
@@ -32,7 +32,7 @@ def normalise_client_id(raw: str) -> str:
         raise MissingClientId("X-Client-Id must be a UUID") from None
 
 
-@router.post("/api/auth/anonymous-token", responses=errors(400, 429))
+@router.post("/api/auth/anonymous-token", openapi_extra=CLIENT_ID_HEADER, responses=errors(400, 429))
 def anonymous_token(request: Request) -> JSONResponse:
     """A token with the anonymous grant; one per client id per token lifetime, a few per address per day."""
     client_id = normalise_client_id(request.headers.get("x-client-id", ""))

@@ -51,7 +51,7 @@ async def start_render(request: Request) -> JSONResponse:
     if st.settings.require_attribution and not request.headers.get("x-skill-source"):
         raise ExportBlocked("export needs the X-Skill-Source/Version/Platform headers on this plan")
     body = await read_body(request, RenderBody)
-    sid = body.session()
+    sid = body.sessionId
     with st.maker.begin() as db:
         owned_session(db, sid, client.id)
         existing = find_job(db, client.id, body.id)

@@ -30,7 +30,7 @@ MULTIPART_SLACK = 64 * 1024
 
 @router.post(
     "/api/tasks/me/with-session/nemo_agent",
-    openapi_extra=body_doc(NewSessionBody),
+    openapi_extra=body_doc(NewSessionBody, optional=True),
     responses=errors(400, 401),
 )
 async def new_session(request: Request) -> JSONResponse:
