@@ -6,6 +6,7 @@
 - Uploads still being received are ``.*.partial`` files; one untouched for ``stale_after_s`` belongs
   to a connection that died with its server.
 - Outputs past ``output_days`` are deleted and their jobs forget the path (the download says expired).
+- Rate-limit hits older than an hour are dropped.
 
 Several server processes may share the data folder, so a file is removed only when its job is
 not running, or when nobody has written it for ``stale_after_s``.
@@ -19,11 +20,11 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ab2n.server.settings import Settings
-from ab2n.server.store import Job, now
+from ab2n.server.store import Job, RateHit, now
 
 log = logging.getLogger("ab2n.housekeeping")
 
@@ -71,6 +72,8 @@ def sweep(settings: Settings, maker: sessionmaker[Session]) -> int:
         if _stale(p, settings):
             p.unlink(missing_ok=True)
             removed += 1
+    with maker.begin() as db:  # hits of clients that went quiet (active ones trim their own)
+        db.execute(delete(RateHit).where(RateHit.at < t - 3600))
     for job in expired:
         Path(job.output_path or "").unlink(missing_ok=True)
         with maker.begin() as db:
