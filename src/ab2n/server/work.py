@@ -18,7 +18,7 @@ from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
 from ab2n.media.probe import MediaInfo, probe
 from ab2n.pipeline import initial_draft, resolve_music
-from ab2n.render.export import render_draft
+from ab2n.pipeline import render as render_draft
 from ab2n.server.housekeeping import work_dir
 from ab2n.server.settings import Settings
 from ab2n.server.store import DraftRow, EditSession, Job, MediaRow
