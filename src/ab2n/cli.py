@@ -33,7 +33,7 @@ out = Console()
 err = Console(stderr=True)
 _state: dict[str, bool] = {"debug": False}
 
-STAGES = ("probe", "analyze", "music", "render")
+STAGES = ("probe", "analyze", "choose", "arrange", "mix", "render")
 IMAGE_OR_AUDIO_OUT = {"audio": ".m4a"}
 
 

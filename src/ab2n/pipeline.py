@@ -1,31 +1,50 @@
 """Orchestration only: probe -> analyze -> choose -> arrange -> mix -> render.
 
-``add_music`` is "make a draft from the words, then render it". The service and ``ab2n chat`` use
-the same steps one by one (load_media, understand, initial_draft, resolve_music, render).
+Each stage is one module's public function taking and returning data; this module strings them
+together, times them, reports their progress and hands each the same cancel event:
+
+    stage     function                        result
+    probe     media.probe.probe               MediaInfo (per input)
+    analyze   analyze.analyze                 VideoProfile (per input)
+    choose    music.select.choose_music       MusicChoice (ranked tracks)
+    arrange   music.medley.arrange_music      MusicPlan (stored in the draft's BGM)
+    mix       mix.program.mix_draft           MixedAudio (programme audio file + MixPlan)
+    render    render.export.render_output     RenderResult (the file)
+
+``add_music`` is "make a draft from the words, then run the stages". The service and ``ab2n chat``
+use the same steps on drafts: load_media, understand, initial_draft, resolve_music (choose +
+arrange where the music has no plan), render (mix + render).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
-from ab2n.errors import InvalidArgument
+from ab2n.errors import Cancelled
 from ab2n.media.probe import MediaInfo, MediaLimits, probe
-from ab2n.music.catalog import given_track, load_catalog
-from ab2n.music.medley import plan_medley
-from ab2n.music.select import MusicWishes, rank_tracks
-from ab2n.render.export import RenderResult, render_draft
+from ab2n.mix.mixdown import MixPlan
+from ab2n.mix.program import mix_draft
+from ab2n.music.medley import arrange_music
+from ab2n.music.select import MusicChoice, MusicWishes, choose_music
+from ab2n.render.export import RenderResult, render_output
 from ab2n.timeline.draft import Draft, DraftSettings, MusicSegment, VideoSegment
 from ab2n.timeline.profile import timeline_profile
 
+#: The stages of ``add_music``, in order (the keys of ``AddResult.timings_s`` and of progress).
+STAGES = ("probe", "analyze", "choose", "arrange", "mix", "render")
+
 StageProgress = Callable[[str, float], None]
+Progress = Callable[[float], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,7 @@ class AddResult:
     notes: list[str] = field(default_factory=list)
     draft: Draft | None = None
     profile: VideoProfile | None = None
+    mix: MixPlan | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable result printed by ``--json``."""
@@ -94,26 +114,51 @@ class AddResult:
         }
 
 
-def load_media(paths: Sequence[str | Path], *, limits: MediaLimits | None = None) -> dict[str, MediaInfo]:
-    """Probe every input; ids are "m1", "m2", ... in order."""
-    return {f"m{i + 1}": probe(p, limits=limits) for i, p in enumerate(paths)}
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+
+
+def load_media(
+    paths: Sequence[str | Path],
+    *,
+    limits: MediaLimits | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, MediaInfo]:
+    """Probe every input (the probe stage); ids are "m1", "m2", ... in order."""
+    out: dict[str, MediaInfo] = {}
+    for i, p in enumerate(paths):
+        _check(cancel)
+        out[f"m{i + 1}"] = probe(p, limits=limits)
+        if progress is not None:
+            progress((i + 1) / len(paths))
+    return out
 
 
 def understand(
-    media: Mapping[str, MediaInfo], *, progress: Callable[[float], None] | None = None
+    media: Mapping[str, MediaInfo],
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
 ) -> dict[str, VideoProfile]:
-    """Analyse every input (progress over all of them)."""
+    """Analyse every input (the analyze stage; progress over all of them).
+
+    A set ``cancel`` stops the analysis at its next progress report.
+    """
     total = sum(max(1.0, m.duration_s) for m in media.values())
     done = 0.0
     out: dict[str, VideoProfile] = {}
     for mid, info in media.items():
+        _check(cancel)
         w = max(1.0, info.duration_s)
-        base = done
-        step: Callable[[float], None] | None = None
-        if progress is not None:
+        step: Progress | None = None
+        if progress is not None or cancel is not None:
 
-            def step(f: float, b: float = base, ww: float = w, tell: Callable[[float], None] = progress) -> None:
-                tell((b + f * ww) / total)
+            def step(f: float, b: float = done, ww: float = w, tell: Progress | None = progress) -> None:
+                _check(cancel)
+                if tell is not None:
+                    tell((b + f * ww) / total)
 
         out[mid] = analyze(info, progress=step)
         done += w
@@ -149,6 +194,61 @@ def initial_draft(
     )
 
 
+def _plan_current(m: MusicSegment) -> bool:
+    """Whether the BGM's arrangement still fits its span (nothing to choose or arrange)."""
+    return bool(m.plan) and abs(float((m.plan or {}).get("duration_s", 0)) - m.duration_ms / 1000) < 1e-3
+
+
+def choose(
+    draft: Draft,
+    profiles: Mapping[str, VideoProfile],
+    *,
+    extra_music: Sequence[Path] = (),
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> MusicChoice | None:
+    """The choose stage on a draft: rank music for its BGM's wishes over the timeline's profile.
+
+    Returns:
+        The choice, or None when the draft has no BGM or its plan is still current.
+    """
+    m = draft.music
+    if m is None or _plan_current(m):
+        return None
+    wishes = MusicWishes(mood=m.mood, genres=m.genres, instruments=m.instruments, tempo=m.tempo, exclude_ids=m.tried)
+    return choose_music(
+        timeline_profile(draft, profiles),
+        wishes,
+        source=Path(m.source) if m.source else None,
+        extra_music=extra_music,
+        seed=m.seed,
+        cache_dir=cache_dir,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def arrange(
+    draft: Draft,
+    choice: MusicChoice | None,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> Draft:
+    """The arrange stage on a draft: the chosen music arranged over the BGM's span, stored in the draft."""
+    m = draft.music
+    if m is None or choice is None:
+        return draft
+    plan = arrange_music(
+        choice, duration_s=m.duration_ms / 1000, start_s=m.start_ms / 1000, progress=progress, cancel=cancel
+    )
+    music = dataclasses.replace(
+        m, track_id=choice.best.track.id, track_title=plan.track_title, plan=plan.to_json(), mood=m.mood
+    )
+    return dataclasses.replace(draft, music=music)
+
+
 def resolve_music(
     draft: Draft,
     media: Mapping[str, MediaInfo],
@@ -156,33 +256,12 @@ def resolve_music(
     *,
     extra_music: Sequence[Path] = (),
     cache_dir: Path | None = None,
+    cancel: threading.Event | None = None,
 ) -> Draft:
     """Choose and arrange the music where the BGM has no plan yet (or its span changed)."""
-    m = draft.music
-    if m is None:
-        return draft
-    span_s = m.duration_ms / 1000
-    if m.plan and abs(float(m.plan.get("duration_s", 0)) - span_s) < 1e-3:
-        return draft
-    profile = timeline_profile(draft, profiles)
-    if m.source:
-        src = Path(m.source)
-        catalog = [given_track(src)] if src.is_file() else load_catalog([src])
-        if src.is_dir():
-            catalog = [t for t in catalog if t.source != "bundled"] or catalog
-    else:
-        catalog = load_catalog(extra_music)
-    wishes = MusicWishes(mood=m.mood, genres=m.genres, instruments=m.instruments, tempo=m.tempo, exclude_ids=m.tried)
-    ranked = rank_tracks(catalog, profile, wishes, seed=m.seed, cache_dir=cache_dir)
-    if not ranked:
-        raise InvalidArgument("no music to choose from")
-    best = ranked[0]
-    # One track, or for long music a medley of it and the next best of its mood.
-    plan = plan_medley(ranked, profile, duration_s=span_s, start_s=m.start_ms / 1000)
-    music = dataclasses.replace(
-        m, track_id=best.track.id, track_title=plan.track_title, plan=plan.to_json(), mood=m.mood
-    )
-    return dataclasses.replace(draft, music=music)
+    del media  # the profiles carry what the music needs
+    choice = choose(draft, profiles, extra_music=extra_music, cache_dir=cache_dir, cancel=cancel)
+    return arrange(draft, choice, cancel=cancel)
 
 
 def render(
@@ -191,11 +270,18 @@ def render(
     profiles: Mapping[str, VideoProfile],
     out_path: str | Path,
     *,
-    progress: Callable[[float], None] | None = None,
+    progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    work_dir: Path | None = None,
 ) -> RenderResult:
-    """Render a draft whose music is resolved."""
-    return render_draft(draft, media, profiles, out_path, progress=progress, cancel=cancel)
+    """Mix and render a draft whose music is arranged (the mix and render stages, one progress)."""
+    tell = progress or (lambda f: None)
+    with tempfile.TemporaryDirectory(prefix="ab2n-", dir=work_dir) as tmp:
+        mixed = mix_draft(draft, media, profiles, work_dir=Path(tmp), progress=lambda f: tell(0.4 * f), cancel=cancel)
+        _check(cancel)
+        return render_output(
+            draft, media, mixed, out_path, progress=lambda f: tell(0.4 + 0.6 * f), cancel=cancel, work_dir=work_dir
+        )
 
 
 def apply_prompt(draft: Draft, prompt: str) -> tuple[Draft, list[str]]:
@@ -213,13 +299,19 @@ def apply_prompt(draft: Draft, prompt: str) -> tuple[Draft, list[str]]:
 
 
 def _montage_on_downbeats(
-    draft: Draft, media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile], *, cache_dir: Path | None
+    draft: Draft,
+    media: Mapping[str, MediaInfo],
+    profiles: Mapping[str, VideoProfile],
+    *,
+    cache_dir: Path | None,
+    cancel: threading.Event | None = None,
 ) -> Draft:
     """Move a montage's joins onto the music's downbeats (cut-to-beat), re-arranging until they agree.
 
-    Snapping shortens clips, which changes the music's length, so the music is arranged again with
-    the joins as strong cuts; the arrangement lands them on downbeats, and another snap settles any
-    that moved. A few rounds are enough in practice.
+    Snapping shortens clips, which changes the music's length and the cuts the music is ranked
+    on, so the music is chosen and arranged again with the joins as strong cuts; the arrangement
+    lands them on downbeats, and another snap settles any that moved. A few rounds are enough in
+    practice.
     """
     from ab2n.timeline.edits import snap_montage_to_beats
 
@@ -232,39 +324,34 @@ def _montage_on_downbeats(
         if snapped == draft:
             return draft
         music = dataclasses.replace(draft.music, plan=None, duration_ms=snapped.duration_ms - draft.music.start_ms)
-        draft = resolve_music(dataclasses.replace(snapped, music=music), media, profiles, cache_dir=cache_dir)
+        draft = resolve_music(
+            dataclasses.replace(snapped, music=music), media, profiles, cache_dir=cache_dir, cancel=cancel
+        )
     return draft
 
 
-def add_music(
-    inputs: Sequence[str | Path],
-    output: str | Path,
-    options: AddOptions,
-    *,
-    progress: StageProgress | None = None,
-    cancel: threading.Event | None = None,
-) -> AddResult:
-    """The one-shot: inputs (one clip, or several for a montage) -> one output with music.
+class _Stages:
+    """Runs named stages in order: checks cancel before each, times it, reports its progress."""
 
-    Args:
-        inputs: Input files.
-        output: Output file.
-        options: What the user asked.
-        progress: Called with (stage, 0..1) for stages probe, analyze, music, render.
-    """
-    tell = progress or (lambda stage, f: None)
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    tell("probe", 0.0)
-    media = load_media(inputs, limits=options.limits)
-    timings["probe"] = time.perf_counter() - t
-    tell("probe", 1.0)
+    def __init__(self, progress: StageProgress | None, cancel: threading.Event | None) -> None:
+        self._tell = progress or (lambda stage, f: None)
+        self._cancel = cancel
+        self.timings_s: dict[str, float] = {}
 
-    t = time.perf_counter()
-    profiles = understand(media, progress=lambda f: tell("analyze", f))
-    timings["analyze"] = time.perf_counter() - t
+    def run(self, name: str, step: Callable[[Progress], T]) -> T:
+        _check(self._cancel)
+        t = time.perf_counter()
+        self._tell(name, 0.0)
+        out = step(lambda f: self._tell(name, f))
+        self.timings_s[name] = time.perf_counter() - t
+        self._tell(name, 1.0)
+        return out
 
-    t = time.perf_counter()
+
+def _wished_draft(
+    media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile], options: AddOptions
+) -> tuple[Draft, list[str]]:
+    """The draft the options and words ask for, before any music is chosen."""
     settings = DraftSettings(
         aspect=options.preset,  # type: ignore[arg-type]
         fit=options.fit,  # type: ignore[arg-type]
@@ -287,19 +374,62 @@ def add_music(
         settings=settings,
         music=wish,
     )
-    notes: list[str] = []
     if options.prompt:
-        draft, notes = apply_prompt(draft, options.prompt)
-    tell("music", 0.2)
-    draft = resolve_music(draft, media, profiles, cache_dir=options.cache_dir)
-    if options.montage:
-        draft = _montage_on_downbeats(draft, media, profiles, cache_dir=options.cache_dir)
-    timings["music"] = time.perf_counter() - t
-    tell("music", 1.0)
+        return apply_prompt(draft, options.prompt)
+    return draft, []
 
-    t = time.perf_counter()
-    result = render(draft, media, profiles, output, progress=lambda f: tell("render", f), cancel=cancel)
-    timings["render"] = time.perf_counter() - t
+
+def add_music(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    options: AddOptions,
+    *,
+    progress: StageProgress | None = None,
+    cancel: threading.Event | None = None,
+) -> AddResult:
+    """The one-shot: inputs (one clip, or several for a montage) -> one output with music.
+
+    Args:
+        inputs: Input files.
+        output: Output file.
+        options: What the user asked.
+        progress: Called with (stage, 0..1) for each of ``STAGES``.
+        cancel: Set it to stop; raises ``Cancelled`` (code 499) and leaves no output behind.
+    """
+    stages = _Stages(progress, cancel)
+    media = stages.run("probe", lambda tell: load_media(inputs, limits=options.limits, progress=tell, cancel=cancel))
+    profiles = stages.run("analyze", lambda tell: understand(media, progress=tell, cancel=cancel))
+    draft, notes = _wished_draft(media, profiles, options)
+    cache = options.cache_dir
+    choice = stages.run("choose", lambda tell: choose(draft, profiles, cache_dir=cache, progress=tell, cancel=cancel))
+
+    def arrange_stage(tell: Progress) -> Draft:
+        arranged = arrange(draft, choice, progress=tell, cancel=cancel)
+        if not options.montage:
+            return arranged
+        return _montage_on_downbeats(arranged, media, profiles, cache_dir=cache, cancel=cancel)
+
+    draft = stages.run("arrange", arrange_stage)
+    with tempfile.TemporaryDirectory(prefix="ab2n-") as tmp:
+        work = Path(tmp)
+        mixed = stages.run(
+            "mix", lambda tell: mix_draft(draft, media, profiles, work_dir=work, progress=tell, cancel=cancel)
+        )
+        result = stages.run(
+            "render", lambda tell: render_output(draft, media, mixed, output, progress=tell, cancel=cancel)
+        )
+    return _add_result(inputs, draft, profiles, result, mixed.plan, stages.timings_s, notes)
+
+
+def _add_result(
+    inputs: Sequence[str | Path],
+    draft: Draft,
+    profiles: Mapping[str, VideoProfile],
+    result: RenderResult,
+    mix: MixPlan,
+    timings_s: dict[str, float],
+    notes: list[str],
+) -> AddResult:
     plan = draft.music.plan if draft.music else None
     profile = timeline_profile(draft, profiles)
     return AddResult(
@@ -315,8 +445,9 @@ def add_music(
         true_peak_dbtp=result.loudness.true_peak_dbtp if result.loudness else None,
         video_copied=result.video_copied,
         duration_s=result.duration_s,
-        timings_s=timings,
+        timings_s=timings_s,
         notes=notes + list(result.notes),
         draft=draft,
         profile=profile,
+        mix=mix,
     )

@@ -16,6 +16,7 @@ overall gain. The sum is then normalised to the target and checked on the encode
 from __future__ import annotations
 
 import math
+import threading
 import wave
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -41,7 +42,17 @@ PCM_SEARCH_PASSES = 4  # cheap loudness passes (no AAC, no file) before the firs
 SEARCH_OVER_DB = 3.0
 AAC_BITRATE = "192k"
 
-__all__ = ["LoudnessReport", "MixPlan", "MixSettings", "plan_mix", "render_audio"]
+__all__ = [
+    "LevelledInput",
+    "LoudnessReport",
+    "MixGraph",
+    "MixPlan",
+    "MixSettings",
+    "build_mix_graph",
+    "original_gain_db",
+    "plan_mix",
+    "render_audio",
+]
 
 
 @dataclass(frozen=True)
@@ -210,12 +221,11 @@ def _level_chain(gain_db: float, ceiling_db: float) -> str:
 
 
 def _search_gain(
-    inputs: list[str],
-    graph: str,
+    mix: MixGraph,
     gain_db: float,
     ceiling_db: float,
     target_lufs: float,
-    cancel: Callable[[], bool] | None,
+    cancel: threading.Event | None,
 ) -> tuple[float, list[tuple[float, float]]]:
     """The gain that puts the limited mix at the target, found on PCM (secant steps, at most
     ``PCM_SEARCH_PASSES`` runs of the graph into ebur128 and nowhere else).
@@ -225,13 +235,12 @@ def _search_gain(
     """
     tried: list[tuple[float, float]] = []
     for _ in range(PCM_SEARCH_PASSES):
-        if cancel is not None and cancel():
-            raise Cancelled("the mix was cancelled")
+        _check(cancel)
         res = run_ffmpeg(
             [
-                *inputs,
+                *mix.inputs,
                 "-filter_complex",
-                f"{graph};{_level_chain(gain_db, ceiling_db)},ebur128=peak=none:framelog=verbose[out]",
+                f"{mix.graph};{_level_chain(gain_db, ceiling_db)},ebur128=peak=none:framelog=verbose[out]",
                 "-map",
                 "[out]",
                 "-f",
@@ -239,6 +248,7 @@ def _search_gain(
                 "-",
             ],
             stderr_lines=60,
+            cancel=cancel,
         )
         lufs = parse_ebur128(res.stderr_tail).integrated_lufs
         if lufs < -69:
@@ -251,6 +261,191 @@ def _search_gain(
     return gain_db, tried
 
 
+@dataclass(frozen=True)
+class LevelledInput:
+    """One input of the mix, measured and set to its level.
+
+    Attributes:
+        path, demuxer: The audio to read (for the bed: the shaped bed, already at its level).
+        gain_db: Gain the graph applies to it (0 for the shaped bed).
+        level_lufs: Its loudness as mixed (None for a silent input, which adds nothing).
+        peak_dbtp: Its true peak as mixed, before the programme gain.
+        delay_s: Where it starts on the programme.
+    """
+
+    path: Path
+    demuxer: str
+    gain_db: float
+    level_lufs: float | None
+    peak_dbtp: float
+    delay_s: float | None = None
+
+
+@dataclass(frozen=True)
+class MixGraph:
+    """The FFmpeg side of a mix, before any gain search (pure data).
+
+    Attributes:
+        inputs: FFmpeg input arguments.
+        graph: Filter graph from the inputs to the ``[mix]`` pad (the programme, exactly its length).
+        gain_db: First guess of the programme gain: the inputs' power sum brought to the target.
+        worst_peak_db: The inputs' peaks adding in phase, after ``gain_db``.
+        silent: Nothing to mix: the graph is a silent track of the right length.
+    """
+
+    inputs: tuple[str, ...]
+    graph: str
+    gain_db: float
+    worst_peak_db: float
+    silent: bool
+
+
+def original_gain_db(plan: MixPlan, original_lufs: float) -> float:
+    """Gain that brings the kept original to the programme's loudness (pure).
+
+    Ambience (wind, room tone, a street) is not raised to programme loudness: a -40 LUFS hiss lifted
+    26 dB sat level with the music and masked its beats. A silent original is left alone.
+    """
+    gain = 0.0 if original_lufs < -60 else plan.target_lufs - original_lufs
+    return gain if plan.original_speech else min(0.0, gain)
+
+
+def build_mix_graph(plan: MixPlan, *, original: LevelledInput | None, bed: LevelledInput | None) -> MixGraph:
+    """The filter graph that sums the levelled inputs into ``[mix]`` (pure: no processes, no files).
+
+    Args:
+        plan: The mix.
+        original: The kept original audio, or None.
+        bed: The shaped music bed, or None.
+    """
+    inputs: list[str] = []
+    chains: list[str] = []
+    labels: list[str] = []
+    if original is not None:
+        inputs += input_args(original.path, original.demuxer)
+        chains.append(
+            f"[{len(labels)}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,"
+            f"volume={original.gain_db:.3f}dB[a{len(labels)}]"
+        )
+        labels.append(f"[a{len(labels)}]")
+    if bed is not None:
+        inputs += input_args(bed.path, bed.demuxer)
+        chains.append(
+            f"[{len(labels)}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,"
+            f"adelay={round((bed.delay_s or 0.0) * 1000)}:all=1[a{len(labels)}]"
+        )
+        labels.append(f"[a{len(labels)}]")
+    if not labels:  # nothing to mix: a silent track of the right length
+        inputs += ["-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
+        chains.append("[0:a]anull[a0]")
+        labels.append("[a0]")
+    mixed = "".join(labels) + (
+        f"amix=inputs={len(labels)}:normalize=0:duration=longest" if len(labels) > 1 else "anull"
+    )
+    graph = ";".join(chains) + f";{mixed},apad,atrim=end={plan.duration_s:.6f}[mix]"
+    present = [i for i in (original, bed) if i is not None]
+    # Each input was set to its own level, so their sum is louder than the target by the power sum
+    # of those levels (ducking aside). Starting there saves a second encode.
+    levels = [i.level_lufs for i in present if i.level_lufs is not None]
+    summed = 10 * math.log10(sum(10 ** (lv / 10) for lv in levels)) if levels else plan.target_lufs
+    gain_db = plan.target_lufs - summed
+    peaks = [i.peak_dbtp for i in present]
+    worst_peak = 20 * math.log10(sum(10 ** (pk / 20) for pk in peaks)) + gain_db if peaks else -120.0
+    return MixGraph(tuple(inputs), graph, gain_db, worst_peak, silent=not present)
+
+
+def _level_original(original: MediaInfo, plan: MixPlan) -> LevelledInput:
+    report = measure(original.path, original.demuxer)
+    lufs = report.integrated_lufs
+    gain = original_gain_db(plan, lufs)
+    level = None if lufs < -60 else lufs + gain
+    return LevelledInput(original.path, original.demuxer, gain, level, report.true_peak_dbtp + gain)
+
+
+def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path) -> LevelledInput:
+    """Measure the bed, write it shaped (level, ducking, fades) to ``shaped``."""
+    report = measure(bed_wav, "wav")
+    lufs = report.integrated_lufs
+    gain = (plan.target_lufs - lufs + plan.music_volume_db) if lufs > -60 else 0.0
+    _shape_bed(bed_wav, shaped, plan, gain)
+    # Ducking and fades only lower the peak.
+    level = plan.target_lufs + plan.music_volume_db
+    return LevelledInput(shaped, "wav", 0.0, level, report.true_peak_dbtp + gain, delay_s=plan.music_start_s)
+
+
+def _encode_args(mix: MixGraph, gain_db: float, ceiling_db: float, duration_s: float, out: Path) -> list[str]:
+    return [
+        *mix.inputs,
+        "-filter_complex",
+        f"{mix.graph};{_level_chain(gain_db, ceiling_db)}[out]",
+        "-map",
+        "[out]",
+        "-c:a",
+        "aac",
+        "-b:a",
+        AAC_BITRATE,
+        "-ar",
+        str(SAMPLE_RATE),
+        "-ac",
+        "2",
+        "-t",
+        f"{duration_s:.6f}",
+        "-f",
+        "ipod",
+        "-movflags",
+        "+faststart",
+        "-y",
+        str(out),
+    ]
+
+
+def _encode_to_target(
+    mix: MixGraph,
+    plan: MixPlan,
+    out_path: Path,
+    *,
+    gain_db: float,
+    tried: list[tuple[float, float]],
+    progress: Callable[[float], None] | None,
+    cancel: threading.Event | None,
+) -> LoudnessReport:
+    """Encode, measure the file, correct gain/ceiling and encode again until it meets the targets."""
+    ceiling = LIMIT_DBFS
+    report: LoudnessReport | None = None
+    attempts = 6
+    for attempt in range(attempts):
+        _check(cancel)
+        tmp = temp_output_path(out_path)
+        try:
+            run_ffmpeg(
+                _encode_args(mix, gain_db, ceiling, plan.duration_s, tmp),
+                duration_s=plan.duration_s,
+                progress=progress,
+                cancel=cancel,
+            )
+            report = measure(tmp, "mov")
+            off = plan.target_lufs - report.integrated_lufs
+            over = report.true_peak_dbtp - (plan.true_peak_db - 0.1)
+            done = mix.silent or report.integrated_lufs < -69 or (abs(off) <= 0.3 + 1e-6 and over <= 0)
+            # Last tries: the peak ceiling is a must, the loudness a target; drop gain if needed.
+            if done or (attempt == attempts - 1 and over <= 0):
+                commit_output(tmp, out_path)
+                return report
+            tried.append((gain_db, report.integrated_lufs))
+            if over > 0:
+                # AAC adds overshoot on heavily limited audio: lower the ceiling, and on the
+                # second miss give up a little loudness rather than the peak.
+                ceiling -= over + 0.3
+                if attempt >= 2:
+                    gain_db -= over
+                    continue
+            gain_db += off / _loudness_slope(tried)
+        finally:
+            tmp.unlink(missing_ok=True)
+    assert report is not None
+    return report
+
+
 def render_audio(
     *,
     original: MediaInfo | None,
@@ -258,13 +453,23 @@ def render_audio(
     plan: MixPlan,
     out_path: Path,
     progress: Callable[[float], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
+    cancel: threading.Event | None = None,
     work_dir: Path | None = None,
 ) -> LoudnessReport:
     """Mix and encode the programme audio: AAC-LC 48 kHz stereo 192 kb/s in .m4a, exactly ``plan.duration_s``.
 
-    The loudness is measured on the encoded file; if it misses the target by more than 0.3 LU or the
-    true peak is above the ceiling, the gain/ceiling is corrected and the file encoded again.
+    The inputs are measured and levelled, summed by :func:`build_mix_graph`, and encoded; the
+    loudness is measured on the encoded file, and if it misses the target by more than 0.3 LU or
+    the true peak is above the ceiling, the gain/ceiling is corrected and the file encoded again.
+
+    Args:
+        original: The programme's own audio (used when the plan keeps it).
+        bed_wav: The music bed (music timeline), or None.
+        plan: The mix.
+        out_path: Target .m4a (written to a temporary name, then renamed).
+        progress: Called with 0..1 during each encode.
+        cancel: Set to stop; raises ``Cancelled`` and leaves nothing behind.
+        work_dir: Folder for the shaped bed (default: beside ``out_path``).
 
     Returns:
         The loudness of the written file.
@@ -272,124 +477,28 @@ def render_audio(
     out_path = Path(out_path)
     work = Path(work_dir) if work_dir else out_path.parent
     keep = plan.keep_original and original is not None and original.has_audio
-    inputs: list[str] = []
-    chains: list[str] = []
-    labels: list[str] = []
     shaped: Path | None = None
-    orig_level: float | None = None  # the original's loudness in the mix, once measured
-    peaks: list[float] = []  # each input's true peak as mixed (dBTP), before the programme gain
     try:
-        if keep:
-            assert original is not None
-            orig_report = measure(original.path, original.demuxer)
-            orig_lufs = orig_report.integrated_lufs
-            orig_gain = 0.0 if orig_lufs < -60 else plan.target_lufs - orig_lufs
-            if not plan.original_speech:
-                # Ambience (wind, room tone, a street) is not raised to programme loudness: a
-                # -40 LUFS hiss lifted 26 dB sat level with the music and masked its beats.
-                orig_gain = min(0.0, orig_gain)
-            orig_level = None if orig_lufs < -60 else orig_lufs + orig_gain
-            peaks.append(orig_report.true_peak_dbtp + orig_gain)
-            inputs += input_args(original.path, original.demuxer)
-            chains.append(
-                f"[{len(labels)}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,"
-                f"volume={orig_gain:.3f}dB[a{len(labels)}]"
-            )
-            labels.append(f"[a{len(labels)}]")
+        orig_in = _level_original(original, plan) if keep and original is not None else None
+        bed_in: LevelledInput | None = None
         if bed_wav is not None and plan.music_end_s > plan.music_start_s and plan.music_volume > 0:
-            bed_report = measure(bed_wav, "wav")
-            bed_lufs = bed_report.integrated_lufs
-            gain = (plan.target_lufs - bed_lufs + plan.music_volume_db) if bed_lufs > -60 else 0.0
-            peaks.append(bed_report.true_peak_dbtp + gain)  # ducking and fades only lower it
             shaped = temp_output_path(work / "bed-shaped.wav")
-            _shape_bed(bed_wav, shaped, plan, gain)
-            delay_ms = round(plan.music_start_s * 1000)
-            inputs += input_args(shaped, "wav")
-            chains.append(
-                f"[{len(labels)}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,"
-                f"adelay={delay_ms}:all=1[a{len(labels)}]"
-            )
-            labels.append(f"[a{len(labels)}]")
-        if not labels:  # nothing to mix: a silent track of the right length
-            inputs += ["-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
-            chains.append("[0:a]anull[a0]")
-            labels.append("[a0]")
-        mixed = "".join(labels) + (
-            f"amix=inputs={len(labels)}:normalize=0:duration=longest" if len(labels) > 1 else "anull"
-        )
-        graph = ";".join(chains) + f";{mixed},apad,atrim=end={plan.duration_s:.6f}[mix]"
-
-        # First guess: each input was set to its own level, so their sum is louder than the target
-        # by the power sum of those levels (ducking aside). Starting there saves a second encode.
-        levels = ([orig_level] if orig_level is not None else []) + (
-            [plan.target_lufs + plan.music_volume_db] if shaped is not None else []
-        )
-        summed = 10 * math.log10(sum(10 ** (lv / 10) for lv in levels)) if levels else plan.target_lufs
-        gain_db, ceiling = plan.target_lufs - summed, LIMIT_DBFS
-        report: LoudnessReport | None = None
-        silent = not keep and shaped is None
+            bed_in = _level_bed(bed_wav, plan, shaped)
+        _check(cancel)
+        mix = build_mix_graph(plan, original=orig_in, bed=bed_in)
+        gain_db = mix.gain_db
         tried: list[tuple[float, float]] = []  # (gain dB, measured LUFS) of each pass
-        # The worst case of the inputs' peaks adding in phase: well over the ceiling, the limiter
-        # eats loudness (peaky speech: the first guess was 3.7 LU short), so the gain is found on PCM
-        # passes (no AAC encode, no file, no separate measuring run) before the first encode.
-        worst_peak = 20 * math.log10(sum(10 ** (pk / 20) for pk in peaks)) + gain_db if peaks else -120.0
-        if not silent and worst_peak > ceiling + SEARCH_OVER_DB:
-            gain_db, tried = _search_gain(inputs, graph, gain_db, ceiling, plan.target_lufs, cancel)
-        attempts = 6
-        for attempt in range(attempts):
-            if cancel is not None and cancel():
-                raise Cancelled("the mix was cancelled")
-            tmp = temp_output_path(out_path)
-            post = _level_chain(gain_db, ceiling) + "[out]"
-            try:
-                run_ffmpeg(
-                    [
-                        *inputs,
-                        "-filter_complex",
-                        f"{graph};{post}",
-                        "-map",
-                        "[out]",
-                        "-c:a",
-                        "aac",
-                        "-b:a",
-                        AAC_BITRATE,
-                        "-ar",
-                        str(SAMPLE_RATE),
-                        "-ac",
-                        "2",
-                        "-t",
-                        f"{plan.duration_s:.6f}",
-                        "-f",
-                        "ipod",
-                        "-movflags",
-                        "+faststart",
-                        "-y",
-                        str(tmp),
-                    ],
-                    duration_s=plan.duration_s,
-                    progress=progress,
-                )
-                report = measure(tmp, "mov")
-                off = plan.target_lufs - report.integrated_lufs
-                over = report.true_peak_dbtp - (plan.true_peak_db - 0.1)
-                done = silent or report.integrated_lufs < -69 or (abs(off) <= 0.3 + 1e-6 and over <= 0)
-                # Last tries: the peak ceiling is a must, the loudness a target; drop gain if needed.
-                if done or (attempt == attempts - 1 and over <= 0):
-                    commit_output(tmp, out_path)
-                    return report
-                tried.append((gain_db, report.integrated_lufs))
-                if over > 0:
-                    # AAC adds overshoot on heavily limited audio: lower the ceiling, and on the
-                    # second miss give up a little loudness rather than the peak.
-                    ceiling -= over + 0.3
-                    if attempt >= 2:
-                        gain_db -= over
-                        continue
-                gain_db += off / _loudness_slope(tried)
-            finally:
-                tmp.unlink(missing_ok=True)
-        assert report is not None
-        return report
+        # Well over the ceiling the limiter eats loudness (peaky speech ended 3.7 LU short of a gain
+        # set from the levels alone), so the gain is found on PCM passes (no AAC encode, no file, no
+        # separate measuring run) before the first encode.
+        if not mix.silent and mix.worst_peak_db > LIMIT_DBFS + SEARCH_OVER_DB:
+            gain_db, tried = _search_gain(mix, gain_db, LIMIT_DBFS, plan.target_lufs, cancel)
+        return _encode_to_target(mix, plan, out_path, gain_db=gain_db, tried=tried, progress=progress, cancel=cancel)
     finally:
         if shaped is not None:
             shaped.unlink(missing_ok=True)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("the mix was cancelled")

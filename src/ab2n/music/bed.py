@@ -8,12 +8,14 @@ of the plan is where the music's beats are, to the sample.
 
 from __future__ import annotations
 
+import threading
 import wave
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from ab2n.errors import Cancelled
 from ab2n.media.ffmpeg import commit_output, ffmpeg_exe, input_args, run_ffmpeg, temp_output_path
 from ab2n.media.sniff import sniff
 from ab2n.music.arrange import MusicPlan
@@ -39,7 +41,15 @@ def _stretch_filter(stretch: float, *, quality: bool = False) -> list[str]:
     return ["-af", f"atempo={stretch:.6f}"]
 
 
-def _decode_segment(path: Path, demuxer: str, start_s: float, dur_s: float, stretch: float, sr: int) -> np.ndarray:
+def _decode_segment(
+    path: Path,
+    demuxer: str,
+    start_s: float,
+    dur_s: float,
+    stretch: float,
+    sr: int,
+    cancel: threading.Event | None = None,
+) -> np.ndarray:
     args = [
         *input_args(path, demuxer, seek_s=max(0.0, start_s), duration_s=dur_s),
         "-map",
@@ -54,7 +64,7 @@ def _decode_segment(path: Path, demuxer: str, start_s: float, dur_s: float, stre
         "f32le",
         "pipe:1",
     ]
-    res = run_ffmpeg(args, capture_stdout=True, exe=ffmpeg_exe())
+    res = run_ffmpeg(args, capture_stdout=True, exe=ffmpeg_exe(), cancel=cancel)
     return np.frombuffer(res.stdout, "<f4").reshape(-1, 2).copy()
 
 
@@ -69,13 +79,16 @@ def _fade_out(body: np.ndarray, n: int) -> None:
         body[-n:] *= np.cos(0.5 * np.pi * (np.arange(n) + 0.5) / n)[:, None]
 
 
-def render_bed(plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000) -> Path:
+def render_bed(
+    plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000, cancel: threading.Event | None = None
+) -> Path:
     """Write the plan's music as a 32-bit PCM stereo WAV of exactly ``round(duration_s * sample_rate)`` samples.
 
     Args:
         plan: The arrangement.
         out_wav: Target path (written to a temporary name, then renamed).
         sample_rate: Output rate.
+        cancel: Set to stop; raises ``Cancelled`` and leaves nothing behind.
     """
     total = round(plan.duration_s * sample_rate)
     tmp = temp_output_path(Path(out_wav))
@@ -97,6 +110,8 @@ def render_bed(plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000) -> P
                 written += len(block)
 
             for i, seg in enumerate(segs):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("cancelled")
                 start = round(seg.dst_start_s * sample_rate)
                 if start > written:  # a gap in the plan: silence (keeps later segments on their grid)
                     gap = np.zeros((start - written, 2), np.float32)
@@ -118,6 +133,7 @@ def render_bed(plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000) -> P
                     seg.src_end_s - seg.src_start_s + max(0.0, extra_src) + 0.05,
                     seg.stretch,
                     sample_rate,
+                    cancel,
                 )
                 need = length + xf_n
                 if len(audio) < need:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 from ab2n.analyze.profile import VideoProfile
+from ab2n.errors import Cancelled
 from ab2n.music.arrange import STRONG_CUT, BarSegment, MedleySong, MusicPlan, count_landings, plan_music
-from ab2n.music.select import RankedTrack
+from ab2n.music.select import MusicChoice, RankedTrack
 
 #: Music shorter than this keeps one track (looped by the arrangement where it must be).
 MEDLEY_FROM_S = 120.0
@@ -29,6 +31,32 @@ PART_SLACK = 0.3
 #: Songs whose tempo is within this ratio of the first's (or of its double or half) count as close.
 TEMPO_CLOSE = 0.12
 MAX_SONGS = 6
+
+
+def arrange_music(
+    choice: MusicChoice,
+    *,
+    duration_s: float,
+    start_s: float = 0.0,
+    progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> MusicPlan:
+    """Arrange the chosen music to last exactly ``duration_s`` (the arrange stage): the best track
+    alone, or for long music a medley of it and its kin (see the module docstring).
+
+    Args:
+        choice: The choose stage's result.
+        duration_s: Length of the music.
+        start_s: Where the music starts on the video (the cuts are in video time).
+        progress: Called with 0..1.
+        cancel: Set to stop; raises ``Cancelled``.
+    """
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+    plan = plan_medley(choice.ranked, choice.profile, duration_s=duration_s, start_s=start_s, cancel=cancel)
+    if progress is not None:
+        progress(1.0)
+    return plan
 
 
 def medley_songs(ranked: Sequence[RankedTrack], parts: int) -> list[RankedTrack]:
@@ -71,7 +99,12 @@ def part_bounds(profile: VideoProfile, start_s: float, duration_s: float, part_s
 
 
 def plan_medley(
-    ranked: Sequence[RankedTrack], profile: VideoProfile, *, duration_s: float, start_s: float = 0.0
+    ranked: Sequence[RankedTrack],
+    profile: VideoProfile,
+    *,
+    duration_s: float,
+    start_s: float = 0.0,
+    cancel: threading.Event | None = None,
 ) -> MusicPlan:
     """Arrange the best-ranked track, or for long music a medley of it and its kin (see the module
     docstring), to last exactly ``duration_s``.
@@ -84,6 +117,7 @@ def plan_medley(
         profile: The video's profile (cuts in video time).
         duration_s: Length of the music.
         start_s: Where the music starts on the video.
+        cancel: Set to stop between songs; raises ``Cancelled``.
     """
     first = ranked[0]
     part_s = PLAYS_PER_PART * (first.analysis.end_s or first.analysis.duration_s)
@@ -97,6 +131,8 @@ def plan_medley(
     medley: list[MedleySong] = []
     fade_out = 0.0
     for k, (a, b) in enumerate(itertools.pairwise(bounds)):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
         song = songs[k % len(songs)]
         plan = plan_music(
             song.track, song.analysis, profile, duration_s=b - a, start_s=start_s + a, enter_on_downbeat=k > 0

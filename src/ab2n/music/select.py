@@ -1,19 +1,21 @@
-"""Rank tracks for a video: mood fit, the user's words, tempo vs cut rhythm, and variety."""
+"""The choose stage: rank tracks for a video by mood fit, the user's words, tempo vs cut rhythm, and variety."""
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ab2n.analyze.profile import VideoProfile
+from ab2n.errors import Cancelled, InvalidArgument
 from ab2n.music.arrange import plan_music
 from ab2n.music.beats import TrackAnalysis, analyze_tracks
-from ab2n.music.catalog import Track
+from ab2n.music.catalog import Track, given_track, load_catalog
 
 #: Video/user moods outside the bundled vocabulary, mapped to their nearest catalog mood.
 MOOD_NEIGHBOURS: dict[str, str] = {
@@ -83,6 +85,63 @@ class RankedTrack:
     reasons: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class MusicChoice:
+    """The choose stage's result: the candidates for one video, best first.
+
+    Attributes:
+        ranked: Every catalog track, ranked (at least one).
+        profile: The video they were ranked for (the arrangement lands its cuts).
+    """
+
+    ranked: tuple[RankedTrack, ...]
+    profile: VideoProfile
+
+    @property
+    def best(self) -> RankedTrack:
+        """The first choice."""
+        return self.ranked[0]
+
+
+def choose_music(
+    profile: VideoProfile,
+    wishes: MusicWishes,
+    *,
+    source: Path | None = None,
+    extra_music: Sequence[Path] = (),
+    seed: int = 0,
+    cache_dir: Path | None = None,
+    progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> MusicChoice:
+    """Rank the music a video could have (the choose stage).
+
+    Args:
+        profile: The video (cuts, mood, valence/arousal).
+        wishes: What the user asked for.
+        source: A file the user gave (it wins) or a folder to choose from (its own tracks only,
+            unless it has none); None = the bundled library plus ``extra_music``.
+        extra_music: Folders or files added to the bundled library.
+        seed: Selection seed (the jitter that varies a batch).
+        cache_dir: Where track analyses are cached.
+        progress: Called with 0..1.
+        cancel: Set to stop; raises ``Cancelled``.
+
+    Raises:
+        InvalidArgument: There is no music to choose from.
+    """
+    if source is not None:
+        catalog = [given_track(source)] if source.is_file() else load_catalog([source])
+        if source.is_dir():
+            catalog = [t for t in catalog if t.source != "bundled"] or catalog
+    else:
+        catalog = load_catalog(extra_music)
+    ranked = rank_tracks(catalog, profile, wishes, seed=seed, cache_dir=cache_dir, progress=progress, cancel=cancel)
+    if not ranked:
+        raise InvalidArgument("no music to choose from")
+    return MusicChoice(tuple(ranked), profile)
+
+
 def canonical(word: str) -> str:
     """English canonical form of a mood/genre/instrument word."""
     w = word.strip().lower()
@@ -103,6 +162,8 @@ def rank_tracks(
     *,
     seed: int = 0,
     cache_dir: Path | None = None,
+    progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[RankedTrack]:
     """Rank the catalog for this video and these wishes, best first (deterministic for a seed).
 
@@ -111,6 +172,7 @@ def rank_tracks(
     each); tempo words; how many strong cuts an arrangement of the track lands on beats/downbeats and
     how clear its beat is (videos with cuts only); a small
     seeded jitter for variety across a batch. Excluded ids (already tried) drop to the bottom.
+    ``progress`` is called with 0..1 over the tracks; setting ``cancel`` raises ``Cancelled``.
     """
     want_mood = _catalog_mood(wishes.mood if wishes.mood and wishes.mood != "auto" else profile.mood)
     words = [canonical(w) for w in (*wishes.genres, *wishes.instruments)]
@@ -123,7 +185,11 @@ def rank_tracks(
     rng = random.Random(seed)
     ranked: list[RankedTrack] = []
     analyses = analyze_tracks([t.path for t in catalog], cache_dir=cache_dir)
-    for track, an in zip(catalog, analyses, strict=True):
+    for n, (track, an) in enumerate(zip(catalog, analyses, strict=True)):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        if progress is not None:
+            progress(n / max(1, len(catalog)))
         score = 0.0
         reasons: list[str] = []
         if track.source == "given":

@@ -196,38 +196,3 @@ def _segment_input(seg: VideoSegment, info: MediaInfo) -> list[str]:
     if info.kind == "image":
         return input_args(info.path, info.demuxer)
     return input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None, duration_s=seg.duration_ms / 1000 + 0.5)
-
-
-def plan_timeline_audio(draft: Draft, media: Mapping[str, MediaInfo], out_wav: Path) -> list[str] | None:
-    """Arguments that write the timeline's own audio (montage/trim) as a WAV; None when the single
-    source can be used as it is (one whole clip)."""
-    segs = sorted(draft.video, key=lambda s: s.start_ms)
-    if len(segs) == 1 and segs[0].in_ms == 0:
-        return None
-    if not any(media[s.media_id].has_audio for s in segs):
-        return None
-    args: list[str] = []
-    chains: list[str] = []
-    for i, seg in enumerate(segs):
-        info = media[seg.media_id]
-        dur = seg.duration_ms / 1000
-        if info.has_audio and info.kind != "image":
-            args += input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None, duration_s=dur)
-            chains.append(
-                f"[{i}:a:0]aresample=48000,aformat=channel_layouts=stereo,apad,atrim=duration={dur:.6f}[a{i}]"
-            )
-        else:
-            args += ["-f", "lavfi", "-t", f"{dur:.6f}", "-i", "anullsrc=r=48000:cl=stereo"]
-            chains.append(f"[{i}:a:0]atrim=duration={dur:.6f}[a{i}]")
-    chains.append("".join(f"[a{i}]" for i in range(len(segs))) + f"concat=n={len(segs)}:v=0:a=1[aout]")
-    return [
-        *args,
-        "-filter_complex",
-        ";".join(chains),
-        "-map",
-        "[aout]",
-        "-c:a",
-        "pcm_s16le",
-        "-y",
-        str(out_wav),
-    ]

@@ -1,0 +1,159 @@
+"""The mix stage: a draft's programme audio (its own sound + the arranged music) as one AAC file.
+
+    draft ──> timeline audio (montage/trim joins) ─┐
+          └─> music bed (MusicPlan) ───────────────┼─> plan_mix ─> render_audio ─> MixedAudio
+    profiles ──> speech (ducking) ─────────────────┘
+
+The render stage muxes the result with the picture; nothing here touches video.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ab2n.analyze.profile import VideoProfile
+from ab2n.errors import Cancelled
+from ab2n.media.ffmpeg import input_args, run_ffmpeg
+from ab2n.media.probe import MediaInfo, probe
+from ab2n.mix.loudness import LoudnessReport
+from ab2n.mix.mixdown import SAMPLE_RATE, MixPlan, MixSettings, plan_mix, render_audio
+from ab2n.music.arrange import MusicPlan
+from ab2n.music.bed import render_bed
+from ab2n.timeline.draft import Draft
+from ab2n.timeline.profile import timeline_profile
+
+Progress = Callable[[float], None]
+
+#: Share of the stage's progress spent before the encode (timeline audio and music bed).
+_PREPARE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class MixedAudio:
+    """The mix stage's result.
+
+    Attributes:
+        path: The programme audio: AAC-LC 48 kHz stereo in .m4a, exactly the draft's length.
+        plan: The mix that was applied (levels, ducking, fades, loudness target).
+        loudness: Measured on ``path``.
+    """
+
+    path: Path
+    plan: MixPlan
+    loudness: LoudnessReport
+
+
+def mix_settings_from(draft: Draft) -> MixSettings:
+    """The mix the draft asks for."""
+    m = draft.music
+    s = draft.settings
+    depth = {"wcag": 12.0, "off": 0.0}.get(s.duck, 12.0)
+    if m is None:
+        return MixSettings(
+            keep_original=s.original_audio == "keep",
+            target_lufs=s.target_lufs,
+            duck_preset=s.duck,
+            duck_depth_db=depth,
+        )
+    return MixSettings(
+        volume=m.volume,
+        keep_original=s.original_audio == "keep",
+        duck_depth_db=depth,
+        duck_preset=s.duck,
+        fade_in_s=None if m.fade_in_ms is None else m.fade_in_ms / 1000,
+        fade_out_s=None if m.fade_out_ms is None else m.fade_out_ms / 1000,
+        music_start_s=m.start_ms / 1000,
+        music_end_s=(m.start_ms + m.duration_ms) / 1000,
+        target_lufs=s.target_lufs,
+    )
+
+
+def plan_timeline_audio(draft: Draft, media: Mapping[str, MediaInfo], out_wav: Path) -> list[str] | None:
+    """Arguments that write the timeline's own audio (montage/trim) as a WAV; None when the single
+    source can be used as it is (one whole clip) or no piece has sound (pure)."""
+    segs = sorted(draft.video, key=lambda s: s.start_ms)
+    if len(segs) == 1 and segs[0].in_ms == 0:
+        return None
+    if not any(media[s.media_id].has_audio for s in segs):
+        return None
+    args: list[str] = []
+    chains: list[str] = []
+    for i, seg in enumerate(segs):
+        info = media[seg.media_id]
+        dur = seg.duration_ms / 1000
+        if info.has_audio and info.kind != "image":
+            args += input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None, duration_s=dur)
+            chains.append(
+                f"[{i}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,apad,atrim=duration={dur:.6f}[a{i}]"
+            )
+        else:
+            args += ["-f", "lavfi", "-t", f"{dur:.6f}", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
+            chains.append(f"[{i}:a:0]atrim=duration={dur:.6f}[a{i}]")
+    chains.append("".join(f"[a{i}]" for i in range(len(segs))) + f"concat=n={len(segs)}:v=0:a=1[aout]")
+    return [*args, "-filter_complex", ";".join(chains), "-map", "[aout]", "-c:a", "pcm_s16le", "-y", str(out_wav)]
+
+
+def timeline_audio(
+    draft: Draft, media: Mapping[str, MediaInfo], work_dir: Path, *, cancel: threading.Event | None = None
+) -> MediaInfo | None:
+    """The timeline's own sound: the single clip itself, or its pieces joined into a WAV in ``work_dir``."""
+    wav = work_dir / "timeline.wav"
+    args = plan_timeline_audio(draft, media, wav)
+    if args is not None:
+        run_ffmpeg(args, cancel=cancel)
+        return probe(wav)
+    if draft.video:
+        src = media[draft.video[0].media_id]
+        return src if src.has_audio else None
+    return None
+
+
+def mix_draft(
+    draft: Draft,
+    media: Mapping[str, MediaInfo],
+    profiles: Mapping[str, VideoProfile],
+    *,
+    work_dir: Path,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> MixedAudio:
+    """Mix the draft's audio: its own sound, ducked music, one loudness (the mix stage).
+
+    Args:
+        draft: The timeline; its music, if any, must be arranged (``MusicSegment.plan``).
+        media: Media by id.
+        profiles: Analysis by media id (speech, for ducking).
+        work_dir: Folder for the intermediates and the result (the caller removes it).
+        progress: Called with 0..1.
+        cancel: Set to stop; raises ``Cancelled``.
+    """
+    report = progress or (lambda f: None)
+    original = timeline_audio(draft, media, work_dir, cancel=cancel)
+    bed: Path | None = None
+    if draft.music is not None and draft.music.plan:
+        bed = render_bed(MusicPlan.from_json(draft.music.plan), work_dir / "bed.wav", cancel=cancel)
+    report(_PREPARE_SHARE)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+    duration_s = draft.duration_ms / 1000
+    plan = plan_mix(
+        timeline_profile(draft, profiles),
+        mix_settings_from(draft),
+        duration_s=duration_s,
+        has_original_audio=original is not None,
+    )
+    audio = work_dir / "audio.m4a"
+    loudness = render_audio(
+        original=original,
+        bed_wav=bed,
+        plan=plan,
+        out_path=audio,
+        progress=lambda f: report(_PREPARE_SHARE + (1 - _PREPARE_SHARE) * f),
+        cancel=cancel,
+        work_dir=work_dir,
+    )
+    report(1.0)
+    return MixedAudio(audio, plan, loudness)
