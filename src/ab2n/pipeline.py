@@ -298,7 +298,7 @@ def apply_prompt(draft: Draft, prompt: str) -> tuple[Draft, list[str]]:
     return draft, notes
 
 
-def _montage_on_downbeats(
+def montage_on_downbeats(
     draft: Draft,
     media: Mapping[str, MediaInfo],
     profiles: Mapping[str, VideoProfile],
@@ -407,7 +407,7 @@ def add_music(
         arranged = arrange(draft, choice, progress=tell, cancel=cancel)
         if not options.montage:
             return arranged
-        return _montage_on_downbeats(arranged, media, profiles, cache_dir=cache, cancel=cancel)
+        return montage_on_downbeats(arranged, media, profiles, cache_dir=cache, cancel=cancel)
 
     draft = stages.run("arrange", arrange_stage)
     with tempfile.TemporaryDirectory(prefix="ab2n-") as tmp:

@@ -93,6 +93,7 @@ def test_whole_flow(make_server, clip: Path, tmp_path: Path) -> None:
         }
         r1 = httpx.post(base + "/api/render/proxy/lambda", headers=auth(tok), json=body).json()
         r2 = httpx.post(base + "/api/render/proxy/lambda", headers=auth(tok), json=body).json()
+        assert r1["code"] == 0, r1
         assert r1["data"]["id"] == r2["data"]["id"] == job_id  # idempotent
         job = _poll(base, tok, job_id)
         assert job["status"] == "done", job

@@ -13,6 +13,7 @@ Inside the server a draft is the core's draft, whose music names audio files by 
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ class SessionFiles:
 
 def public_draft(draft: Draft, files: SessionFiles) -> dict[str, Any]:
     """The draft as a client sees it: ids where the core has paths."""
-    data = draft.to_json()
+    data = copy.deepcopy(draft.to_json())  # the plan dict is the draft's own: never rewrite it in place
     for track in data["t"]:
         if track["tt"] != TT_AUDIO:
             continue

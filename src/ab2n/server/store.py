@@ -50,8 +50,12 @@ class EditSession(Base):
     owner_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), index=True)
     language: Mapped[str] = mapped_column(String(16), default="en")
     task_name: Mapped[str] = mapped_column(String(64), default="project")
-    cursor: Mapped[int] = mapped_column(Integer, default=-1)  # index of the current draft
+    cursor: Mapped[int] = mapped_column(Integer, default=-1)  # the current draft of file key "" (one-file sessions)
     created_at: Mapped[float] = mapped_column(Float, default=now)
+    # Several files: each has its own draft history (DraftRow.file_key); the active one is what
+    # "make it quieter" and the state's draft mean. cursors maps file key -> current seq.
+    active_key: Mapped[str] = mapped_column(String(40), default="")
+    cursors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class DraftRow(Base):
@@ -60,6 +64,7 @@ class DraftRow(Base):
     __tablename__ = "drafts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    file_key: Mapped[str] = mapped_column(String(40), default="")  # a media id, "montage", or "" (older rows)
     seq: Mapped[int] = mapped_column(Integer)
     draft: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float, default=now)

@@ -19,9 +19,10 @@ from ab2n.analyze.profile import VideoProfile
 from ab2n.media.probe import MediaInfo, probe
 from ab2n.pipeline import initial_draft, resolve_music
 from ab2n.pipeline import render as render_draft
+from ab2n.server.drafts import MONTAGE, active_draft
 from ab2n.server.housekeeping import work_dir
 from ab2n.server.settings import Settings
-from ab2n.server.store import DraftRow, EditSession, Job, MediaRow
+from ab2n.server.store import EditSession, Job, MediaRow
 from ab2n.timeline.draft import Draft
 
 
@@ -33,11 +34,11 @@ def session_media(db: Session, session_id: str) -> list[MediaRow]:
 
 
 def media_and_profiles(
-    maker: sessionmaker[Session], session_id: str
+    maker: sessionmaker[Session], session_id: str, *, only: set[str] | None = None
 ) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
-    """Probe the session's files and analyse them (profiles are cached on the media rows)."""
+    """Probe the session's files (or ``only`` those ids) and analyse them (profiles are cached on the media rows)."""
     with maker() as db:
-        rows = session_media(db, session_id)
+        rows = [r for r in session_media(db, session_id) if only is None or r.id in only]
     media: dict[str, MediaInfo] = {}
     profiles: dict[str, VideoProfile] = {}
     for row in rows:
@@ -55,31 +56,31 @@ def media_and_profiles(
     return media, profiles
 
 
-def current_draft(db: Session, sess: EditSession) -> Draft | None:
-    """The draft at the session's cursor."""
-    if sess.cursor < 0:
-        return None
-    row = db.execute(
-        select(DraftRow).where(DraftRow.session_id == sess.id, DraftRow.seq == sess.cursor)
-    ).scalar_one_or_none()
-    return Draft.from_json(row.draft) if row else None
+def media_names(maker: sessionmaker[Session], session_id: str) -> dict[str, str]:
+    """Media id -> the name the file was uploaded with, in upload order."""
+    with maker() as db:
+        return {r.id: r.name for r in session_media(db, session_id)}
 
 
-def push_draft(db: Session, sess: EditSession, draft: Draft) -> None:
-    """Record a new draft state (drops redo history beyond the cursor)."""
-    for row in db.execute(select(DraftRow).where(DraftRow.session_id == sess.id, DraftRow.seq > sess.cursor)).scalars():
-        db.delete(row)
-    sess.cursor += 1
-    db.add(DraftRow(session_id=sess.id, seq=sess.cursor, draft=draft.to_json()))
-
-
-def base_draft(media: dict[str, MediaInfo], profiles: dict[str, VideoProfile]) -> Draft:
-    """A draft for the session's media: the latest upload on the video track, no music yet."""
+def base_draft(
+    key: str, media: dict[str, MediaInfo], profiles: dict[str, VideoProfile], names: dict[str, str]
+) -> Draft:
+    """A file's first draft before any edit: that upload on the video track (for ``MONTAGE``: all of
+    them one after another), named as uploaded, no music yet."""
     if not media:
         return Draft()
-    last_id = list(media)[-1]
-    d = initial_draft({last_id: media[last_id]}, {last_id: profiles[last_id]})
-    return dataclasses.replace(d, music=None)
+    if key == MONTAGE:
+        d = initial_draft(media, profiles, montage=True)
+    else:
+        mid = key if key in media else list(media)[-1]
+        d = initial_draft({mid: media[mid]}, {mid: profiles[mid]})
+    video = tuple(dataclasses.replace(s, name=names.get(s.media_id, s.name)) for s in d.video)
+    return dataclasses.replace(d, video=video, music=None)
+
+
+def draft_media(draft: Draft) -> set[str]:
+    """The media ids a draft's video track uses."""
+    return {s.media_id for s in draft.video}
 
 
 def arrange(draft: Draft, media: dict[str, MediaInfo], profiles: dict[str, VideoProfile], settings: Settings) -> Draft:
@@ -93,12 +94,15 @@ def make_renderer(
     """The job runner's render function."""
 
     def render(job: Job, out: Path, progress: Callable[[float], None]) -> None:
-        media, profiles = media_and_profiles(maker, job.session_id)
         with maker() as db:
             sess = db.get(EditSession, job.session_id)
-            draft = Draft.from_json(job.draft) if job.draft else (current_draft(db, sess) if sess else None)
-        if draft is None or not draft.video:
-            draft = base_draft(media, profiles)
+            draft = Draft.from_json(job.draft) if job.draft else (active_draft(db, sess) if sess else None)
+            key = sess.active_key if sess else ""
+        if draft is None or not draft.video:  # nothing edited yet: the active file as uploaded
+            media, profiles = media_and_profiles(maker, job.session_id, only=None if key in ("", MONTAGE) else {key})
+            draft = base_draft(key, media, profiles, media_names(maker, job.session_id))
+        else:  # only the files this render shows are probed and analysed
+            media, profiles = media_and_profiles(maker, job.session_id, only=draft_media(draft))
         draft = arrange(draft, media, profiles, settings)
         if settings.test_render_delay_s > 0:  # tests: keep the job running long enough to kill the server
             end = time.monotonic() + settings.test_render_delay_s

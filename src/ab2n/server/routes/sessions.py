@@ -13,12 +13,14 @@ from ab2n.media.probe import MediaInfo, MediaLimits, probe
 from ab2n.server.bodies import NewSessionBody, UrlUploadBody
 from ab2n.server.boundary import SessionFiles, public_draft
 from ab2n.server.deps import AppState, current_client, ok, owned_session, read_body, state
+from ab2n.server.drafts import MONTAGE, cursor, file_draft
 from ab2n.server.openapi import body_doc, errors
 from ab2n.server.routes.render import output_url
 from ab2n.server.ssrf import fetch
 from ab2n.server.storage import client_file_name, partial_upload_path, random_name, receive_multipart
 from ab2n.server.store import EditSession, Job, MediaRow, new_id
-from ab2n.server.work import current_draft, media_json, session_media
+from ab2n.server.work import media_json, session_media
+from ab2n.timeline.summary import summarize
 
 router = APIRouter()
 
@@ -87,6 +89,9 @@ async def upload(sid: str, request: Request) -> JSONResponse:
             info=info.to_json(),
         )
         db.add(row)
+        sess = db.get(EditSession, sid)
+        if sess is not None:  # the latest upload is the one "add music" means now
+            sess.active_key = row.id
     return ok(media_json(row))
 
 
@@ -112,14 +117,30 @@ def latest_state(sid: str, request: Request) -> JSONResponse:
     st = state(request)
     with st.maker() as db:
         sess = owned_session(db, sid, client.id)
-        draft = current_draft(db, sess)
         rows = session_media(db, sid)
+        files = SessionFiles.of(rows)
+        keys = [r.id for r in rows] + ([MONTAGE] if cursor(sess, MONTAGE) >= 0 else [])
+        drafts = {k: file_draft(db, sess, k) for k in keys}
+        active = sess.active_key if sess.active_key in drafts else ""
+        draft = drafts.get(active) if active else file_draft(db, sess, "")
         jobs = db.query(Job).filter(Job.session_id == sid).order_by(Job.created_at).all()
+    names = {r.id: r.name for r in rows}
     produced = [{"id": j.client_ref, "status": j.status, "output_url": output_url(request, j)} for j in jobs]
+    per_file = [
+        {
+            "media_id": k,
+            "name": names.get(k, "montage"),
+            "active": k == active,
+            "summary": summarize(d) if d else None,
+            "draft": public_draft(d, files) if d else None,
+        }
+        for k, d in drafts.items()
+    ]
     return ok(
         {
-            "draft": public_draft(draft, SessionFiles.of(rows)) if draft else None,
+            "draft": public_draft(draft, files) if draft else None,
             "video_infos": [media_json(m) for m in rows],
             "generated_media": produced,
+            "files": per_file,
         }
     )
