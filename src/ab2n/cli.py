@@ -151,10 +151,8 @@ def add(
         from ab2n.mix.loudness import target_for
         from ab2n.pipeline import AddOptions, add_music
 
-        if fit not in ("pad", "crop"):
-            raise InvalidArgument("--fit must be pad or crop")
-        opts = AddOptions(
-            mood=None if mood == "auto" else mood,
+        opts = AddOptions(  # refuses a bad preset, fit, volume or loudness before any work
+            mood=mood,
             prompt=prompt,
             music=music,
             volume=parse_volume(volume),
@@ -168,9 +166,6 @@ def add(
             limits=MediaLimits(max_bytes=max_mb * 1024 * 1024),
             cache_dir=_cache_dir(),
         )
-        from ab2n.media.presets import output_size
-
-        output_size(preset, 16, 9)  # validates the preset name before any work
         jobs: list[tuple[list[Path], Path]] = []
         if montage or len(inputs) == 1:
             target = output or _default_output(inputs[0], _kind(inputs[0]), None)

@@ -29,14 +29,14 @@ from typing import Any, TypeVar
 
 from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
-from ab2n.errors import Cancelled
+from ab2n.errors import Cancelled, InvalidArgument
 from ab2n.media.probe import MediaInfo, MediaLimits, probe
 from ab2n.mix.mixdown import MixPlan
 from ab2n.mix.program import mix_draft
 from ab2n.music.medley import arrange_music
 from ab2n.music.select import MusicChoice, MusicWishes, choose_music
 from ab2n.render.export import RenderResult, render_output
-from ab2n.timeline.draft import Draft, DraftSettings, MusicSegment, VideoSegment
+from ab2n.timeline.draft import ASPECTS, FITS, Draft, DraftSettings, MusicSegment, VideoSegment, wished_mood
 from ab2n.timeline.profile import timeline_profile
 
 #: The stages of ``add_music``, in order (the keys of ``AddResult.timings_s`` and of progress).
@@ -49,7 +49,26 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class AddOptions:
-    """Options of the one-shot ``ab2n add`` (see the CLI for their meaning)."""
+    """What the user asked of ``add_music``; bad values are refused when the options are made.
+
+    Attributes:
+        mood: A mood word ("calm", "epic", "欢快"); None or "auto" = the video's own.
+        prompt: Words to apply as edits first ("lo-fi at 35%, title 'Lisbon'").
+        music: A music file to use, or a folder of music to choose from.
+        volume: Music level, 1.0 = as loud as the programme (0..2); None = automatic.
+        preset: Output shape, one of ``ASPECTS`` ("source", "1080p", "vertical", "square", "portrait").
+        fit: How another shape fills the frame, one of ``FITS`` ("pad": blurred, "crop").
+        seed: Selection seed (the same seed, the same choice).
+        keep_audio: Keep the input's own sound under the music.
+        image_duration_s: How long a still image plays.
+        target_lufs: Programme loudness (-40..-5; -14 suits YouTube and TikTok).
+        montage: Join the inputs into one video, its cuts on the music's downbeats.
+        limits: Input size/duration/pixel limits.
+        cache_dir: Where track analyses are cached (None = not cached).
+
+    Raises:
+        InvalidArgument: A value out of range or not one of its names (code 400).
+    """
 
     mood: str | None = None
     prompt: str | None = None
@@ -64,6 +83,18 @@ class AddOptions:
     montage: bool = False
     limits: MediaLimits = field(default_factory=MediaLimits)
     cache_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.preset not in ASPECTS:
+            raise InvalidArgument(f"unknown preset {self.preset!r}; use one of {', '.join(ASPECTS)}")
+        if self.fit not in FITS:
+            raise InvalidArgument(f"unknown fit {self.fit!r}; use one of {', '.join(FITS)}")
+        if self.volume is not None and not 0 <= self.volume <= 2:
+            raise InvalidArgument(f"music volume must be between 0% and 200%, not {self.volume * 100:.0f}%")
+        if not -40 <= self.target_lufs <= -5:
+            raise InvalidArgument(f"loudness target must be between -40 and -5 LUFS, not {self.target_lufs}")
+        if not self.image_duration_s > 0:
+            raise InvalidArgument("a still image must play for more than 0 seconds")
 
 
 @dataclass(frozen=True)
@@ -353,8 +384,8 @@ def _wished_draft(
 ) -> tuple[Draft, list[str]]:
     """The draft the options and words ask for, before any music is chosen."""
     settings = DraftSettings(
-        aspect=options.preset,  # type: ignore[arg-type]
-        fit=options.fit,  # type: ignore[arg-type]
+        aspect=options.preset,
+        fit=options.fit,
         original_audio="keep" if options.keep_audio else "mute",
         target_lufs=options.target_lufs,
     )
@@ -362,7 +393,7 @@ def _wished_draft(
         0,
         0,
         volume=options.volume,
-        mood=options.mood if options.mood != "auto" else None,
+        mood=wished_mood(options.mood),
         source=str(options.music) if options.music else None,
         seed=options.seed,
     )

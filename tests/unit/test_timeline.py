@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,9 +10,12 @@ import jsonschema
 import pytest
 
 from ab2n.errors import InvalidArgument
-from ab2n.timeline.draft import Draft, VideoSegment
+from ab2n.media.presets import PRESETS
+from ab2n.music.arrange import BarSegment, MedleySong, MusicPlan
+from ab2n.timeline.draft import ASPECTS, FITS, SCHEMA_VERSION, Draft, VideoSegment
 from ab2n.timeline.edits import Edit, apply_edit, snap_montage_to_beats
 from ab2n.timeline.history import History
+from ab2n.timeline.migrations import MIGRATIONS
 from ab2n.timeline.schema import DRAFT_SCHEMA, schema_json
 from ab2n.timeline.summary import summarize
 
@@ -110,3 +114,59 @@ def test_montage_snap_to_downbeats() -> None:
     snapped = snap_montage_to_beats(d, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0])
     starts = [s.start_ms for s in snapped.video]
     assert starts == [0, 4000, 8000]
+
+
+def _planned(plan_json: dict) -> Draft:
+    d = apply_edit(_base(), Edit("add_music", {"mood": "calm"}))
+    assert d.music is not None
+    return dataclasses.replace(d, music=dataclasses.replace(d.music, plan=plan_json, track_id="bundled:x"))
+
+
+def _plan() -> MusicPlan:
+    return MusicPlan(
+        track_id="bundled:x",
+        track_title="X + Y",
+        duration_s=10.0,
+        segments=(
+            BarSegment(Path("/lib/x.opus"), 1.0, 5.0, 0.0, stretch=1.02),
+            BarSegment(Path("/lib/y.opus"), 0.0, 6.2, 3.9, crossfade_s=0.06, fade_out_s=1.5),
+        ),
+        fade_out_s=2.0,
+        beats_s=[0.0, 0.5, 1.0],
+        downbeats_s=[0.0, 2.0],
+        cuts_on_beat=2,
+        cuts_total=3,
+        mood="calm",
+        tempo_bpm=120.0,
+        songs=(MedleySong(0.0, "bundled:x", "X"), MedleySong(3.9, "bundled:y", "Y")),
+    )
+
+
+def test_music_plan_is_typed_in_the_schema() -> None:
+    """The plan the arrangement writes validates; a key it does not write, or a wrong type, does not."""
+    good = _planned(_plan().to_json()).to_json()
+    jsonschema.validate(good, DRAFT_SCHEMA)
+    assert Draft.from_json(json.loads(json.dumps(good))) == _planned(_plan().to_json())
+    for bad_plan in (
+        {**_plan().to_json(), "extra": 1},
+        {**_plan().to_json(), "segments": [{**_plan().to_json()["segments"][0], "src_start_s": "1.0"}]},
+        {**_plan().to_json(), "segments": [{**_plan().to_json()["segments"][0], "path": "/x"}]},
+        {k: v for k, v in _plan().to_json().items() if k != "duration_s"},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(_planned(bad_plan).to_json(), DRAFT_SCHEMA)
+
+
+def test_one_list_of_shapes_and_fits() -> None:
+    m = DRAFT_SCHEMA["properties"]["m"]["properties"]
+    assert m["aspect"]["enum"] == list(ASPECTS) == list(PRESETS)
+    assert m["fit"]["enum"] == list(FITS)
+    for preset in PRESETS:
+        assert apply_edit(_base(), Edit("set_aspect", {"preset": preset})).settings.aspect == preset
+    with pytest.raises(InvalidArgument):
+        apply_edit(_base(), Edit("set_aspect", {"preset": "vertical", "fit": "stretch"}))
+
+
+def test_schema_version_is_the_last_migrations_target() -> None:
+    assert SCHEMA_VERSION == max(MIGRATIONS) + 1 == DRAFT_SCHEMA["properties"]["v"]["const"]
+    assert _base().to_json()["v"] == SCHEMA_VERSION

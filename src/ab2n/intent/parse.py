@@ -9,15 +9,16 @@ map gets an honest answer listing what it can do: never a silent no-op.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from ab2n.intent.lexicons import lexicon
+from ab2n.timeline.draft import AUTO_MOOD
 from ab2n.timeline.edits import Edit
+
+__all__ = ["CAPABILITIES", "COMMANDS", "ParseResult", "detect_lang", "lexicon", "normalise", "parse"]
 
 COMMANDS = ("export", "credits", "status", "upload", "help", "undo", "redo")
 
@@ -65,14 +66,6 @@ class ParseResult:
         if self.edits:
             return "; ".join(f"{e.op}({', '.join(f'{k}={v!r}' for k, v in e.params.items())})" for e in self.edits)
         return self.unrecognised or "nothing understood"
-
-
-@lru_cache(maxsize=2)
-def lexicon(lang: str) -> dict[str, Any]:
-    """The lexicon of a language ("en" or "zh")."""
-    text = resources.files("ab2n.intent").joinpath(f"lexicon/{lang}.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -359,8 +352,8 @@ def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) ->
 
     edits: list[Edit] = []
     music_word = has("music_words")
-    moods = [m for m in keys("moods") if m != "auto"]
-    auto_mood = "auto" in keys("moods")
+    moods = [m for m in keys("moods") if m != AUTO_MOOD]
+    auto_mood = AUTO_MOOD in keys("moods")
     genres = keys("genres")
     instruments = keys("instruments")
     tempo = first("tempo")

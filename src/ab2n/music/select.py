@@ -13,9 +13,11 @@ import numpy as np
 
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Cancelled, InvalidArgument
+from ab2n.intent.lexicons import canonical_word
 from ab2n.music.arrange import plan_music
 from ab2n.music.beats import TrackAnalysis, analyze_tracks
 from ab2n.music.catalog import Track, given_track, load_catalog
+from ab2n.timeline.draft import wished_mood
 
 #: Video/user moods outside the bundled vocabulary, mapped to their nearest catalog mood.
 MOOD_NEIGHBOURS: dict[str, str] = {
@@ -27,29 +29,6 @@ MOOD_NEIGHBOURS: dict[str, str] = {
     "upbeat": "happy",
     "relaxed": "calm",
     "chill": "calm",
-}
-#: Chinese and variant words to canonical English (the parser normally sends English already).
-WORD_ALIASES: dict[str, str] = {
-    "欢快": "happy",
-    "快乐": "happy",
-    "开心": "happy",
-    "安静": "calm",
-    "平静": "calm",
-    "舒缓": "calm",
-    "浪漫": "romantic",
-    "怀旧": "nostalgic",
-    "动感": "energetic",
-    "激昂": "energetic",
-    "史诗": "epic",
-    "温柔": "tender",
-    "伤感": "sad",
-    "钢琴": "piano",
-    "吉他": "guitar",
-    "电子": "electronic",
-    "原声": "acoustic",
-    "lofi": "lo-fi",
-    "lo fi": "lo-fi",
-    "低保真": "lo-fi",
 }
 #: Genre words that imply a mood when the catalog has no such tag.
 GENRE_MOODS: dict[str, str] = {"lo-fi": "calm", "ambient": "calm", "rock": "energetic", "edm": "energetic"}
@@ -142,16 +121,10 @@ def choose_music(
     return MusicChoice(tuple(ranked), profile)
 
 
-def canonical(word: str) -> str:
-    """English canonical form of a mood/genre/instrument word."""
-    w = word.strip().lower()
-    return WORD_ALIASES.get(w, w)
-
-
 def _catalog_mood(mood: str | None) -> str | None:
     if mood is None:
         return None
-    m = canonical(mood)
+    m = canonical_word(mood)
     return MOOD_NEIGHBOURS.get(m, GENRE_MOODS.get(m, m))
 
 
@@ -174,10 +147,11 @@ def rank_tracks(
     seeded jitter for variety across a batch. Excluded ids (already tried) drop to the bottom.
     ``progress`` is called with 0..1 over the tracks; setting ``cancel`` raises ``Cancelled``.
     """
-    want_mood = _catalog_mood(wishes.mood if wishes.mood and wishes.mood != "auto" else profile.mood)
-    words = [canonical(w) for w in (*wishes.genres, *wishes.instruments)]
+    asked_mood = wished_mood(canonical_word(wishes.mood)) if wishes.mood else None
+    want_mood = _catalog_mood(asked_mood or profile.mood)
+    words = [canonical_word(w) for w in (*wishes.genres, *wishes.instruments)]
     for w in words:  # a genre like lo-fi implies a mood when none was asked
-        if not wishes.mood and w in GENRE_MOODS:
+        if not asked_mood and w in GENRE_MOODS:
             want_mood = GENRE_MOODS[w]
     want_tags = {INSTRUMENT_TAGS.get(w, w) for w in words}
     v_video = float(np.mean(profile.valence)) if profile.valence else 0.0
@@ -209,10 +183,10 @@ def rank_tracks(
                 score += 0.6
                 reasons.append(tag)
         if wishes.tempo:
-            t = wishes.tempo.lower()
-            if t in ("slower", "slow", "更慢", "慢"):
+            t = canonical_word(wishes.tempo)
+            if t in ("slower", "slow"):
                 score += 0.5 * (1 - min(1.0, max(0.0, (an.tempo_bpm - 70) / 70)))
-            elif t in ("faster", "fast", "更快", "快"):
+            elif t in ("faster", "fast"):
                 score += 0.5 * min(1.0, max(0.0, (an.tempo_bpm - 70) / 70))
             elif t.isdigit():
                 score += 0.5 * math.exp(-abs(an.tempo_bpm - float(t)) / 10)

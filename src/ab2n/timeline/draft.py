@@ -17,14 +17,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+from ab2n.media.presets import PRESETS
+from ab2n.timeline.migrations import SCHEMA_VERSION, migrate
+
+__all__ = [
+    "ASPECTS",
+    "AUTO_MOOD",
+    "FITS",
+    "SCHEMA_VERSION",
+    "Draft",
+    "DraftSettings",
+    "MusicSegment",
+    "TextSegment",
+    "VideoSegment",
+    "wished_mood",
+]
 
 TT_VIDEO = 0
 TT_AUDIO = 1
 TT_TEXT = 7
 
-Aspect = Literal["source", "1080p", "vertical", "square", "portrait"]
-Fit = Literal["pad", "crop"]
+#: Output shapes a draft may ask for: the named sizes of media/presets.py.
+ASPECTS: tuple[str, ...] = tuple(PRESETS)
+#: How a picture of another shape fills the frame: blurred pad or crop.
+FITS: tuple[str, ...] = ("pad", "crop")
+#: The mood word that means "from the video", the same as no mood at all.
+AUTO_MOOD = "auto"
+
+
+def wished_mood(mood: str | None) -> str | None:
+    """The mood a wish names, or None when the mood is to come from the video (none, or "auto")."""
+    return None if not mood or mood == AUTO_MOOD else mood
 
 
 @dataclass(frozen=True)
@@ -93,8 +116,8 @@ class TextSegment:
 class DraftSettings:
     """Draft-wide choices (the ``m`` of the draft)."""
 
-    aspect: Aspect = "source"
-    fit: Fit = "pad"
+    aspect: str = "source"  # one of ASPECTS
+    fit: str = "pad"  # one of FITS
     original_audio: Literal["keep", "mute"] = "keep"
     target_lufs: float = -14.0
     duck: Literal["default", "wcag", "off"] = "default"
@@ -186,7 +209,6 @@ class Draft:
             InvalidArgument: Not a draft this version understands.
         """
         from ab2n.errors import InvalidArgument
-        from ab2n.timeline.migrations import migrate
 
         try:
             d = migrate(data)

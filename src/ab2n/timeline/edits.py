@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ab2n.errors import InvalidArgument
-from ab2n.timeline.draft import Draft, DraftSettings, MusicSegment, TextSegment, VideoSegment
+from ab2n.timeline.draft import ASPECTS, FITS, Draft, MusicSegment, TextSegment, VideoSegment
 
-ASPECTS = ("source", "1080p", "vertical", "square", "portrait")
 POSITIONS = ("top", "center", "bottom")
 
 
@@ -47,7 +46,7 @@ def _clear_plan(m: MusicSegment, **changes: Any) -> MusicSegment:
     return dataclasses.replace(m, plan=None, track_id=None, track_title=None, **changes)
 
 
-def add_music(
+def wish_music(
     draft: Draft,
     *,
     mood: str | None = None,
@@ -59,7 +58,7 @@ def add_music(
     end_ms: int | None = None,
     source: str | None = None,
 ) -> Draft:
-    """Add (or re-wish) background music over the draft or a span of it."""
+    """Add (or re-wish) background music over the draft or a span of it (the "add_music" edit)."""
     d = draft.duration_ms
     # A negative start counts from the end ("the last 5 seconds").
     start = max(0, d + int(start_ms)) if start_ms is not None and start_ms < 0 else max(0, int(start_ms or 0))
@@ -177,9 +176,9 @@ def set_aspect(draft: Draft, *, preset: str, fit: str | None = None) -> Draft:
     """Output shape: source, 1080p, vertical, square, portrait; fit pad (blurred) or crop."""
     if preset not in ASPECTS:
         raise InvalidArgument(f"aspect must be one of {', '.join(ASPECTS)}")
-    if fit is not None and fit not in ("pad", "crop"):
-        raise InvalidArgument("fit must be pad or crop")
-    s = dataclasses.replace(draft.settings, aspect=preset, fit=fit or draft.settings.fit)  # type: ignore[arg-type]
+    if fit is not None and fit not in FITS:
+        raise InvalidArgument(f"fit must be one of {', '.join(FITS)}")
+    s = dataclasses.replace(draft.settings, aspect=preset, fit=fit or draft.settings.fit)
     return dataclasses.replace(draft, settings=s)
 
 
@@ -249,7 +248,7 @@ def snap_montage_to_beats(draft: Draft, downbeats_s: Sequence[float], media: Map
 
 
 _OPS: dict[str, Callable[..., Draft]] = {
-    "add_music": add_music,
+    "add_music": wish_music,
     "set_music_volume": set_music_volume,
     "remove_music": remove_music,
     "replace_music": replace_music,
@@ -292,4 +291,20 @@ def apply_edit(draft: Draft, edit: Edit) -> Draft:
         raise InvalidArgument(f"bad parameters for {edit.op}: {exc}") from None
 
 
-__all__ = ["Edit", "apply_edit", "DraftSettings", *_OPS]
+__all__ = [
+    "Edit",
+    "add_text",
+    "apply_edit",
+    "apply_said_edit",
+    "remove_music",
+    "remove_text",
+    "replace_music",
+    "set_aspect",
+    "set_fades",
+    "set_loudness",
+    "set_music_volume",
+    "set_original_audio",
+    "snap_montage_to_beats",
+    "trim",
+    "wish_music",
+]

@@ -10,8 +10,6 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from ab2n.timeline.draft import SCHEMA_VERSION
-
 
 def _v0_to_v1(d: dict[str, Any]) -> dict[str, Any]:
     d = copy.deepcopy(d)
@@ -28,7 +26,10 @@ def _v0_to_v1(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+#: Version n -> n + 1, for every version before the current one.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+#: The version this ab2n writes: the one the last migration leads to.
+SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:

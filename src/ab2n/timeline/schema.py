@@ -5,9 +5,62 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ab2n.timeline.draft import SCHEMA_VERSION
+from ab2n.timeline.draft import ASPECTS, FITS
+from ab2n.timeline.migrations import SCHEMA_VERSION
 
 _MS = {"type": "integer", "minimum": 0}
+_S = {"type": "number", "minimum": 0}
+_SECONDS = {"type": "array", "items": _S}
+_COUNT = {"type": "integer", "minimum": 0}
+
+#: The arranged music (music.arrange.MusicPlan.to_json), typed so the snapshot test sees changes.
+MUSIC_PLAN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "the arranged MusicPlan (times in seconds on the music timeline, 0 = music start)",
+    "required": ["track_id", "duration_s", "segments"],
+    "properties": {
+        "track_id": {"type": "string"},
+        "track_title": {"type": "string"},
+        "duration_s": _S,
+        "segments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "description": "a run of a source track placed on the music timeline",
+                "required": ["src", "src_start_s", "src_end_s", "dst_start_s"],
+                "properties": {
+                    "src": {"type": "string", "description": "the source audio"},
+                    "src_start_s": _S,
+                    "src_end_s": _S,
+                    "dst_start_s": _S,
+                    "stretch": {"type": "number", "exclusiveMinimum": 0, "description": "tempo ratio, pitch kept"},
+                    "crossfade_s": _S,
+                    "fade_out_s": _S,
+                },
+                "additionalProperties": False,
+            },
+        },
+        "fade_out_s": _S,
+        "beats_s": _SECONDS,
+        "downbeats_s": _SECONDS,
+        "cuts_on_beat": _COUNT,
+        "cuts_on_downbeat": _COUNT,
+        "cuts_total": _COUNT,
+        "mood": {"type": ["string", "null"]},
+        "tempo_bpm": _S,
+        "songs": {
+            "type": "array",
+            "description": "a medley's songs: where each starts on the music timeline",
+            "items": {
+                "type": "object",
+                "required": ["start_s", "track_id", "title"],
+                "properties": {"start_s": _S, "track_id": {"type": "string"}, "title": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
 
 DRAFT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -21,8 +74,8 @@ DRAFT_SCHEMA: dict[str, Any] = {
         "m": {
             "type": "object",
             "properties": {
-                "aspect": {"enum": ["source", "1080p", "vertical", "square", "portrait"]},
-                "fit": {"enum": ["pad", "crop"]},
+                "aspect": {"enum": list(ASPECTS)},
+                "fit": {"enum": list(FITS)},
                 "audio": {"enum": ["keep", "mute"]},
                 "lufs": {"type": "number", "minimum": -40, "maximum": -5},
                 "duck": {"enum": ["default", "wcag", "off"]},
@@ -43,6 +96,7 @@ DRAFT_SCHEMA: dict[str, Any] = {
         },
     },
     "$defs": {
+        "music_plan": MUSIC_PLAN_SCHEMA,
         "segment": {
             "type": "object",
             "required": ["s", "d"],
@@ -62,14 +116,14 @@ DRAFT_SCHEMA: dict[str, Any] = {
                 "src": {"type": "string"},
                 "tid": {"type": "string"},
                 "tn": {"type": "string"},
-                "plan": {"type": "object", "description": "the arranged MusicPlan"},
+                "plan": {"$ref": "#/$defs/music_plan"},
                 "seed": {"type": "integer"},
                 "tried": {"type": "array", "items": {"type": "string"}},
                 "text": {"type": "string"},
                 "pos": {"enum": ["top", "center", "bottom"]},
                 "size": {"enum": ["small", "medium", "large"]},
             },
-        }
+        },
     },
 }
 
