@@ -158,13 +158,20 @@ def _by_name(text: str, names: list[str], _lang: str) -> Found | None:
         m = re.search(rf"(?:\b(?:to|for|on|in|of)\s+)?{re.escape(name.lower())}", low)
         if m and len(name) >= 3:
             return ("one", i, m)
-    said = re.compile(
-        rf"(?:\b(?:back\s+)?(?:to|for|on|in|of)\s+)?(?:\b(?:the|my)\s+([\w' ]{{2,40}}?)(?:\s+{_NOUN})?\b"
-        rf"|\b([\w']+(?:\s[\w']+)?)\s+{_NOUN}\b)"
-    )
+    lead = r"(?:\b(?:back\s+)?(?:to|for|on|in|of)\s+)?"
+    for i, stem in enumerate(stems):
+        if len(stem) < 3:
+            continue
+        m = re.search(
+            rf"{lead}(?:\b(?:the|my)\s+{re.escape(stem)}(?:\s+{_NOUN})?|\b{re.escape(stem)}\s+{_NOUN})\b", low
+        )
+        if m:
+            return ("one", i, m)
+    # A misspelt name: one or two words before a noun ("the beech clip").
+    said = re.compile(rf"{lead}(?:\b(?:the|my)\s+)?\b([\w']+(?:\s[\w']+)?)\s+{_NOUN}\b")
     best: tuple[float, int, re.Match[str] | None] = (0.0, -1, None)
     for m in said.finditer(low):
-        words = (m.group(1) or m.group(2) or "").strip()
+        words = m.group(1).strip()
         for i, stem in enumerate(stems):
             if len(stem) < 3:
                 continue

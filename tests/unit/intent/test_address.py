@@ -42,6 +42,12 @@ def test_addresses(text: str, kind: str, index: int | None, rest: str) -> None:
     assert (a.kind, a.index, a.text) == (kind, index, rest)
 
 
+def test_names_with_spaces_and_misspellings() -> None:
+    names = ["intro.mp4", "beach.mp4", "city walk.mp4"]
+    assert parse_address("the city walk clip: epic music", names).index == 2
+    assert parse_address("the citty walk video louder", names).index == 2
+
+
 def test_a_calm_file_is_not_every_calm_word() -> None:
     assert parse_address("add calm music", ["calm.mp4", "b.mp4"]).kind == "active"
     assert parse_address("the calm clip: louder", ["calm.mp4", "b.mp4"]).index == 0

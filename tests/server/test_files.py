@@ -1,0 +1,118 @@
+"""Several files in one session: each its own timeline, history and render, addressed the way people talk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ab2n.media.probe import probe
+from mediagen import clip_with_cuts
+from server.conftest import auth, sse_events, texts, token
+from server.test_security import _session, _upload, _wait
+
+
+def _state(base: str, tok: str, sid: str) -> dict:
+    return dict(httpx.get(f"{base}/api/state/nemo_agent/me/{sid}/latest", headers=auth(tok)).json()["data"])
+
+
+def _bgm(draft: dict | None) -> dict | None:
+    if not draft:
+        return None
+    return next((t["sg"][0] for t in draft["t"] if t["tt"] == 1), None)
+
+
+def _by_name(state: dict) -> dict[str, dict]:
+    return {f["name"]: f for f in state["files"]}
+
+
+def _job_ids(answer: str) -> list[str]:
+    import re
+
+    return list(dict.fromkeys(re.findall(r"render_[0-9a-f]{20}", answer)))
+
+
+def test_three_uploads_each_get_their_own_timeline_and_render(make_server, tmp_path: Path) -> None:
+    srv = make_server()
+    tok = token(srv.url)
+    sid = _session(srv.url, tok)
+    sources = {
+        "intro.mp4": clip_with_cuts([1.5], duration_s=4, audio="tone")[0],
+        "beach.mp4": clip_with_cuts([2.0, 5.0], duration_s=7, audio="noise")[0],
+        "city walk.mp4": clip_with_cuts([2.5], duration_s=5, size=(480, 270), audio="tone")[0],
+    }
+    ids = {name: _upload(srv.url, tok, sid, path, name=name)["data"]["media_id"] for name, path in sources.items()}
+
+    answer = texts(sse_events(srv.url, tok, sid, "add calm music to the second video only"))
+    assert "beach.mp4" in answer and "Video: beach.mp4 (0-7s)" in answer, answer
+    st = _state(srv.url, tok, sid)
+    files = _by_name(st)
+    assert files["beach.mp4"]["active"] and files["beach.mp4"]["summary"].startswith("Timeline (2 tracks)")
+    assert files["intro.mp4"]["draft"] is None and files["city walk.mp4"]["draft"] is None
+    assert st["draft"] == files["beach.mp4"]["draft"]  # the state's draft is the active file's
+    assert str(srv.data) not in str(st) and "/uploads/" not in str(st)
+
+    texts(sse_events(srv.url, tok, sid, "back to the first video, add energetic music"))
+    texts(sse_events(srv.url, tok, sid, "the city walk clip: epic music at 30%"))
+    texts(sse_events(srv.url, tok, sid, "the beach clip: make the music 40%"))
+    files = _by_name(_state(srv.url, tok, sid))
+    assert _bgm(files["intro.mp4"]["draft"])["mood"] == "energetic"
+    assert _bgm(files["beach.mp4"]["draft"])["mood"] == "calm"
+    assert _bgm(files["beach.mp4"]["draft"])["vol"] == pytest.approx(0.4)
+    assert _bgm(files["city walk.mp4"]["draft"])["vol"] == pytest.approx(0.3)
+
+    # Undo on the active file (beach) leaves the others alone.
+    undo = texts(sse_events(srv.url, tok, sid, "undo"))
+    assert "beach.mp4" in undo, undo
+    files = _by_name(_state(srv.url, tok, sid))
+    assert _bgm(files["beach.mp4"]["draft"]).get("vol") is None
+    assert _bgm(files["city walk.mp4"]["draft"])["vol"] == pytest.approx(0.3)
+    assert _bgm(files["intro.mp4"]["draft"])["mood"] == "energetic"
+
+    # Summaries say the uploaded names, never a storage hash or a path.
+    status = texts(sse_events(srv.url, tok, sid, "status"))
+    for name in sources:
+        assert f"Video: {name}" in status, status
+    assert all(mid not in status for mid in ids.values())
+
+    one = _job_ids(texts(sse_events(srv.url, tok, sid, "export")))
+    assert len(one) == 1
+    every = _job_ids(texts(sse_events(srv.url, tok, sid, "export all")))
+    assert len(every) == 3, every
+    expected = [4.0, 7.0, 5.0]  # upload order
+    for job_id, want in zip(every, expected, strict=True):
+        job = _wait(srv.url, tok, job_id, timeout_s=300)
+        assert job["status"] == "done", job
+        out = tmp_path / f"{job_id}.mp4"
+        out.write_bytes(httpx.get(job["output_url"], headers=auth(tok), timeout=60).content)
+        assert probe(out).duration_s == pytest.approx(want, abs=0.1)
+    job = _wait(srv.url, tok, one[0])
+    out = tmp_path / "one.mp4"
+    out.write_bytes(httpx.get(job["output_url"], headers=auth(tok), timeout=60).content)
+    assert probe(out).duration_s == pytest.approx(7.0, abs=0.1)  # export renders the active file: beach
+
+
+def test_one_file_sessions_are_unchanged_and_a_montage_joins_them(make_server) -> None:
+    srv = make_server()
+    tok = token(srv.url)
+    sid = _session(srv.url, tok)
+    a, _ = clip_with_cuts([1.0], duration_s=3, audio="tone")
+    b, _ = clip_with_cuts([1.5], duration_s=4, size=(480, 270), audio="tone")
+    _upload(srv.url, tok, sid, a, name="first.mp4")
+    answer = texts(sse_events(srv.url, tok, sid, "add happy music"))
+    assert "Video: first.mp4 (0-3s)" in answer
+    assert "first.mp4:" not in answer  # with one file nothing is prefixed
+    _upload(srv.url, tok, sid, b, name="second.mp4")
+    texts(sse_events(srv.url, tok, sid, "add calm music"))  # the latest upload is active
+    files = _by_name(_state(srv.url, tok, sid))
+    assert _bgm(files["first.mp4"]["draft"])["mood"] == "happy"
+    assert _bgm(files["second.mp4"]["draft"])["mood"] == "calm"
+
+    answer = texts(sse_events(srv.url, tok, sid, "make a montage of all my clips"))
+    st = _state(srv.url, tok, sid)
+    montage = _by_name(st)["montage"]
+    assert montage["active"] and [s["mid"] for s in montage["draft"]["t"][0]["sg"]] == [
+        f["media_id"] for f in st["video_infos"]
+    ]
+    assert _bgm(montage["draft"]) is not None, answer
