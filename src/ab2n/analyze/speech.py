@@ -44,7 +44,7 @@ class AudioListener:
         self._error: BaseException | None = None
         if background:
             # Bounded: when the picture decodes faster than the VAD runs (a 360p video), an unbounded
-            # queue held the backlog of audio (it grew 30 MB a minute on a 3-hour input); now the
+            # queue would hold the backlog of audio (30 MB a minute on a 3-hour input); bounded, the
             # decoder waits for the VAD instead.
             self._queue = queue.Queue(maxsize=QUEUE_BLOCKS)
             self._worker = threading.Thread(target=self._drain, name="ab2n-vad", daemon=True)

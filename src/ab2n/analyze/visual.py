@@ -86,7 +86,7 @@ def _colour_luts() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _hist_bin(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Histogram bin of HSV pixels: hue x saturation bins, or a brightness bin for greyish pixels."""
     # Hue is meaningless for greyish pixels (noise flips it between bins), so they get brightness
-    # bins of their own instead of hue bins: a flat, pale gradient no longer "changes" at an I-frame.
+    # bins of their own instead of hue bins, so a flat, pale gradient does not "change" at an I-frame.
     grey = s < GREY_SAT
     hb = np.minimum((h * HUE_BINS).astype(int), HUE_BINS - 1)
     sb = np.minimum(((s - GREY_SAT) / (1 - GREY_SAT) * SAT_BINS).astype(int), SAT_BINS - 1)

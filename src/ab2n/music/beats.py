@@ -29,7 +29,8 @@ import numpy as np
 from ab2n.media.decode import decode_audio
 from ab2n.media.ffmpeg import commit_output, temp_output_path
 
-ANALYSER_VERSION = "4"  # 3: beat times at the STFT frame centre (were 23 ms early); 4: pulse clarity, abrupt ends
+#: Part of every cache key: raise it when the analysis changes, so cached results are recomputed.
+ANALYSER_VERSION = "4"
 SR = 22050
 ANALYSIS_THREADS = 2
 N_FFT = 1024
