@@ -334,170 +334,244 @@ def parse(text: str) -> ParseResult:
     return ParseResult(unrecognised=msg, lang=lang)
 
 
-def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) -> list[Edit]:
-    def has(key: str) -> bool:
-        return any(_has(t, lx.get(key, []), "zh" if lx is lexicon("zh") else "en") for lx in lexes)
+@dataclass(frozen=True)
+class _Words:
+    """One normalised message and the lexicons to read it with (what every extractor asks)."""
 
-    def keys(key: str) -> list[str]:
+    t: str
+    lexes: list[dict[str, Any]]
+    lang: str
+    quotes: list[str]
+
+    def _lang_of(self, lx: dict[str, Any]) -> str:
+        return "zh" if lx is lexicon("zh") else "en"
+
+    def has(self, key: str) -> bool:
+        """Whether any phrase of the lexicon list ``key`` is in the text."""
+        return any(_has(self.t, lx.get(key, []), self._lang_of(lx)) for lx in self.lexes)
+
+    def keys(self, key: str) -> list[str]:
+        """The keys of the lexicon table ``key`` found in the text, in order of appearance."""
         out: list[str] = []
-        for lx in lexes:
-            for k in _all_keys(t, lx.get(key, {}), "zh" if lx is lexicon("zh") else "en"):
+        for lx in self.lexes:
+            for k in _all_keys(self.t, lx.get(key, {}), self._lang_of(lx)):
                 if k not in out:
                     out.append(k)
         return out
 
-    def first(key: str) -> str | None:
-        ks = keys(key)
+    def first(self, key: str) -> str | None:
+        """The first key of the table ``key`` found in the text."""
+        ks = self.keys(key)
         return ks[0] if ks else None
 
-    edits: list[Edit] = []
-    music_word = has("music_words")
-    moods = [m for m in keys("moods") if m != AUTO_MOOD]
-    auto_mood = AUTO_MOOD in keys("moods")
-    genres = keys("genres")
-    instruments = keys("instruments")
-    tempo = first("tempo")
-    percent = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", t)
-    db = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:db\b|分贝)", t)
-    title_words = has("title_words")
-    trim_words = has("trim")
-    removing_music = has("remove_music")
-    replacing = has("replace_music")
-    start_ms, end_ms = _span(t, lang)
-    # An instrument word like "keys" or "drums" alone is too weak; need music context or a genre/mood.
-    wishes = bool(moods or genres or tempo or (instruments and (music_word or moods or genres)))
-    add_verb = _has(t, ["add", "put", "give", "want", "need", "加", "配", "添加", "来", "要"], lang)
-    strong_add = _has(t, ["add", "加", "添加", "配"], lang)
-    span_said = start_ms is not None or end_ms is not None or _at(t, lang) is not None
-    adding = not removing_music and (
-        (
-            music_word
-            and not replacing
-            and (
-                wishes
-                or auto_mood
-                or (add_verb and (percent is None or strong_add))
-                or (span_said and not title_words and not quotes and not trim_words)
-            )
+    def says(self, phrases: list[str]) -> bool:
+        """Whether one of these phrases (of the message's language) is in the text."""
+        return _has(self.t, phrases, self.lang)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """The time span the message names (ms; a negative start counts from the end)."""
+
+    start_ms: int | None
+    end_ms: int | None
+
+    @property
+    def said(self) -> bool:
+        return self.start_ms is not None or self.end_ms is not None
+
+
+def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) -> list[Edit]:
+    """Every edit the message asks for, one extractor per family, in the order to apply them."""
+    w = _Words(t, lexes, lang, quotes)
+    span = _Span(*_span(t, lang))
+    return [
+        *_music_edits(w, span),
+        *_fade_edits(w),
+        *_title_edits(w, span),
+        *_shape_edits(w),
+        *_original_audio_edits(w),
+        *_trim_edits(w, span),
+        *_loudness_edits(w),
+    ]
+
+
+def _fading(w: _Words) -> tuple[bool, bool]:
+    """(fade in, fade out) asked."""
+    fade_in = w.has("fade_in") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+in\b", w.t) is not None
+    fade_out = w.has("fade_out") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+out\b", w.t) is not None
+    return fade_in, fade_out
+
+
+def _music_wishes(w: _Words) -> dict[str, Any]:
+    """The mood, genres, instruments and tempo asked for (only those said)."""
+    moods = [m for m in w.keys("moods") if m != AUTO_MOOD]
+    return {
+        k: v
+        for k, v in (
+            ("mood", moods[0] if moods else None),
+            ("genre", w.keys("genres")),
+            ("instruments", w.keys("instruments")),
+            ("tempo", w.first("tempo")),
         )
-        or wishes
+        if v
+    }
+
+
+def _wishes_said(w: _Words, wish: dict[str, Any]) -> bool:
+    """Whether the wishes are enough to mean music: an instrument word like "keys" or "drums" alone
+    is too weak, it needs a music word, a mood or a genre beside it."""
+    named = "mood" in wish or "genre" in wish
+    return named or "tempo" in wish or ("instruments" in wish and (w.has("music_words") or named))
+
+
+def _adding_music(w: _Words, span: _Span, wish: dict[str, Any], percent: re.Match[str] | None) -> bool:
+    """Whether the message asks for music (as opposed to changing or removing it)."""
+    if w.has("remove_music"):
+        return False
+    if _wishes_said(w, wish):
+        return True
+    if not w.has("music_words") or w.has("replace_music"):
+        return False
+    add_verb = w.says(["add", "put", "give", "want", "need", "加", "配", "添加", "来", "要"])
+    strong_add = w.says(["add", "加", "添加", "配"])
+    span_said = span.said or _at(w.t, w.lang) is not None
+    return (
+        AUTO_MOOD in w.keys("moods")
+        or (add_verb and (percent is None or strong_add))
+        or (span_said and not w.has("title_words") and not w.quotes and not w.has("trim"))
     )
 
-    # Volume: absolute (35%), in dB, or relative (quieter / a bit louder).
+
+def _volume(w: _Words, percent: re.Match[str] | None, adding: bool) -> tuple[float | None, float | None]:
+    """(absolute level, change in dB) asked: "35%", "-6 dB", "a bit quieter", "lower it by 10%"."""
     volume: float | None = float(percent.group(1)) / 100 if percent else None
     delta: float | None = None
-    quieter, louder = has("quieter"), has("louder")
+    db = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:db\b|分贝)", w.t)
+    quieter, louder = w.has("quieter"), w.has("louder")
     if db and not percent:
         v = float(db.group(1))
         delta = -abs(v) if quieter and not db.group(1).startswith("+") else abs(v) if louder else v
     elif (quieter or louder) and not percent:
-        step = 2.0 if has("little") else 6.0 if has("lot") else 3.0
+        step = 2.0 if w.has("little") else 6.0 if w.has("lot") else 3.0
         delta = -step if quieter else step
-    if volume is not None and ("%" in t or "percent" in t) and (quieter or louder) and not adding:
+    if volume is not None and ("%" in w.t or "percent" in w.t) and (quieter or louder) and not adding:
         # "lower it by 10%": a relative change in level, not an absolute 10 %.
-        if _has(t, ["by", "降低", "调低", "减少"], lang):
-            delta, volume = (
-                (-1 if quieter else 1) * abs(20 * math.log10(max(1e-3, 1 + (-volume if quieter else volume)))),
-                None,
-            )
+        if w.says(["by", "降低", "调低", "减少"]):
+            sign = -1 if quieter else 1
+            delta = sign * abs(20 * math.log10(max(1e-3, 1 + (-volume if quieter else volume))))
+            volume = None
+    return volume, delta
 
-    text_timing = title_words or bool(quotes)
-    wish_params: dict[str, Any] = {
-        k: v
-        for k, v in (
-            ("mood", moods[0] if moods else None),
-            ("genre", genres),
-            ("instruments", instruments),
-            ("tempo", tempo),
-        )
-        if v
-    }
+
+def _music_edits(w: _Words, span: _Span) -> list[Edit]:
+    """add_music / replace_music / remove_music / set_music_volume."""
+    edits: list[Edit] = []
+    wish = _music_wishes(w)
+    percent = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", w.t)
+    adding = _adding_music(w, span, wish, percent)
+    removing, replacing = w.has("remove_music"), w.has("replace_music")
+    volume, delta = _volume(w, percent, adding)
     if adding:
-        params: dict[str, Any] = dict(wish_params)
+        params: dict[str, Any] = dict(wish)
         if volume is not None:
             params["volume"] = volume
-        if not text_timing and not trim_words:
-            if start_ms is None and end_ms is None:
-                start_ms = _at(t, lang)
+        if not (w.has("title_words") or w.quotes) and not w.has("trim"):
+            start_ms = span.start_ms if span.said else _at(w.t, w.lang)
             if start_ms is not None:
                 params["start_ms"] = start_ms
-            if end_ms is not None:
-                params["end_ms"] = end_ms
+            if span.end_ms is not None:
+                params["end_ms"] = span.end_ms
         edits.append(Edit("add_music", params))
-    if replacing and not removing_music:
-        if wishes and not any(e.op == "add_music" for e in edits):
-            edits.append(Edit("add_music", dict(wish_params)))
+    if replacing and not removing:
+        if _wishes_said(w, wish) and not adding:
+            edits.append(Edit("add_music", dict(wish)))
         edits.append(Edit("replace_music", {}))
-    if removing_music:
+    if removing:
         edits.append(Edit("remove_music", {}))
-    fading = has("fade_in") or has("fade_out") or re.search(r"\bfade\b", t) is not None
-    if not adding and not removing_music and (volume is not None or delta is not None) and not fading:
+    fading = w.has("fade_in") or w.has("fade_out") or re.search(r"\bfade\b", w.t) is not None
+    if not adding and not removing and (volume is not None or delta is not None) and not fading:
         edits.append(Edit("set_music_volume", {"volume": volume} if volume is not None else {"delta_db": delta}))
-
-    # Fades.
-    fade_in = has("fade_in") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+in\b", t) is not None
-    fade_out = has("fade_out") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+out\b", t) is not None
-    if fade_in or fade_out:
-        dur = _duration(t, lang)
-        num = re.search(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec|seconds?|秒)", t)
-        ms = dur if dur is not None else (_to_ms(num.group(1)) if num else 2000)
-        fp: dict[str, Any] = {}
-        if fade_in:
-            fp["in_ms"] = ms
-        if fade_out:
-            fp["out_ms"] = ms
-        edits.append(Edit("set_fades", fp))
-
-    # Titles.
-    if has("remove_title") and not quotes:
-        edits.append(Edit("remove_text", {}))
-    elif quotes and (title_words or not edits or len(quotes) >= 1):
-        for q in quotes:
-            tp: dict[str, Any] = {"text": q}
-            dur = _duration(t, lang)
-            if dur is not None:
-                tp["duration_ms"] = dur
-            at = _at(t, lang)
-            if at is None and start_ms is not None and start_ms > 0 and not trim_words:
-                at = start_ms
-            if at is not None:
-                tp["start_ms"] = at
-            pos = first("positions")
-            if pos:
-                tp["position"] = pos
-            edits.append(Edit("add_text", tp))
-
-    # Shape.
-    aspect = first("aspect")
-    if aspect:
-        ap: dict[str, Any] = {"preset": aspect}
-        if has("fit_crop"):
-            ap["fit"] = "crop"
-        elif has("fit_pad"):
-            ap["fit"] = "pad"
-        edits.append(Edit("set_aspect", ap))
-
-    # Original sound.
-    if has("mute_original"):
-        edits.append(Edit("set_original_audio", {"mode": "mute"}))
-    elif has("keep_original"):
-        edits.append(Edit("set_original_audio", {"mode": "keep"}))
-
-    # Trim.
-    if trim_words and (start_ms is not None or end_ms is not None):
-        tr: dict[str, Any] = {}
-        if start_ms is not None:
-            tr["start_ms"] = start_ms
-        if end_ms is not None:
-            tr["end_ms"] = end_ms
-        edits.append(Edit("trim", tr))
-
-    # Loudness target.
-    lufs = re.search(r"(-\d+(?:\.\d+)?)\s*lufs", t)
-    target = float(lufs.group(1)) if lufs else None
-    if target is None and _has(t, ["loudness", "loud", "响度", "mastered", "master"], lang):
-        key = first("loudness")
-        target = float(key) if key else None
-    if target is not None:
-        edits.append(Edit("set_loudness", {"target_lufs": target}))
     return edits
+
+
+def _fade_edits(w: _Words) -> list[Edit]:
+    """set_fades: "fade out over 3 seconds", "淡入"."""
+    fade_in, fade_out = _fading(w)
+    if not (fade_in or fade_out):
+        return []
+    dur = _duration(w.t, w.lang)
+    num = re.search(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec|seconds?|秒)", w.t)
+    ms = dur if dur is not None else (_to_ms(num.group(1)) if num else 2000)
+    fp: dict[str, Any] = {}
+    if fade_in:
+        fp["in_ms"] = ms
+    if fade_out:
+        fp["out_ms"] = ms
+    return [Edit("set_fades", fp)]
+
+
+def _title_edits(w: _Words, span: _Span) -> list[Edit]:
+    """add_text for each quoted text, or remove_text."""
+    if w.has("remove_title") and not w.quotes:
+        return [Edit("remove_text", {})]
+    edits: list[Edit] = []
+    for q in w.quotes:
+        tp: dict[str, Any] = {"text": q}
+        dur = _duration(w.t, w.lang)
+        if dur is not None:
+            tp["duration_ms"] = dur
+        at = _at(w.t, w.lang)
+        if at is None and span.start_ms is not None and span.start_ms > 0 and not w.has("trim"):
+            at = span.start_ms
+        if at is not None:
+            tp["start_ms"] = at
+        pos = w.first("positions")
+        if pos:
+            tp["position"] = pos
+        edits.append(Edit("add_text", tp))
+    return edits
+
+
+def _shape_edits(w: _Words) -> list[Edit]:
+    """set_aspect: "vertical for TikTok", "square, cropped"."""
+    aspect = w.first("aspect")
+    if not aspect:
+        return []
+    ap: dict[str, Any] = {"preset": aspect}
+    if w.has("fit_crop"):
+        ap["fit"] = "crop"
+    elif w.has("fit_pad"):
+        ap["fit"] = "pad"
+    return [Edit("set_aspect", ap)]
+
+
+def _original_audio_edits(w: _Words) -> list[Edit]:
+    """set_original_audio: mute or keep the video's own sound."""
+    if w.has("mute_original"):
+        return [Edit("set_original_audio", {"mode": "mute"})]
+    if w.has("keep_original"):
+        return [Edit("set_original_audio", {"mode": "keep"})]
+    return []
+
+
+def _trim_edits(w: _Words, span: _Span) -> list[Edit]:
+    """trim: "keep the first 10 seconds", "剪掉前5秒"."""
+    if not (w.has("trim") and span.said):
+        return []
+    tr: dict[str, Any] = {}
+    if span.start_ms is not None:
+        tr["start_ms"] = span.start_ms
+    if span.end_ms is not None:
+        tr["end_ms"] = span.end_ms
+    return [Edit("trim", tr)]
+
+
+def _loudness_edits(w: _Words) -> list[Edit]:
+    """set_loudness: "-16 LUFS", "loudness for podcasts"."""
+    lufs = re.search(r"(-\d+(?:\.\d+)?)\s*lufs", w.t)
+    target = float(lufs.group(1)) if lufs else None
+    if target is None and w.says(["loudness", "loud", "响度", "mastered", "master"]):
+        key = w.first("loudness")
+        target = float(key) if key else None
+    return [Edit("set_loudness", {"target_lufs": target})] if target is not None else []
