@@ -116,3 +116,52 @@ def test_one_file_sessions_are_unchanged_and_a_montage_joins_them(make_server) -
         f["media_id"] for f in st["video_infos"]
     ]
     assert _bgm(montage["draft"]) is not None, answer
+
+
+SCRIPT = [
+    "add calm music to the second video only",
+    "back to the first video, add energetic music",
+    "the beach clip: make the music 40%",
+    "title 'Day one' for 2 seconds",
+    "undo",
+    "first video: vertical",
+]
+
+
+def _essence(draft: dict | None) -> dict | None:
+    """What a person asked for and got, without the ids each face gives its media."""
+    if draft is None:
+        return None
+    bgm = _bgm(draft) or {}
+    return {
+        "d": draft["d"],
+        "m": draft["m"],
+        "names": [s["n"] for s in draft["t"][0]["sg"]],
+        "music": {k: bgm.get(k) for k in ("mood", "vol", "tid", "s", "d")},
+        "texts": [t["sg"] for t in draft["t"] if t["tt"] == 7],
+    }
+
+
+def test_the_terminal_chat_gives_the_same_drafts(make_server, tmp_path: Path) -> None:
+    from ab2n.chat_session import ChatSession
+
+    clips = {}
+    for name, (cuts, dur) in {"intro.mp4": ([1.5], 4), "beach.mp4": ([2.0, 5.0], 7)}.items():
+        clips[name] = tmp_path / name
+        clips[name].write_bytes(clip_with_cuts(cuts, duration_s=dur, audio="tone")[0].read_bytes())
+    srv = make_server()
+    tok = token(srv.url)
+    sid = _session(srv.url, tok)
+    for name, path in clips.items():
+        _upload(srv.url, tok, sid, path, name=name)
+    local = ChatSession.open(tmp_path / "chat.json", list(clips.values()), cache_dir=tmp_path / "cache")
+    for line in SCRIPT:
+        texts(sse_events(srv.url, tok, sid, line))
+        local.say(line)
+    served = _by_name(_state(srv.url, tok, sid))
+    resumed = ChatSession.open(tmp_path / "chat.json", [], cache_dir=tmp_path / "cache")
+    for key, name in resumed.files().items():
+        mine = resumed.draft(key)
+        assert _essence(mine.to_json() if mine else None) == _essence(served[name]["draft"]), name
+    assert _essence(served["intro.mp4"]["draft"])["m"]["aspect"] == "vertical"
+    assert served["beach.mp4"]["draft"] is not None and not _essence(served["beach.mp4"]["draft"])["texts"]

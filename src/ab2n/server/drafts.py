@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 from ab2n.server.store import DraftRow, EditSession
 from ab2n.timeline.draft import Draft
 
-MONTAGE = "montage"
-
 
 def cursor(sess: EditSession, key: str) -> int:
     """The current seq of ``key``'s history (-1: no draft yet)."""

@@ -5,7 +5,6 @@ Everything here is synchronous and runs in worker threads (never on the event lo
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,10 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
+from ab2n.chat.engine import MONTAGE, file_base_draft
 from ab2n.media.probe import MediaInfo, probe
-from ab2n.pipeline import initial_draft, resolve_music
 from ab2n.pipeline import render as render_draft
-from ab2n.server.drafts import MONTAGE, active_draft
+from ab2n.pipeline import resolve_music
+from ab2n.server.drafts import active_draft
 from ab2n.server.housekeeping import work_dir
 from ab2n.server.settings import Settings
 from ab2n.server.store import EditSession, Job, MediaRow
@@ -62,22 +62,6 @@ def media_names(maker: sessionmaker[Session], session_id: str) -> dict[str, str]
         return {r.id: r.name for r in session_media(db, session_id)}
 
 
-def base_draft(
-    key: str, media: dict[str, MediaInfo], profiles: dict[str, VideoProfile], names: dict[str, str]
-) -> Draft:
-    """A file's first draft before any edit: that upload on the video track (for ``MONTAGE``: all of
-    them one after another), named as uploaded, no music yet."""
-    if not media:
-        return Draft()
-    if key == MONTAGE:
-        d = initial_draft(media, profiles, montage=True)
-    else:
-        mid = key if key in media else list(media)[-1]
-        d = initial_draft({mid: media[mid]}, {mid: profiles[mid]})
-    video = tuple(dataclasses.replace(s, name=names.get(s.media_id, s.name)) for s in d.video)
-    return dataclasses.replace(d, video=video, music=None)
-
-
 def draft_media(draft: Draft) -> set[str]:
     """The media ids a draft's video track uses."""
     return {s.media_id for s in draft.video}
@@ -100,7 +84,7 @@ def make_renderer(
             key = sess.active_key if sess else ""
         if draft is None or not draft.video:  # nothing edited yet: the active file as uploaded
             media, profiles = media_and_profiles(maker, job.session_id, only=None if key in ("", MONTAGE) else {key})
-            draft = base_draft(key, media, profiles, media_names(maker, job.session_id))
+            draft = file_base_draft(key, media, profiles, media_names(maker, job.session_id))
         else:  # only the files this render shows are probed and analysed
             media, profiles = media_and_profiles(maker, job.session_id, only=draft_media(draft))
         draft = arrange(draft, media, profiles, settings)

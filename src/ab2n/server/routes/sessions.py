@@ -8,12 +8,13 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from ab2n.chat.engine import MONTAGE
 from ab2n.errors import Ab2nError, MediaTooLarge
 from ab2n.media.probe import MediaInfo, MediaLimits, probe
 from ab2n.server.bodies import NewSessionBody, UrlUploadBody
 from ab2n.server.boundary import SessionFiles, public_draft
 from ab2n.server.deps import AppState, current_client, ok, owned_session, read_body, state
-from ab2n.server.drafts import MONTAGE, cursor, file_draft
+from ab2n.server.drafts import cursor, file_draft
 from ab2n.server.openapi import body_doc, errors
 from ab2n.server.routes.render import output_url
 from ab2n.server.ssrf import fetch

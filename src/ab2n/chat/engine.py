@@ -1,0 +1,279 @@
+"""The chat engine: one message -> what it means -> the edits or command -> the answer.
+
+One engine for every face: the service keeps its files and drafts in the database, the terminal
+chat in a JSON file; both hand the engine a ``Workspace`` and get the same drafts for the same
+words. A message may address one of several files ("the second video", "the beach clip"), all of
+them, or a montage of them (``intent/address.py``); each file has its own draft and history, and
+the file a message is about becomes the active one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ab2n.analyze.profile import VideoProfile
+from ab2n.errors import Ab2nError
+from ab2n.intent.address import Address, parse_address
+from ab2n.intent.parse import CAPABILITIES, CAPABILITIES_ZH, ParseResult, detect_lang, parse
+from ab2n.media.probe import MediaInfo
+from ab2n.timeline.draft import Draft
+from ab2n.timeline.edits import Edit, apply_said_edit
+from ab2n.timeline.summary import summarize
+
+#: The file key of a montage of all the files.
+MONTAGE = "montage"
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+class Workspace(Protocol):
+    """Where a chat's files and drafts live (the service's database, the terminal's session file)."""
+
+    def files(self) -> dict[str, str]:
+        """File key -> the name people know it by, in upload order."""
+
+    def active(self) -> str:
+        """The active file's key ("" when there is none yet)."""
+
+    def set_active(self, key: str) -> None:
+        """Make ``key`` the active file."""
+
+    def draft(self, key: str) -> Draft | None:
+        """The file's current draft, or None before its first edit."""
+
+    def push(self, key: str, draft: Draft) -> None:
+        """Record a new state of the file's draft."""
+
+    def step(self, key: str, delta: int) -> Draft | None:
+        """Undo (-1) / redo (+1) on one file; None when there is nothing to step to."""
+
+    def load(self, key: str) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
+        """The media and analysis the file shows (every file for ``MONTAGE``)."""
+
+    def base_draft(self, key: str, media: dict[str, MediaInfo], profiles: dict[str, VideoProfile]) -> Draft:
+        """The file's draft as uploaded, before any edit."""
+
+    def arrange(self, draft: Draft, media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile]) -> Draft:
+        """Choose and arrange the draft's music where needed."""
+
+    def montage(self, draft: Draft, media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile]) -> Draft:
+        """Move a montage's joins onto the music's downbeats."""
+
+    def export(self, items: list[tuple[str, str, Draft]], zh: bool) -> str:
+        """Render (or queue) each (key, name, draft); the answer says where the results are."""
+
+    def credits(self, zh: bool) -> str:
+        """The balance, in words."""
+
+    def upload_hint(self, zh: bool) -> str:
+        """How to add a file here."""
+
+    def export_hint(self, zh: bool) -> str:
+        """How to render what was just edited."""
+
+
+@dataclass
+class Turn:
+    """One message being answered: the workspace, what was said, which files it is about."""
+
+    ws: Workspace
+    result: ParseResult
+    address: Address
+    names: dict[str, str]
+    emit: Emit
+
+    @property
+    def zh(self) -> bool:
+        """Answer in Chinese."""
+        return self.result.lang == "zh"
+
+    def say(self, en: str, zh: str) -> str:
+        """The answer in the message's language."""
+        return zh if self.zh else en
+
+    def keys(self) -> list[str]:
+        """The file keys this message is about (the active file when it names none)."""
+        ids = list(self.names)
+        if self.address.kind == "all":
+            return ids
+        if self.address.kind == "montage":
+            return [MONTAGE]
+        if self.address.kind == "one" and self.address.index is not None:
+            return [ids[self.address.index]]
+        active = self.ws.active()
+        return [active if active in (*ids, MONTAGE) else (ids[-1] if ids else "")]
+
+    def label(self, key: str) -> str:
+        """How a person calls the file: its uploaded name."""
+        if key == MONTAGE:
+            return self.say("the montage", "混剪")
+        return self.names.get(key) or self.say("the video", "视频")
+
+    def several(self) -> bool:
+        """More than one file: answers say which file they are about."""
+        return len(self.names) > 1
+
+
+def answer(text: str, ws: Workspace, *, emit: Emit | None = None) -> str:
+    """Answer one message in ``ws`` (always with text; an error becomes an honest sentence).
+
+    Args:
+        text: What the person said.
+        ws: Where the files and drafts are.
+        emit: Receives tool-call / tool-result events as the work happens (the service streams them).
+    """
+    tell: Emit = emit or (lambda _e: None)
+    names = ws.files()
+    address = parse_address(text, list(names.values()), lang=detect_lang(text))
+    result = parse(address.text or text)
+    turn = Turn(ws, result, address, names, tell)
+    tell({"function_call": {"name": "route_message", "args": {"text": text}}})
+    tell({"function_response": {"name": "route_message", "response": {**result.to_json(), "files": address.kind}}})
+    try:
+        return _route(turn)
+    except Ab2nError as exc:
+        return turn.say(
+            f"I couldn't do that: {exc.message} (code {exc.code}).", f"没能完成：{exc.message}（错误码 {exc.code}）"
+        )
+
+
+def _route(turn: Turn) -> str:
+    handler = _COMMANDS.get(turn.result.command or "")
+    if handler is not None:
+        return handler(turn)
+    if turn.address.kind == "montage" and not turn.result.edits:
+        return _edit(turn, [Edit("add_music", {})])
+    if not turn.result.edits:
+        return turn.result.unrecognised or ("I couldn't map that to an edit. I can " + CAPABILITIES + ".")
+    return _edit(turn, turn.result.edits)
+
+
+def _status(turn: Turn) -> str:
+    if not turn.names:
+        return turn.say("The timeline is empty: add a video first.", "时间线为空：请先上传视频。")
+    keys = list(turn.names) if turn.several() and turn.address.kind == "active" else turn.keys()
+    active = turn.ws.active()
+    lines = []
+    for key in keys:
+        d = turn.ws.draft(key)
+        text = summarize(d) if d else turn.say("no edits yet", "还没有编辑")
+        mark = turn.say(" (active)", "（当前）") if key == active and len(keys) > 1 else ""
+        lines.append(f"{turn.label(key)}{mark}: {text}" if turn.several() else text)
+    return "\n".join(lines)
+
+
+def _step(turn: Turn) -> str:
+    undo = turn.result.command == "undo"
+    key = turn.keys()[0]
+    draft = turn.ws.step(key, -1 if undo else 1)
+    if draft is None:
+        return turn.say(f"Nothing to {turn.result.command}.", "没有可以撤销/重做的操作。")
+    turn.ws.set_active(key)
+    done = turn.say("Undone" if undo else "Redone", "已撤销" if undo else "已重做")
+    where = f" ({turn.label(key)})" if turn.several() else ""
+    return f"{done}{where}. {summarize(draft)}"
+
+
+def _export(turn: Turn) -> str:
+    if not turn.names:
+        return turn.say("Nothing to export yet: add a video first.", "还没有可导出的内容：请先上传视频。")
+    keys = turn.keys()
+    items = []
+    for key in keys:
+        draft = turn.ws.draft(key)
+        if draft is None:
+            media, profiles = turn.ws.load(key)
+            draft = turn.ws.base_draft(key, media, profiles)
+        items.append((key, turn.label(key), draft))
+    if len(keys) == 1:
+        turn.ws.set_active(keys[0])
+    return turn.ws.export(items, turn.zh)
+
+
+_COMMANDS: dict[str, Callable[[Turn], str]] = {
+    "credits": lambda t: t.ws.credits(t.zh),
+    "status": _status,
+    "upload": lambda t: t.ws.upload_hint(t.zh),
+    "help": lambda t: t.say("I can " + CAPABILITIES + ".", "我可以：" + CAPABILITIES_ZH),
+    "undo": _step,
+    "redo": _step,
+    "export": _export,
+}
+
+
+def _edit(turn: Turn, edits: list[Edit]) -> str:
+    """Apply the edits to every file the message addresses; each file keeps its own history."""
+    if not turn.names:
+        return turn.ws.upload_hint(turn.zh)
+    keys = turn.keys()
+    lines: list[str] = []
+    for key in keys:
+        media, profiles = turn.ws.load(key)
+        draft = turn.ws.draft(key) or turn.ws.base_draft(key, media, profiles)
+        changes = []
+        for edit in edits:
+            turn.emit({"function_call": {"name": edit.op, "args": edit.params}})
+            draft = turn.ws.arrange(apply_said_edit(draft, edit), media, profiles)
+            changes.append(describe(edit, draft))
+            turn.emit({"function_response": {"name": edit.op, "response": {"ok": True}}})
+        if key == MONTAGE:
+            draft = turn.ws.montage(draft, media, profiles)
+        turn.ws.push(key, draft)
+        prefix = f"{turn.label(key)}: " if turn.several() else ""
+        lines.append(prefix + " ".join(changes) + "\n" + summarize(draft))
+    if len(keys) == 1:
+        turn.ws.set_active(keys[0])
+    return "\n".join(lines) + "\n" + turn.ws.export_hint(turn.zh)
+
+
+def file_base_draft(
+    key: str, media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile], names: Mapping[str, str]
+) -> Draft:
+    """A file's first draft before any edit: that file on the video track (for ``MONTAGE``: all of
+    them one after another), named as people know it, no music yet."""
+    from ab2n.pipeline import initial_draft
+
+    if not media:
+        return Draft()
+    if key == MONTAGE:
+        d = initial_draft(media, profiles, montage=True)
+    else:
+        mid = key if key in media else list(media)[-1]
+        d = initial_draft({mid: media[mid]}, {mid: profiles[mid]})
+    video = tuple(dataclasses.replace(s, name=names.get(s.media_id, s.name)) for s in d.video)
+    return dataclasses.replace(d, video=video, music=None)
+
+
+def describe(edit: Edit, draft: Draft) -> str:
+    """One human line for an applied edit."""
+    p = edit.params
+    m = draft.music
+    match edit.op:
+        case "add_music" | "replace_music":
+            if m is None:
+                return "Music removed."
+            what = m.track_title or "a track"
+            vol = f", {m.volume * 100:.0f}%" if m.volume is not None else ""
+            return f"Background music: {what} ({m.plan.get('mood') if m.plan else m.mood or 'auto'}{vol})."
+        case "set_music_volume":
+            return f"Music volume now {m.volume * 100:.0f}%." if m and m.volume is not None else "Music volume changed."
+        case "remove_music":
+            return "Music removed."
+        case "set_fades":
+            return "Music fades set."
+        case "add_text":
+            return f'Title "{p.get("text")}" added.'
+        case "remove_text":
+            return "Title removed."
+        case "set_aspect":
+            return f"Aspect set to {p.get('preset')}."
+        case "set_original_audio":
+            return "Original audio muted." if p.get("mode") == "mute" else "Original audio kept."
+        case "trim":
+            return f"Trimmed to {draft.duration_ms / 1000:.1f} s."
+        case "set_loudness":
+            return f"Loudness target {p.get('target_lufs')} LUFS."
+    return f"{edit.op} done."
