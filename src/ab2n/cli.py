@@ -383,25 +383,60 @@ def chat(
         _fail(exc)
 
 
+DataOpt = Annotated[Path | None, typer.Option(help="Data folder (database, uploads, outputs).")]
+DbOpt = Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: SQLite in the data folder).")]
+BrokerOpt = Annotated[str | None, typer.Option(help="Celery broker (redis://...): renders run on `ab2n worker`s.")]
+
+
+def _service_settings(data: Path | None, database_url: str | None, broker_url: str | None) -> Any:
+    """Settings from ``AB2N_*`` with the command line's options on top."""
+    from ab2n.server.settings import Settings
+
+    given: dict[str, Any] = {"data_dir": data, "database_url": database_url, "broker_url": broker_url}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    data: Annotated[Path | None, typer.Option(help="Data folder (database, uploads, outputs).")] = None,
+    data: DataOpt = None,
+    database_url: DbOpt = None,
+    broker_url: BrokerOpt = None,
 ) -> None:
-    """Run the service (shared/SPEC.md protocol) with its embedded render workers."""
+    """Run the service (shared/SPEC.md protocol): embedded render workers, or Celery ones with a broker."""
     try:
         import uvicorn
 
         from ab2n.server.app import create_app
-        from ab2n.server.settings import Settings
 
-        settings = Settings(data_dir=data) if data is not None else Settings()
+        settings = _service_settings(data, database_url, broker_url)
         if not settings.public_url:  # links name this server, never a client's Host header
             shown = f"[{host}]" if ":" in host else host
             settings.public_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"
         err.print(f"ab2n serve on http://{host}:{port}  (data: {settings.data_dir}, docs: /docs)", highlight=False)
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    except BaseException as exc:
+        if isinstance(exc, SystemExit | KeyboardInterrupt):
+            raise
+        _fail(exc)
+
+
+@app.command()
+def worker(
+    data: DataOpt = None,
+    database_url: DbOpt = None,
+    broker_url: BrokerOpt = None,
+    concurrency: Annotated[int, typer.Option(help="Renders at once.", min=1, max=64)] = 1,
+) -> None:
+    """Render and analyse for `ab2n serve --broker-url ...` (Celery; the database is the truth)."""
+    try:
+        from ab2n.worker import run
+
+        settings = _service_settings(data, database_url, broker_url)
+        settings.ensure_dirs()
+        err.print(f"ab2n worker: {concurrency} at once (data: {settings.data_dir})", highlight=False)
+        run(settings, concurrency=concurrency)
     except BaseException as exc:
         if isinstance(exc, SystemExit | KeyboardInterrupt):
             raise

@@ -20,6 +20,7 @@ from ab2n.server.errors import STATUS_FOR_CODE, ApiError, public_message
 from ab2n.server.housekeeping import Housekeeper
 from ab2n.server.jobs import WorkerPool
 from ab2n.server.migrate import upgrade
+from ab2n.server.queue import make_queue
 from ab2n.server.routes import auth, chat, credits, render, sessions
 from ab2n.server.settings import Settings
 from ab2n.server.store import RequestLog, make_engine, make_sessionmaker
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         keeper.start()  # leftovers of jobs a crash killed, expired outputs
-        pool.start()  # also takes up jobs a crash left running (their leases expire)
+        if not cfg.broker_url:  # with a broker, `ab2n worker`s render
+            pool.start()  # also takes up jobs a crash left running (their leases expire)
         yield
         pool.shutdown()
         keeper.stop.set()
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fetch_pool=fetch_pool,
         probe_pool=probe_pool,
         fetch_slots=PerClientSlots(cfg.url_fetches_per_client, "URL downloads"),
+        queue=make_queue(cfg),
     )
     for r in (auth.router, sessions.router, chat.router, credits.router, render.router):
         app.include_router(r)

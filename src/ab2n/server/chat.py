@@ -18,6 +18,7 @@ from ab2n.server import ledger
 from ab2n.server.drafts import file_draft, push_draft, step
 from ab2n.server.errors import SessionNotFound, public_message
 from ab2n.server.jobs import create_job
+from ab2n.server.queue import WorkQueue
 from ab2n.server.settings import Settings
 from ab2n.server.store import EditSession, Message, new_id
 from ab2n.server.work import arrange, media_and_profiles, media_names
@@ -28,14 +29,24 @@ class DbWorkspace:
     """A session's files and per-file drafts in the database (see ``chat.engine.Workspace``)."""
 
     def __init__(
-        self, maker: sessionmaker[Session], settings: Settings, *, owner_id: str, session_id: str, base_url: str
+        self,
+        maker: sessionmaker[Session],
+        settings: Settings,
+        *,
+        owner_id: str,
+        session_id: str,
+        base_url: str,
+        queue: WorkQueue,
     ) -> None:
         self.maker = maker
+        self.queue = queue
         self.settings = settings
         self.owner_id = owner_id
         self.session_id = session_id
         self.base_url = base_url
         self._names = media_names(maker, session_id)
+        # On a broker the workers analyse uploads: the service waits for their result, never computes it.
+        self.wait_s = settings.analysis_wait_s if settings.broker_url else None
         self.edits = 0  # drafts pushed in this turn (an edit may cost credits)
 
     def _sess(self, db: Session) -> EditSession:
@@ -76,7 +87,8 @@ class DbWorkspace:
 
     def load(self, key: str) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
         """Probe and analyse only what the file shows."""
-        return media_and_profiles(self.maker, self.session_id, only=None if key == MONTAGE else {key})
+        only = None if key == MONTAGE else {key}
+        return media_and_profiles(self.maker, self.session_id, only=only, wait_s=self.wait_s)
 
     def base_draft(self, key: str, media: dict[str, MediaInfo], profiles: dict[str, VideoProfile]) -> Draft:
         """The file as uploaded."""
@@ -93,6 +105,7 @@ class DbWorkspace:
     def export(self, items: list[tuple[str, str, Draft]], zh: bool) -> str:
         """One render job per file; the answer lists the job ids to poll."""
         refs: list[tuple[str, str]] = []
+        ids: list[str] = []
         with self.maker.begin() as db:
             for _key, name, draft in items:
                 ref = f"render_{new_id('chat').split('_')[1]}"
@@ -105,6 +118,9 @@ class DbWorkspace:
                     draft=draft.to_json(),
                 )
                 refs.append((job.client_ref, name))
+                ids.append(job.id)
+        for job_id in ids:  # after the commit: a worker must find the row
+            self.queue.render(job_id)
         poll = f"{self.base_url}/api/render/proxy/lambda/"
         if len(refs) == 1:
             ref = refs[0][0]
@@ -147,6 +163,7 @@ def handle(
     text: str,
     emit: Emit,
     base_url: str,
+    queue: WorkQueue,
 ) -> None:
     """Route one message and emit the answer (always with text, never a server path)."""
     with maker.begin() as db:
@@ -154,7 +171,7 @@ def handle(
         if sess is None or sess.owner_id != owner_id:
             raise SessionNotFound("session not found")
         db.add(Message(session_id=session_id, role="user", text=text))
-    ws = DbWorkspace(maker, settings, owner_id=owner_id, session_id=session_id, base_url=base_url)
+    ws = DbWorkspace(maker, settings, owner_id=owner_id, session_id=session_id, base_url=base_url, queue=queue)
     reply = public_message(answer(text, ws, emit=emit))
     if ws.edits and settings.credits_enabled and settings.cost_edit:
         with maker.begin() as db:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ab2n.errors import InvalidArgument
 from ab2n.server.bodies import M, parse_body
 from ab2n.server.errors import BadToken, RateLimited, SessionNotFound
+from ab2n.server.queue import WorkQueue
 from ab2n.server.settings import Settings
 from ab2n.server.store import Client, EditSession, RateHit, now
 
@@ -33,6 +34,7 @@ class AppState:
     fetch_pool: ThreadPoolExecutor  # URL downloads: slow by nature, kept apart
     probe_pool: ThreadPoolExecutor  # probing uploads: short CPU work
     fetch_slots: PerClientSlots
+    queue: WorkQueue  # embedded threads or Celery workers
 
 
 def ok(data: Any = None, message: str = "ok") -> JSONResponse:

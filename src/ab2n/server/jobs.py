@@ -70,6 +70,7 @@ def create_job(
         status="queued",
         draft=draft,
         cost=cost,
+        lease_until=now() + settings.requeue_s,  # on a broker: the reaper re-sends it only if it waits this long
     )
     db.add(job)
     return job, True
@@ -114,24 +115,24 @@ class WorkerPool:
                 continue
             self.run(job, worker)
 
-    def claim(self, worker: str) -> Job | None:
-        """Take one job: queued, or running with an expired lease (its worker died)."""
+    def claim(self, worker: str, job_id: str | None = None) -> Job | None:
+        """Take one job (``job_id``, or the oldest): queued, or running with an expired lease (its
+        worker died). The guarded UPDATE lets exactly one claimer win, so a task delivered twice
+        renders once."""
         with self.maker.begin() as db:
             t = now()
-            cand = db.execute(
-                select(Job.id)
-                .where(or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t)))
-                .order_by(Job.created_at)
-                .limit(1)
-            ).scalar_one_or_none()
+            claimable = or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t))
+            if job_id is None:
+                cand = db.execute(
+                    select(Job.id).where(claimable).order_by(Job.created_at).limit(1)
+                ).scalar_one_or_none()
+            else:
+                cand = job_id
             if cand is None:
                 return None
             res = db.execute(
                 update(Job)
-                .where(
-                    Job.id == cand,
-                    or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < t)),
-                )
+                .where(Job.id == cand, claimable)
                 .values(
                     status="running",
                     worker=worker,
@@ -142,6 +143,33 @@ class WorkerPool:
             if res.rowcount != 1:  # type: ignore[attr-defined]
                 return None
             return db.get(Job, cand)
+
+    def run_one(self, job_id: str, worker: str) -> bool:
+        """Claim and render one job by id (a Celery task's body); False if another worker has it."""
+        job = self.claim(worker, job_id)
+        if job is None:
+            return False
+        self.run(job, worker)
+        return True
+
+    def requeue_lost(self, requeue_s: float) -> list[str]:
+        """Jobs whose message may be lost: queued and not re-sent for ``requeue_s``, or running with
+        an expired lease (its worker died). Each is marked re-sent (guarded, so one reaper of many
+        wins) and returned for the caller to enqueue again."""
+        t = now()
+        lost = or_(
+            (Job.status == "queued") & (Job.lease_until < t),
+            (Job.status == "running") & (Job.lease_until < t),
+        )
+        out = []
+        with self.maker.begin() as db:
+            for job_id in db.execute(select(Job.id).where(lost).limit(100)).scalars().all():
+                res = db.execute(
+                    update(Job).where(Job.id == job_id, lost).values(status="queued", lease_until=t + requeue_s)
+                )
+                if res.rowcount == 1:  # type: ignore[attr-defined]
+                    out.append(job_id)
+        return out
 
     def run(self, job: Job, worker: str) -> None:
         """Render one claimed job with heartbeats, then settle it."""

@@ -32,7 +32,11 @@ class Settings(BaseSettings):
     url_fetch_timeout_s: float = 60.0
     url_allow: list[str] = Field(default_factory=list)  # "127.0.0.1:8123" entries allowed past the SSRF guard
 
-    workers: int = 2
+    workers: int = 2  # embedded render threads (none when a broker is set: workers render)
+    # Scale-out: with a Celery broker (redis://...), renders and analysis run on `ab2n worker`s.
+    broker_url: str | None = None
+    requeue_s: float = 120.0  # a job waiting this long on the broker is sent again (messages can be lost)
+    analysis_wait_s: float = 600.0  # how long the service waits for a worker to analyse an upload
     lease_s: float = 10.0
     heartbeat_s: float = 2.0
     max_attempts: int = 3

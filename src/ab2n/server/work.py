@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
 from ab2n.chat.engine import MONTAGE, file_base_draft
+from ab2n.errors import ProcessingError
 from ab2n.media.probe import MediaInfo, probe
 from ab2n.pipeline import render as render_draft
 from ab2n.pipeline import resolve_music
@@ -34,26 +35,56 @@ def session_media(db: Session, session_id: str) -> list[MediaRow]:
 
 
 def media_and_profiles(
-    maker: sessionmaker[Session], session_id: str, *, only: set[str] | None = None
+    maker: sessionmaker[Session], session_id: str, *, only: set[str] | None = None, wait_s: float | None = None
 ) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
-    """Probe the session's files (or ``only`` those ids) and analyse them (profiles are cached on the media rows)."""
+    """Probe the session's files (or ``only`` those ids) and their analysis (cached on the media rows).
+
+    Args:
+        wait_s: None: analyse what isn't cached yet, here. A number: another process (a worker)
+            analyses it; wait up to this long for its result.
+
+    Raises:
+        ProcessingError: ``wait_s`` passed without the analysis arriving.
+    """
     with maker() as db:
         rows = [r for r in session_media(db, session_id) if only is None or r.id in only]
     media: dict[str, MediaInfo] = {}
     profiles: dict[str, VideoProfile] = {}
     for row in rows:
-        info = probe(row.path)
-        media[row.id] = info
-        if row.profile:
-            profiles[row.id] = VideoProfile.from_json(row.profile)
-        else:
-            prof = analyze(info)
-            profiles[row.id] = prof
-            with maker.begin() as db:
-                r = db.get(MediaRow, row.id)
-                if r is not None:
-                    r.profile = prof.to_json()
+        media[row.id] = probe(row.path)
+        profiles[row.id] = (
+            analysed(maker, row.id, media[row.id]) if wait_s is None else _wait_for_profile(maker, row.id, wait_s)
+        )
     return media, profiles
+
+
+def analysed(maker: sessionmaker[Session], media_id: str, info: MediaInfo | None = None) -> VideoProfile:
+    """The media's analysis: cached on its row, or computed now and cached."""
+    with maker() as db:
+        row = db.get(MediaRow, media_id)
+        if row is None:
+            raise ProcessingError("the upload is gone")
+        if row.profile:
+            return VideoProfile.from_json(row.profile)
+        path = row.path
+    prof = analyze(info or probe(path))
+    with maker.begin() as db:
+        r = db.get(MediaRow, media_id)
+        if r is not None:
+            r.profile = prof.to_json()
+    return prof
+
+
+def _wait_for_profile(maker: sessionmaker[Session], media_id: str, wait_s: float) -> VideoProfile:
+    deadline = time.monotonic() + wait_s
+    while True:
+        with maker() as db:
+            row = db.get(MediaRow, media_id)
+            if row is not None and row.profile:
+                return VideoProfile.from_json(row.profile)
+        if time.monotonic() > deadline:
+            raise ProcessingError("the video's analysis is taking too long; try again in a minute")
+        time.sleep(0.5)
 
 
 def media_names(maker: sessionmaker[Session], session_id: str) -> dict[str, str]:

@@ -58,7 +58,16 @@ async def run_sse(request: Request) -> StreamingResponse:
 
     def work() -> None:
         try:
-            handle(st.maker, st.settings, owner_id=client.id, session_id=sid, text=text, emit=emit, base_url=base)
+            handle(
+                st.maker,
+                st.settings,
+                owner_id=client.id,
+                session_id=sid,
+                text=text,
+                emit=emit,
+                base_url=base,
+                queue=st.queue,
+            )
         except Ab2nError as exc:
             emit({"error": {"code": exc.code, "message": public_message(exc.message)}})
         except Exception:

@@ -61,6 +61,7 @@ async def start_render(request: Request) -> JSONResponse:
         if body.draft is not None:
             draft = client_draft(body.draft, SessionFiles.of(session_media(db, sid))).to_json()
         job, _ = create_job(db, st.settings, client_ref=body.id, owner_id=client.id, session_id=sid, draft=draft)
+    st.queue.render(job.id)
     return ok(job_json(request, job))
 
 

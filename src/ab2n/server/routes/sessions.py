@@ -93,6 +93,7 @@ async def upload(sid: str, request: Request) -> JSONResponse:
         sess = db.get(EditSession, sid)
         if sess is not None:  # the latest upload is the one "add music" means now
             sess.active_key = row.id
+    st.queue.analyze(row.id)  # on a broker a worker analyses it now; embedded: on first use
     return ok(media_json(row))
 
 

@@ -2,8 +2,7 @@
 
 Revision ID: 0003
 
-Rows from before keep file key "" with the session's old ``cursor``; databases created at this
-revision already have the columns (0001 creates the current models), so each step checks first.
+Rows from before keep file key "" with the session's old ``cursor``.
 """
 
 from __future__ import annotations
@@ -18,19 +17,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add drafts.file_key, sessions.active_key and sessions.cursors where missing."""
-    insp = sa.inspect(op.get_bind())
-    if "file_key" not in {c["name"] for c in insp.get_columns("drafts")}:
-        with op.batch_alter_table("drafts") as batch:
-            batch.add_column(sa.Column("file_key", sa.String(40), nullable=False, server_default=""))
-    cols = {c["name"] for c in insp.get_columns("sessions")}
+    """Add drafts.file_key, sessions.active_key and sessions.cursors."""
+    with op.batch_alter_table("drafts") as batch:
+        batch.add_column(sa.Column("file_key", sa.String(40), nullable=False, server_default=""))
     with op.batch_alter_table("sessions") as batch:
-        if "active_key" not in cols:
-            batch.add_column(sa.Column("active_key", sa.String(40), nullable=False, server_default=""))
-        if "cursors" not in cols:
-            batch.add_column(sa.Column("cursors", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("active_key", sa.String(40), nullable=False, server_default=""))
+        batch.add_column(sa.Column("cursors", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    """Not supported."""
-    raise NotImplementedError
+    """Back to 0002 (files' own histories are dropped)."""
+    with op.batch_alter_table("sessions") as batch:
+        batch.drop_column("cursors")
+        batch.drop_column("active_key")
+    with op.batch_alter_table("drafts") as batch:
+        batch.drop_column("file_key")
