@@ -32,6 +32,8 @@ app.add_typer(library_app, name="library")
 out = Console()
 err = Console(stderr=True)
 _state: dict[str, bool] = {"debug": False}
+# Worker processes for analysing a long video's picture (None: one a core), from --workers.
+_analyze_workers: dict[str, int | None] = {"n": None}
 
 STAGES = ("probe", "analyze", "choose", "arrange", "mix", "render")
 IMAGE_OR_AUDIO_OUT = {"audio": ".m4a"}
@@ -49,9 +51,19 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            envvar="AB2N_ANALYZE_WORKERS",
+            min=1,
+            help="Processes for analysing a long video (default: one a core; 1: none).",
+        ),
+    ] = None,
 ) -> None:
     """ab2n: background music that fits, hits the cuts, ducks under speech, at platform loudness."""
     _state["debug"] = debug
+    _analyze_workers["n"] = workers
     ffmpeg = os.environ.get("AB2N_FFMPEG")
     if ffmpeg:
         from ab2n.media.ffmpeg import set_ffmpeg_exe
@@ -187,9 +199,9 @@ def add(
                 batch_opts = opts if len(jobs) == 1 else _with_seed(opts, seed + n)
                 if prog:
                     with prog:
-                        res = add_music(ins, target, batch_opts, progress=update)
+                        res = add_music(ins, target, batch_opts, progress=update, analyze_workers=_analyze_workers["n"])
                 else:
-                    res = add_music(ins, target, batch_opts, progress=update)
+                    res = add_music(ins, target, batch_opts, progress=update, analyze_workers=_analyze_workers["n"])
             except Ab2nError as exc:
                 if len(jobs) == 1:
                     raise
@@ -253,7 +265,7 @@ def analyze(
         from ab2n.media.probe import MediaLimits, probe
 
         info = probe(input, limits=MediaLimits(max_bytes=max_mb * 1024 * 1024))
-        prof = run_analyze(info)
+        prof = run_analyze(info, workers=_analyze_workers["n"])
         if plot is not None:
             from ab2n.analyze.plot import plot_profile
 

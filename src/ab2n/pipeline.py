@@ -172,10 +172,12 @@ def understand(
     *,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    workers: int | None = None,
 ) -> dict[str, VideoProfile]:
     """Analyse every input (the analyze stage; progress over all of them).
 
-    A set ``cancel`` stops the analysis at its next progress report.
+    A set ``cancel`` stops the analysis at its next progress report; ``workers`` is passed to
+    :func:`ab2n.analyze.analyze`.
     """
     total = sum(max(1.0, m.duration_s) for m in media.values())
     done = 0.0
@@ -191,7 +193,7 @@ def understand(
                 if tell is not None:
                     tell((b + f * ww) / total)
 
-        out[mid] = analyze(info, progress=step)
+        out[mid] = analyze(info, progress=step, workers=workers)
         done += w
     return out
 
@@ -417,6 +419,7 @@ def add_music(
     *,
     progress: StageProgress | None = None,
     cancel: threading.Event | None = None,
+    analyze_workers: int | None = None,
 ) -> AddResult:
     """The one-shot: inputs (one clip, or several for a montage) -> one output with music.
 
@@ -426,10 +429,13 @@ def add_music(
         options: What the user asked.
         progress: Called with (stage, 0..1) for each of ``STAGES``.
         cancel: Set it to stop; raises ``Cancelled`` (code 499) and leaves no output behind.
+        analyze_workers: Processes for analysing a long video (None: one a core; 1: none).
     """
     stages = _Stages(progress, cancel)
     media = stages.run("probe", lambda tell: load_media(inputs, limits=options.limits, progress=tell, cancel=cancel))
-    profiles = stages.run("analyze", lambda tell: understand(media, progress=tell, cancel=cancel))
+    profiles = stages.run(
+        "analyze", lambda tell: understand(media, progress=tell, cancel=cancel, workers=analyze_workers)
+    )
     draft, notes = _wished_draft(media, profiles, options)
     cache = options.cache_dir
     choice = stages.run("choose", lambda tell: choose(draft, profiles, cache_dir=cache, progress=tell, cancel=cancel))

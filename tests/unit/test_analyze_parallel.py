@@ -11,16 +11,15 @@ from ab2n.media.probe import probe
 from mediagen import clip_with_cuts
 
 
-def test_chunked_scan_matches_one_pass(monkeypatch) -> None:
+def test_chunked_scan_matches_one_pass() -> None:
     times = [1.7, 4.1, 6.9, 9.4, 13.2, 15.0, 18.6]
     clip, truth = clip_with_cuts(
         times, duration_s=20, size=(640, 360), fps=30, audio="noise", extra_video_args=["-g", "30", "-bf", "3"]
     )
     info = probe(clip)
     assert len(chunk_starts(info, 3)) == 3  # the clip has a keyframe a second: three chunks
-    monkeypatch.setenv("AB2N_ANALYZE_WORKERS", "2")
     one = scan_video(info)
-    many = scan_video_fast(info, min_pixels=0)
+    many = scan_video_fast(info, workers=2, min_pixels=0)
     assert len(many.times_s) == len(one.times_s) == 600
     np.testing.assert_allclose(many.times_s, one.times_s)
     assert np.array_equal(many.signatures, one.signatures)  # bit-exact: each chunk starts at a keyframe

@@ -2,15 +2,15 @@
 
 Reads one JSON request a line on stdin ({"path", "demuxer", "start", "end"}), measures that chunk
 with ``scan_range`` and answers on stdout with a JSON status line (with each array's dtype and shape)
-followed, when it worked, by the arrays' raw bytes. A plain child process (not multiprocessing) so it works from
-any host: a script without a ``__main__`` guard, the service's threads, a Celery worker.
+followed, when it worked, by the arrays' raw bytes. Started by ``ab2n.media.workers`` (a plain child
+process, not multiprocessing).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import IO
+from typing import Protocol
 
 import numpy as np
 
@@ -19,7 +19,11 @@ from ab2n.analyze.visual import scan_range
 ARRAY_NAMES = ("times", "sigs", "hists", "feats")
 
 
-def read_arrays(stream: IO[bytes], layout: list[dict]) -> dict[str, np.ndarray]:
+class _Reader(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+def read_arrays(stream: _Reader, layout: list[dict]) -> dict[str, np.ndarray]:
     """The arrays a worker wrote after a status line with this ``layout`` (in ARRAY_NAMES order)."""
     out: dict[str, np.ndarray] = {}
     for name, spec in zip(ARRAY_NAMES, layout, strict=True):

@@ -7,16 +7,15 @@ the per-frame measuring in parallel too. Each chunk starts at a keyframe, so it 
 in one pass; nothing is decoded twice. The audio (16 kHz for the speech detector) is decoded by an
 FFmpeg child of the calling process while the workers decode the picture.
 
-Short or small videos are not worth starting workers for: they are scanned in-process.
+Short or small videos are not worth starting workers for: they are scanned in-process. The worker
+processes are started by ``media.workers`` (only ``media/`` starts processes); how many is the
+caller's setting (``ab2n`` reads ``AB2N_ANALYZE_WORKERS``), by default one a core.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import queue
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 
@@ -26,9 +25,11 @@ import numpy as np
 from ab2n.analyze.chunk_worker import read_arrays
 from ab2n.analyze.speech import SAMPLE_RATE, AudioListener
 from ab2n.analyze.visual import FrameScan, scan_from_chunks, scan_video
+from ab2n.media.container import open_container
 from ab2n.media.decode import iter_audio_blocks
-from ab2n.media.ffmpeg import PROBESIZE_BYTES
+from ab2n.media.ffmpeg import last_error_line
 from ab2n.media.probe import MediaInfo
+from ab2n.media.workers import Worker, available_cores, worker_pool
 
 # Below ~15 s of 1080p30 (or the same number of pixels), starting workers costs more than it saves.
 MIN_PIXELS_FOR_WORKERS = 15 * 30 * 1920 * 1080
@@ -43,17 +44,6 @@ class ChunkError(RuntimeError):
     """A worker could not measure its chunk; the caller scans the video in one plain pass instead."""
 
 
-def worker_count() -> int:
-    """Cores this process may use (the affinity mask, not the machine's count); 1 turns workers off."""
-    env = os.environ.get("AB2N_ANALYZE_WORKERS")
-    if env:
-        return max(1, int(env))
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def chunk_starts(info: MediaInfo, n_chunks: int) -> list[int]:
     """PTS of keyframes that split the video into about ``n_chunks`` equal stretches.
 
@@ -61,7 +51,7 @@ def chunk_starts(info: MediaInfo, n_chunks: int) -> list[int]:
     (the first frame) when the file has too few keyframes or cannot seek.
     """
     starts: list[int] = []
-    with av.open(str(info.path), format=info.demuxer, options={"probesize": str(PROBESIZE_BYTES)}) as container:
+    with open_container(info.path, info.demuxer) as container:
         vstream = container.streams.video[0]
         tb = vstream.time_base
         if tb is None:
@@ -85,16 +75,24 @@ def chunk_starts(info: MediaInfo, n_chunks: int) -> list[int]:
 def scan_video_fast(
     info: MediaInfo,
     *,
+    workers: int | None = None,
     progress: Callable[[float], None] | None = None,
     min_pixels: float = MIN_PIXELS_FOR_WORKERS,
 ) -> FrameScan:
     """``scan_video`` on all cores when the video is big enough (and not over an hour: memory) and
-    seeks by keyframe; else in-process."""
-    workers = worker_count()
+    seeks by keyframe; else in-process.
+
+    Args:
+        info: A probed video.
+        workers: Worker processes to use (None: one a core this process may run on; 1: none).
+        progress: Called with 0..1.
+        min_pixels: Smallest video (frames x pixels) worth starting workers for.
+    """
+    count = available_cores() if workers is None else max(1, workers)
     pixels = info.duration_s * (info.fps or 30) * info.width * info.height
-    if workers < 2 or pixels < min_pixels or info.duration_s > MAX_S_FOR_WORKERS:
+    if count < 2 or pixels < min_pixels or info.duration_s > MAX_S_FOR_WORKERS:
         return scan_video(info, progress=progress)
-    starts = chunk_starts(info, max(2 * workers, round(info.duration_s / CHUNK_TARGET_S)))
+    starts = chunk_starts(info, max(2 * count, round(info.duration_s / CHUNK_TARGET_S)))
     if len(starts) < 2:
         return scan_video(info, progress=progress)
     ends: list[int | None] = [*starts[1:], None]
@@ -103,78 +101,69 @@ def scan_video_fast(
         for s, e in zip(starts, ends, strict=True)
     ]
     try:
-        chunks = _run_workers(jobs, min(workers, len(jobs)), info, progress)
+        chunks = _run_workers(jobs, min(count, len(jobs)), info, progress)
     except ChunkError:
         return scan_video(info, progress=progress)
     return scan_from_chunks(chunks[0], chunks[1])
 
 
-def _run_workers(
-    jobs: list[dict], workers: int, info: MediaInfo, progress: Callable[[float], None] | None
-) -> tuple[list[dict[str, np.ndarray]], AudioListener | None]:
-    """Measure ``jobs`` on ``workers`` child processes while this process listens to the audio."""
-    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for i in range(len(jobs)):
-        todo.put(i)
-    results: list[dict[str, np.ndarray] | None] = [None] * len(jobs)
-    errors: list[str] = []
-    done = threading.Semaphore(0)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "ab2n.analyze.chunk_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        for _ in range(workers)
-    ]
+class _Board:
+    """The chunks still to measure, the results, and the errors, shared by the serving threads."""
 
-    def serve(proc: subprocess.Popen[bytes]) -> None:
-        assert proc.stdin is not None and proc.stdout is not None
-        while not errors:
+    def __init__(self, jobs: list[dict]) -> None:
+        self.jobs = jobs
+        self.todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(len(jobs)):
+            self.todo.put(i)
+        self.results: list[dict[str, np.ndarray] | None] = [None] * len(jobs)
+        self.errors: list[str] = []
+        self.done = threading.Semaphore(0)
+
+    def serve(self, worker: Worker) -> None:
+        """Hand chunks to one worker until none is left or any worker failed."""
+        while not self.errors:
             try:
-                i = todo.get_nowait()
+                i = self.todo.get_nowait()
             except queue.Empty:
                 return
             try:
-                proc.stdin.write((json.dumps(jobs[i]) + "\n").encode())
-                proc.stdin.flush()
-                status = json.loads(proc.stdout.readline() or b'{"ok": false, "error": "worker exited"}')
+                worker.send((json.dumps(self.jobs[i]) + "\n").encode())
+                line = worker.readline()
+                if not line:
+                    raise ChunkError(f"worker exited: {last_error_line(worker.tail())}")
+                status = json.loads(line)
                 if not status["ok"]:
                     raise ChunkError(status["error"])
-                results[i] = read_arrays(proc.stdout, status["arrays"])
+                self.results[i] = read_arrays(worker, status["arrays"])
             except (OSError, ValueError, ChunkError) as exc:
-                errors.append(str(exc))
+                self.errors.append(str(exc))
             finally:
-                done.release()
+                self.done.release()
 
-    threads = [threading.Thread(target=serve, args=(p,), daemon=True) for p in procs]
-    for t in threads:
-        t.start()
-    try:
+
+def _run_workers(
+    jobs: list[dict], count: int, info: MediaInfo, progress: Callable[[float], None] | None
+) -> tuple[list[dict[str, np.ndarray]], AudioListener | None]:
+    """Measure ``jobs`` on ``count`` worker processes while this process listens to the audio."""
+    board = _Board(jobs)
+    with worker_pool("ab2n.analyze.chunk_worker", count) as workers:
+        threads = [threading.Thread(target=board.serve, args=(w,), daemon=True) for w in workers]
+        for t in threads:
+            t.start()
         listener = _listen(info) if info.has_audio else None  # here, while the workers decode the picture
         finished = 0
-        while finished < len(jobs) and not errors:
-            if done.acquire(timeout=0.5):
+        while finished < len(jobs) and not board.errors:
+            if board.done.acquire(timeout=0.5):
                 finished += 1
                 if progress:
                     progress(0.95 * finished / len(jobs))
             elif not any(t.is_alive() for t in threads):
                 break  # every worker gave up (their errors are recorded)
-    finally:
-        for p in procs:
-            if p.stdin:
-                p.stdin.close()
-        for t in threads:
-            t.join(timeout=5)
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-    if errors or any(r is None for r in results):
-        raise ChunkError("; ".join(errors) or "a chunk was not measured")
-    return [r for r in results if r is not None], listener
+    for t in threads:  # the pool is gone, so a thread still reading gets end-of-file at once
+        t.join(timeout=5)
+    if board.errors or any(r is None for r in board.results):
+        raise ChunkError("; ".join(board.errors) or "a chunk was not measured")
+    return [r for r in board.results if r is not None], listener
 
 
 def _listen(info: MediaInfo) -> AudioListener:

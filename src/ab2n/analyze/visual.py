@@ -19,7 +19,7 @@ import numpy as np
 
 from ab2n.analyze.speech import SAMPLE_RATE as SPEECH_RATE
 from ab2n.analyze.speech import AudioListener
-from ab2n.media.ffmpeg import ANALYZEDURATION_US, PROBESIZE_BYTES
+from ab2n.media.container import open_container
 from ab2n.media.probe import MediaInfo
 
 SMALL_W, SMALL_H = 64, 36
@@ -28,6 +28,8 @@ HUE_BINS, SAT_BINS = 12, 3
 GREY_BINS = 4
 GREY_SAT = 0.2
 HIST_BINS = HUE_BINS * SAT_BINS + GREY_BINS
+# Deblocking changes a few pixel levels; no measure here can see it, and skipping it is cheaper.
+_DECODER_OPTIONS = {"skip_loop_filter": "all"}
 
 
 @dataclass
@@ -168,21 +170,15 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
         info: A probed video.
         progress: Called with 0..1 as decoding advances.
     """
-    container = av.open(
-        str(info.path),
-        format=info.demuxer,
-        options={"probesize": str(PROBESIZE_BYTES), "analyzeduration": str(ANALYZEDURATION_US)},
-    )
     rows = _FrameRows()
     # Room for the expected frames up front: pages of np.zeros that are never written cost no
     # memory, while growing by doubling holds the old and the new copy at once (+160 MB at 3 hours).
     rows.reserve(int(info.duration_s * (info.fps or 30) * 1.05) + 1024)
     listener: AudioListener | None = None
-    with container:
+    with open_container(info.path, info.demuxer, decoder_options=_DECODER_OPTIONS) as container:
         vstream = container.streams.video[0]
         vcc = vstream.codec_context
         vcc.thread_type = "AUTO"
-        vcc.options = {"skip_loop_filter": "all"}  # deblocking changes a few pixel levels; our measures can't see it
         streams: list[av.stream.Stream] = [vstream]
         resampler = None
         if container.streams.audio:
@@ -231,14 +227,13 @@ def scan_range(path: str, demuxer: str, start_pts: int, end_pts: int | None, *, 
     ``end_pts`` (frames come out in presentation order, so none before it is still to come).
     """
     rows = _FrameRows()
-    with av.open(path, format=demuxer, options={"probesize": str(PROBESIZE_BYTES)}) as container:
+    with open_container(path, demuxer, decoder_options=_DECODER_OPTIONS) as container:
         vstream = container.streams.video[0]
         vcc = vstream.codec_context
         if threads:
             vcc.thread_type = "AUTO"
         else:
             vcc.thread_count = 1  # one process a core: frame threads would only add overhead
-        vcc.options = {"skip_loop_filter": "all"}
         tb = vstream.time_base
         container.seek(start_pts, stream=vstream, backward=True)
         for packet in container.demux(vstream):

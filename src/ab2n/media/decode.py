@@ -6,13 +6,12 @@ size of the returned array; for long inputs use :func:`iter_audio_blocks`.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from ab2n.media.ffmpeg import ffmpeg_exe, input_args, run_ffmpeg
+from ab2n.media.ffmpeg import input_args, iter_ffmpeg, run_ffmpeg
 from ab2n.media.sniff import sniff
 
 
@@ -75,36 +74,13 @@ def iter_audio_blocks(
 ) -> Iterator[np.ndarray]:
     """Yield float32 blocks of about ``block_s`` seconds, so long files never sit in memory whole.
 
-    The process runs in its own group and is killed if the consumer stops early.
+    FFmpeg runs under the runner's guarantees (``media.ffmpeg.FFmpegStream``): it is killed if the
+    consumer stops early, and a failed decode raises :class:`~ab2n.errors.ProcessingError` with
+    FFmpeg's last stderr line instead of ending the blocks quietly.
     """
     fmt = demuxer or sniff(path).demuxer
-    cmd = [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        *input_args(path, fmt),
-        *_pcm_out(sample_rate, channels),
-    ]
-    block_bytes = int(block_s * sample_rate) * channels * 4
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    try:
-        while True:
-            buf = proc.stdout.read(block_bytes)
-            if not buf:
-                break
-            arr = np.frombuffer(buf[: len(buf) // (4 * channels) * 4 * channels], dtype="<f4")
-            yield arr.reshape(-1, channels) if channels > 1 else arr
-    finally:
-        proc.stdout.close()
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+    args = ["-loglevel", "error", *input_args(path, fmt), *_pcm_out(sample_rate, channels)]
+    frame_bytes = 4 * channels
+    for buf in iter_ffmpeg(args, block_bytes=int(block_s * sample_rate) * frame_bytes):
+        arr = np.frombuffer(buf[: len(buf) // frame_bytes * frame_bytes], dtype="<f4")
+        yield arr.reshape(-1, channels) if channels > 1 else arr

@@ -10,25 +10,27 @@ Public pieces:
                        the binary inside the imageio-ffmpeg wheel (so `pip install` alone works).
     input_args()       the guarded `-f FMT ... -i PATH` block for one input.
     run_ffmpeg()       run to completion with progress, timeout, stall watchdog, cancel.
+    FFmpegStream       the same, with stdout read as it comes (iter_ffmpeg(): as a generator).
     RunResult          what happened.
+
+Starting, watching and killing the process (own group, death with the parent, stderr tail,
+watchdog) is ``media.process``'s job, shared with the analysis workers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ab2n.errors import Cancelled, ProcessingError, ProcessTimeout
+from ab2n.media.process import Child, Watchdog, spawn
 
 #: Containers ab2n accepts, as FFmpeg demuxer names (SPEC.md "Files"). HLS, concat, ffconcat,
 #: image2 with patterns, and every network demuxer are absent on purpose.
@@ -89,10 +91,10 @@ def ffmpeg_exe() -> str:
 def _version_ok(exe: str) -> bool:
     """True if ``exe`` is FFmpeg >= 5.1 (older builds lack filters and options we rely on)."""
     try:
-        out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
+        res = run_ffmpeg(["-version"], capture_stdout=True, check=False, timeout_s=10, exe=exe)
+    except (OSError, ProcessingError):
         return False
-    first = out.stdout.split("\n", 1)[0]  # "ffmpeg version 6.1.1-3ubuntu5 ..." or "n7.0-..."
+    first = res.stdout.decode("utf-8", "replace").split("\n", 1)[0]  # "ffmpeg version 6.1.1-3ubuntu5 ..." or "n7.0-..."
     parts = first.split()
     if len(parts) < 3:
         return False
@@ -161,7 +163,7 @@ class RunResult:
         stderr_tail: The last lines FFmpeg wrote to stderr (for errors and loudness reports).
         stdout: Everything on stdout when ``capture_stdout`` was asked, else ``b""``.
         elapsed_s: Wall-clock seconds.
-        stopped_by: "exit", "timeout", "stall" or "cancel".
+        stopped_by: "exit", "timeout", "stall", "cancel" or (a stream its reader left early) "closed".
     """
 
     returncode: int
@@ -172,6 +174,14 @@ class RunResult:
 
 
 ProgressFn = Callable[[float], None]
+
+
+def _command(args: Sequence[str], exe: str | None, *, progress_pipe: bool) -> list[str]:
+    """The full command line: the binary, the options every run gets, then ``args``."""
+    cmd = [exe or ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats"]
+    if progress_pipe:
+        cmd += ["-progress", "pipe:1"]
+    return cmd + list(args)
 
 
 def run_ffmpeg(
@@ -193,7 +203,8 @@ def run_ffmpeg(
         args: Arguments after the binary; inputs must come from :func:`input_args`.
             ``-nostdin -hide_banner`` and (unless capturing stdout) ``-progress pipe:1`` are added.
         duration_s: Expected output duration, to turn ``out_time`` into a 0..1 fraction.
-        progress: Called with a fraction in [0, 1] as FFmpeg reports progress.
+        progress: Called with a fraction in [0, 1] as FFmpeg reports progress (on a reader
+            thread; if it raises, FFmpeg is stopped and the exception is raised here).
         timeout_s: Wall-clock ceiling; the process group is killed past it.
         stall_s: Kill if FFmpeg reports no progress and writes nothing for this long.
         cancel: Set it to stop the run; raises :class:`Cancelled`.
@@ -210,99 +221,195 @@ def run_ffmpeg(
         Cancelled: ``cancel`` was set.
         ProcessingError: Non-zero exit with ``check``.
     """
-    cmd = [exe or ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats"]
-    if not capture_stdout:
-        cmd += ["-progress", "pipe:1"]
-    cmd += list(args)
-
-    start = time.monotonic()
-    last_activity = [start]
-    tail: deque[str] = deque(maxlen=stderr_lines)
+    child = spawn(_command(args, exe, progress_pipe=not capture_stdout), stderr_lines=stderr_lines)
     out_chunks: list[bytes] = []
-
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # own process group: we can kill FFmpeg and anything it spawned
+    failures: list[BaseException] = []
+    reader = threading.Thread(
+        target=_read_stdout,
+        args=(child, out_chunks if capture_stdout else None, progress, duration_s, failures),
+        daemon=True,
     )
+    try:
+        with Watchdog(
+            [child],
+            timeout_s=timeout_s,
+            stall_s=stall_s,
+            idle_s=lambda: time.monotonic() - child.last_activity,
+            cancel=cancel,
+        ) as dog:
+            reader.start()
+            child.wait()
+        reader.join(timeout=5)
+    finally:
+        child.close()  # KeyboardInterrupt or anything else: never leave FFmpeg running behind us
+    if failures:
+        raise failures[0]
+    result = RunResult(
+        returncode=child.proc.returncode if child.proc.returncode is not None else -9,
+        stderr_tail=child.tail(),
+        stdout=b"".join(out_chunks),
+        elapsed_s=time.monotonic() - child.started,
+        stopped_by=dog.stopped_by or "exit",
+    )
+    _raise_for(result, stall_s=stall_s, check=check)
+    return result
 
-    def read_stderr() -> None:
-        assert proc.stderr is not None
-        for raw in iter(proc.stderr.readline, b""):
-            last_activity[0] = time.monotonic()
-            tail.append(raw.decode("utf-8", "replace").rstrip())
 
-    def read_stdout() -> None:
-        assert proc.stdout is not None
-        if capture_stdout:
-            for chunk in iter(lambda: proc.stdout.read(1 << 16), b""):  # type: ignore[union-attr]
-                last_activity[0] = time.monotonic()
+def _read_stdout(
+    child: Child,
+    out_chunks: list[bytes] | None,
+    progress: ProgressFn | None,
+    duration_s: float | None,
+    failures: list[BaseException],
+) -> None:
+    """Drain FFmpeg's stdout: keep the bytes, or turn ``-progress`` lines into fractions."""
+    try:
+        if out_chunks is not None:
+            for chunk in iter(lambda: child.stdout.read1(1 << 16), b""):
+                child.last_activity = time.monotonic()
                 out_chunks.append(chunk)
             return
-        for raw in iter(proc.stdout.readline, b""):
-            last_activity[0] = time.monotonic()
-            line = raw.decode("utf-8", "replace").strip()
-            if progress is None or not duration_s:
-                continue
-            if line.startswith("out_time_us=") or line.startswith("out_time_ms="):
-                try:
-                    us = int(line.split("=", 1)[1])
-                except ValueError:
-                    continue
-                progress(min(1.0, max(0.0, us / 1e6 / duration_s)))
-            elif line == "progress=end":
-                progress(1.0)
+        for raw in iter(child.stdout.readline, b""):
+            child.last_activity = time.monotonic()
+            fraction = _progress_fraction(raw.decode("utf-8", "replace").strip(), duration_s)
+            if progress is not None and fraction is not None:
+                progress(fraction)
+    except BaseException as exc:  # the caller's progress callback refused (a cancel check): stop FFmpeg
+        failures.append(exc)
+        child.kill()
 
-    readers = [
-        threading.Thread(target=read_stderr, daemon=True),
-        threading.Thread(target=read_stdout, daemon=True),
-    ]
-    for t in readers:
-        t.start()
 
-    stopped_by = "exit"
-    try:
-        while True:
-            try:
-                proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            now = time.monotonic()
-            if cancel is not None and cancel.is_set():
-                stopped_by = "cancel"
-            elif now - start > timeout_s:
-                stopped_by = "timeout"
-            elif now - last_activity[0] > stall_s:
-                stopped_by = "stall"
-            if stopped_by != "exit":
-                _kill_group(proc)
-                break
-    except BaseException:
-        # KeyboardInterrupt or anything else: never leave FFmpeg running behind us.
-        _kill_group(proc)
-        raise
-    finally:
-        for t in readers:
-            t.join(timeout=5)
+def _progress_fraction(line: str, duration_s: float | None) -> float | None:
+    """The 0..1 fraction one ``-progress`` line reports, if it reports one."""
+    if not duration_s:
+        return None
+    if line.startswith(("out_time_us=", "out_time_ms=")):  # both are microseconds
+        try:
+            us = int(line.split("=", 1)[1])
+        except ValueError:
+            return None
+        return min(1.0, max(0.0, us / 1e6 / duration_s))
+    return 1.0 if line == "progress=end" else None
 
-    result = RunResult(
-        returncode=proc.returncode if proc.returncode is not None else -9,
-        stderr_tail="\n".join(tail),
-        stdout=b"".join(out_chunks),
-        elapsed_s=time.monotonic() - start,
-        stopped_by=stopped_by,
-    )
-    if stopped_by == "cancel":
+
+def _raise_for(result: RunResult, *, stall_s: float, check: bool) -> None:
+    """Turn how a run ended into the error the caller should see, if any."""
+    if result.stopped_by == "cancel":
         raise Cancelled("cancelled")
-    if stopped_by in ("timeout", "stall"):
-        why = "ran past its time limit" if stopped_by == "timeout" else f"made no progress for {stall_s:.0f} s"
+    if result.stopped_by in ("timeout", "stall"):
+        why = "ran past its time limit" if result.stopped_by == "timeout" else f"made no progress for {stall_s:.0f} s"
         raise ProcessTimeout(f"FFmpeg {why}", detail=result.stderr_tail)
-    if check and result.returncode != 0:
+    if check and result.stopped_by == "exit" and result.returncode != 0:
         raise ProcessingError(f"FFmpeg failed: {last_error_line(result.stderr_tail)}", detail=result.stderr_tail)
-    return result
+
+
+class FFmpegStream:
+    """FFmpeg's stdout read as it is produced, with every guarantee of :func:`run_ffmpeg`.
+
+    For outputs too big to hold (``-f f32le pipe:1`` of a long file). Use it as a context manager;
+    leaving the block early, or with an exception, kills FFmpeg's process group::
+
+        with FFmpegStream(args) as stream:
+            for block in stream.blocks(1 << 20):
+                ...
+
+    The stall watchdog counts only time the reader spends waiting for bytes that do not come: a
+    slow consumer leaves FFmpeg blocked on a full pipe, and that is not FFmpeg's stall.
+
+    Args:
+        args: Arguments after the binary; inputs must come from :func:`input_args`; the output
+            should be ``pipe:1``. ``-nostdin -hide_banner -nostats`` are added.
+        timeout_s: Wall-clock ceiling.
+        stall_s: Kill when a read has waited this long with no output on stdout or stderr.
+        cancel: Set it to stop; :class:`Cancelled` is raised when the block ends.
+        stderr_lines: How many stderr lines to keep.
+        exe: Binary to run instead of :func:`ffmpeg_exe`.
+
+    Attributes:
+        result: The :class:`RunResult` (without stdout) once the block has ended.
+    """
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        timeout_s: float = 6 * 3600,
+        stall_s: float = 120.0,
+        cancel: threading.Event | None = None,
+        stderr_lines: int = 200,
+        exe: str | None = None,
+    ) -> None:
+        self._cmd = _command(args, exe, progress_pipe=False)
+        self._timeout_s, self._stall_s, self._cancel = timeout_s, stall_s, cancel
+        self._stderr_lines = stderr_lines
+        self._waiting_since: float | None = None
+        self._eof = False
+        self.result: RunResult | None = None
+
+    def __enter__(self) -> FFmpegStream:
+        self._child = spawn(self._cmd, stderr_lines=self._stderr_lines)
+        self._dog = Watchdog(
+            [self._child], timeout_s=self._timeout_s, stall_s=self._stall_s, idle_s=self._idle_s, cancel=self._cancel
+        )
+        self._dog.__enter__()
+        return self
+
+    def _idle_s(self) -> float:
+        since = self._waiting_since
+        if since is None:
+            return 0.0
+        return time.monotonic() - max(since, self._child.last_activity)
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes: exactly ``n`` until the output ends, then the rest, then ``b""``."""
+        buf = bytearray()
+        self._waiting_since = time.monotonic()
+        try:
+            while len(buf) < n:
+                piece = self._child.stdout.read1(n - len(buf))
+                if not piece:
+                    self._eof = True
+                    break
+                buf += piece
+                self._waiting_since = time.monotonic()
+        finally:
+            self._waiting_since = None
+        return bytes(buf)
+
+    def blocks(self, block_bytes: int) -> Iterator[bytes]:
+        """Yield ``block_bytes``-sized pieces of the output (the last may be shorter)."""
+        while block := self.read(block_bytes):
+            yield block
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        closed_early = not self._eof or exc_type is not None
+        try:
+            if closed_early:
+                self._child.kill()
+            else:
+                self._child.wait()  # the output ended; the watchdog still guards the exit
+        finally:
+            self._dog.__exit__(None, None, None)
+            self._child.close()
+        code = self._child.proc.returncode
+        self.result = RunResult(
+            returncode=code if code is not None else -9,
+            stderr_tail=self._child.tail(),
+            stdout=b"",
+            elapsed_s=time.monotonic() - self._child.started,
+            stopped_by=self._dog.stopped_by or ("closed" if closed_early else "exit"),
+        )
+        if exc_type is None:
+            _raise_for(self.result, stall_s=self._stall_s, check=True)
+
+
+def iter_ffmpeg(args: Sequence[str], *, block_bytes: int, **options: Any) -> Iterator[bytes]:
+    """Yield FFmpeg's stdout in ``block_bytes`` pieces (see :class:`FFmpegStream` for ``options``).
+
+    Closing the generator early (``break``, garbage collection) kills FFmpeg's process group.
+    """
+    with FFmpegStream(args, **options) as stream:
+        yield from stream.blocks(block_bytes)
 
 
 def last_error_line(stderr_tail: str) -> str:
@@ -313,14 +420,6 @@ def last_error_line(stderr_tail: str) -> str:
         if "error" in low or "invalid" in low or "not " in low or "failed" in low:
             return ln[:200]
     return lines[-1][:200] if lines else "no output"
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """Kill FFmpeg's whole process group and reap it."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=10)
 
 
 def temp_output_path(target: Path) -> Path:

@@ -7,6 +7,7 @@ portrait here even when its coded frames are landscape).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -14,7 +15,7 @@ from typing import Literal
 import av
 
 from ab2n.errors import MediaTooLarge, NotFound, UnsupportedMedia
-from ab2n.media.ffmpeg import ANALYZEDURATION_US, PROBESIZE_BYTES
+from ab2n.media.container import open_container
 from ab2n.media.sniff import Sniffed, image_header_size, sniff
 
 MediaKind = Literal["video", "audio", "image"]
@@ -123,20 +124,12 @@ def probe(path: str | Path, *, limits: MediaLimits | None = None) -> MediaInfo:
             claimed = image_header_size(fh.read(1 << 16))
         if claimed and claimed[0] * claimed[1] > lim.max_pixels:
             raise MediaTooLarge(f"{p.name} claims {claimed[0]}x{claimed[1]}; the limit is {lim.max_pixels} pixels (8K)")
-    try:
-        container = av.open(str(p), format=sniffed.demuxer, options=_OPEN_OPTIONS)
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise UnsupportedMedia(f"{p.name} could not be read as {sniffed.label}: {_short(exc)}") from None
-    with container:
+    with contextlib.ExitStack() as stack:
+        try:
+            container = stack.enter_context(open_container(p, sniffed.demuxer, max_pixels=lim.max_pixels))
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            raise UnsupportedMedia(f"{p.name} could not be read as {sniffed.label}: {_short(exc)}") from None
         return _describe(p, size, sniffed, container, lim)
-
-
-# Bounded probing for untrusted input (DESIGN.md "FFmpeg, safely").
-_OPEN_OPTIONS = {
-    "probesize": str(PROBESIZE_BYTES),
-    "analyzeduration": str(ANALYZEDURATION_US),
-    "protocol_whitelist": "file",
-}
 
 
 def _short(exc: BaseException) -> str:
@@ -178,8 +171,7 @@ def _describe(
         w, h = int(cc.width or 0), int(cc.height or 0)
         if w <= 0 or h <= 0:
             raise UnsupportedMedia(f"{p.name}: the video stream has no picture size")
-        if w * h > lim.max_pixels:
-            raise MediaTooLarge(f"{p.name} is {w}x{h}; the limit is {lim.max_pixels} pixels (8K)")
+        # Over max_pixels was refused by open_container, before anything was decoded.
         if cc.name is None or av.codec.Codec(cc.name, "r") is None:  # pragma: no cover - defensive
             raise UnsupportedMedia(f"{p.name}: unsupported video codec")
         rotation = _first_frame_rotation(container, v, p)
