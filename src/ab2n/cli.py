@@ -455,6 +455,23 @@ def worker(
         _fail(exc)
 
 
+@app.command()
+def mcp(
+    root: Annotated[
+        list[Path] | None, typer.Option(help="A folder the assistant may read and write (repeat; default: here).")
+    ] = None,
+) -> None:
+    """An MCP server over stdio for AI assistants: add_music, analyze_video, list_music, sessions."""
+    try:
+        from ab2n.mcp import serve_stdio
+
+        serve_stdio(root or [Path.cwd()])
+    except BaseException as exc:
+        if isinstance(exc, SystemExit | KeyboardInterrupt):
+            raise
+        _fail(exc)
+
+
 def main() -> None:
     """Console entry point."""
     app()
