@@ -196,6 +196,13 @@ class _Walk:
     def beat_len(self, i: int) -> float:
         return self.beats[i + 1] - self.beats[i]
 
+    def peek(self, n: int) -> tuple[float, list[tuple[int, int]]]:
+        """Source seconds and the beats of the next ``n`` steps, without moving the walk."""
+        saved = (self.k, self.jumps)
+        steps = [self.step() for _ in range(n)]
+        self.k, self.jumps = saved
+        return sum(self.beat_len(cur) for cur, _ in steps), steps
+
 
 def plan_music(
     track: Track,
@@ -290,111 +297,165 @@ def _walk_plan(
         max_lead=max_lead,
     )
 
-    segments: list[BarSegment] = []
-    out_beats: list[float] = []
-    out_down: list[float] = []
-    t = 0.0
-    pending: list[tuple[int, int]] = []  # beats of the current run (index, successor)
-
-    def flush(stretch: float, xfade_first: float) -> None:
-        nonlocal t
-        # Split the run at jumps: each continuous stretch of source is one segment.
-        run_start = pending[0][0]
-        prev_end: int | None = None
-        xf = xfade_first
-        for cur, nxt in pending:
-            if prev_end is not None and cur != prev_end:
-                _emit(run_start, prev_end, stretch, xf)
-                run_start, xf = cur, JUMP_XFADE_S
-            out_beats.append(t)
-            if cur in walk.down_idx:
-                out_down.append(t)
-            t += walk.beat_len(cur) / stretch
-            prev_end = cur + 1
-            if nxt != cur + 1:
-                _emit(run_start, cur + 1, stretch, xf)
-                run_start, xf, prev_end = nxt, JUMP_XFADE_S, None
-        if prev_end is not None:
-            _emit(run_start, prev_end, stretch, xf)
-        pending.clear()
-
-    emitted_t = [0.0]
-
-    def _emit(a: int, b: int, stretch: float, xf: float) -> None:
-        if b <= a:
-            return
-        seg = BarSegment(track.path, walk.beats[a], walk.beats[b], emitted_t[0], stretch, xf if segments else 0.0)
-        segments.append(seg)
-        emitted_t[0] = seg.dst_end_s
-
-    def beats_for(n: int) -> tuple[float, list[tuple[int, int]]]:
-        """Source seconds and the beats of the next n beats, without moving the walk."""
-        saved = (walk.k, walk.jumps)
-        steps = [walk.step() for _ in range(n)]
-        walk.k, walk.jumps = saved
-        return sum(walk.beat_len(cur) for cur, _ in steps), steps
-
-    next_xf = 0.0
-    if lead > 1e-3:
-        src0 = max(0.0, beats[start] - lead)
-        segments.append(BarSegment(track.path, src0, beats[start], lead - (beats[start] - src0), 1.0, 0.0))
-        t = emitted_t[0] = lead
-        next_xf = JOIN_XFADE_S
-    played = 0  # beats of the walk played so far (an index into ``lengths``)
-    for c, n, dropped in hits:
-        gap = c - t
-        src = float(lengths[played + n] - lengths[played])
-        played += n + dropped
-        stretch = min(1 + MAX_STRETCH, max(1 - MAX_STRETCH, src / gap))
-        pending.extend(walk.step() for _ in range(n))
-        flush(stretch, next_xf)
-        for _ in range(dropped):
-            walk.step()
-        next_xf = JUMP_XFADE_S if dropped else JOIN_XFADE_S
-        emitted_t[0] = t
-
+    out = _Output(track.path, walk)
+    next_xf = _play_lead(out, beats[start], lead)
+    next_xf = _play_hits(out, hits, lengths, next_xf)
     if chosen is None:
         # No whole number of beats reaches the tail within the stretch limit: fill to about where it
         # starts, in whole beats, and let the tail overrun (trimmed with a fade) or end a beat early.
-        while True:
-            src, steps = beats_for(1)
-            lands_down = steps[0][1] in walk.down_idx
-            if t + src > body_end + 1e-6 and (lands_down or t + src > body_end + meter * period):
-                break
-            pending.append(walk.step())
-            if lands_down and body_end - (t + sum(walk.beat_len(b) for b, _ in pending)) < period * 0.5:
-                break
-        if pending:
-            flush(1.0, next_xf)
-    # The tail, in pieces: from the ending downbeat to each cut it lands, then to the end of sound,
-    # each piece stretched within ±4 % to reach its mark (the source runs on; only the tempo changes
-    # at a mark), the last anchored at the video's end and trimmed with a fade if it overruns.
+        _fill_to(out, body_end, period, meter, next_xf)
     landings = tail_options[chosen].landings if chosen is not None else ()
     marks = [(c, tail_beats[r]) for c, r in landings] + [(duration_s, tail_s)]
+    overrun = _place_tail(out, beats[ending_idx], list(zip(tail_idx, tail_beats, strict=True)), marks, duration_s)
+    fade = float(min(1.5, max(0.25, overrun + 0.25))) if overrun > 0.05 else 0.1
+    fade = _ending_fade(analysis, fade, meter * period)
+    return _finish(track, analysis, profile, start_s, duration_s, tuple(out.segments), out.beats, out.downbeats, fade)
+
+
+@dataclass
+class _Output:
+    """The arrangement as the walk writes it (internal): segments, the output beat grid, the clock.
+
+    Attributes:
+        t: Output time of the next beat.
+        emitted_t: Output time where the next segment starts.
+        pending: Beats of the current run, (index, successor), not yet written as segments.
+    """
+
+    path: Path
+    walk: _Walk
+    segments: list[BarSegment] = field(default_factory=list)
+    beats: list[float] = field(default_factory=list)
+    downbeats: list[float] = field(default_factory=list)
+    t: float = 0.0
+    emitted_t: float = 0.0
+    pending: list[tuple[int, int]] = field(default_factory=list)
+
+    def emit(self, a: int, b: int, stretch: float, xf: float) -> None:
+        """Source beats ``a`` up to ``b`` as one segment at ``emitted_t``."""
+        if b <= a:
+            return
+        w = self.walk
+        seg = BarSegment(self.path, w.beats[a], w.beats[b], self.emitted_t, stretch, xf if self.segments else 0.0)
+        self.segments.append(seg)
+        self.emitted_t = seg.dst_end_s
+
+    def flush(self, stretch: float, xfade_first: float) -> None:
+        """Write the pending run at one stretch, split at jumps: each continuous stretch of source
+        is one segment."""
+        run_start = self.pending[0][0]
+        prev_end: int | None = None
+        xf = xfade_first
+        for cur, nxt in self.pending:
+            if prev_end is not None and cur != prev_end:
+                self.emit(run_start, prev_end, stretch, xf)
+                run_start, xf = cur, JUMP_XFADE_S
+            self.beats.append(self.t)
+            if cur in self.walk.down_idx:
+                self.downbeats.append(self.t)
+            self.t += self.walk.beat_len(cur) / stretch
+            prev_end = cur + 1
+            if nxt != cur + 1:
+                self.emit(run_start, cur + 1, stretch, xf)
+                run_start, xf, prev_end = nxt, JUMP_XFADE_S, None
+        if prev_end is not None:
+            self.emit(run_start, prev_end, stretch, xf)
+        self.pending.clear()
+
+
+def _play_lead(out: _Output, first_beat_s: float, lead: float) -> float:
+    """The pickup before the walk's first downbeat (``lead`` seconds of source, unstretched).
+
+    Returns:
+        The crossfade the next segment starts with.
+    """
+    if lead <= 1e-3:
+        return 0.0
+    src0 = max(0.0, first_beat_s - lead)
+    out.segments.append(BarSegment(out.path, src0, first_beat_s, lead - (first_beat_s - src0), 1.0, 0.0))
+    out.t = out.emitted_t = lead
+    return JOIN_XFADE_S
+
+
+def _play_hits(out: _Output, hits: list[tuple[float, int, int]], lengths: np.ndarray, next_xf: float) -> float:
+    """Walk to each chosen landing: ``n`` beats stretched so the cut falls on the next, then the
+    ``dropped`` beats skipped (the rest of a bar, to enter the ending phrase on its downbeat)."""
+    played = 0  # beats of the walk played so far (an index into ``lengths``)
+    for c, n, dropped in hits:
+        gap = c - out.t
+        src = float(lengths[played + n] - lengths[played])
+        played += n + dropped
+        stretch = min(1 + MAX_STRETCH, max(1 - MAX_STRETCH, src / gap))
+        out.pending.extend(out.walk.step() for _ in range(n))
+        out.flush(stretch, next_xf)
+        for _ in range(dropped):
+            out.walk.step()
+        next_xf = JUMP_XFADE_S if dropped else JOIN_XFADE_S
+        out.emitted_t = out.t
+    return next_xf
+
+
+def _fill_to(out: _Output, body_end: float, period: float, meter: int, next_xf: float) -> None:
+    """Whole beats at stretch 1 up to about ``body_end``, preferring to stop on a downbeat."""
+    walk = out.walk
+    while True:
+        src, steps = walk.peek(1)
+        lands_down = steps[0][1] in walk.down_idx
+        if out.t + src > body_end + 1e-6 and (lands_down or out.t + src > body_end + meter * period):
+            break
+        out.pending.append(walk.step())
+        if lands_down and body_end - (out.t + sum(walk.beat_len(b) for b, _ in out.pending)) < period * 0.5:
+            break
+    if out.pending:
+        out.flush(1.0, next_xf)
+
+
+def _place_tail(
+    out: _Output,
+    ending_s: float,
+    tail: list[tuple[int, float]],
+    marks: list[tuple[float, float]],
+    duration_s: float,
+) -> float:
+    """The tail, in pieces: from the ending downbeat (``ending_s`` in the source) to each cut it
+    lands, then to the end of sound, each piece stretched within ±4 % to reach its mark (the source
+    runs on; only the tempo changes at a mark), the last anchored at the video's end and trimmed if
+    it overruns.
+
+    Args:
+        out: The arrangement so far.
+        ending_s: Source time of the ending phrase's downbeat.
+        tail: (source beat index, its time from ``ending_s``) of the tail's beats.
+        marks: (output time, tail position) to reach, in order; the last is the end of sound.
+        duration_s: Length of the music.
+
+    Returns:
+        How much the last piece overran the music (seconds; 0 if none).
+    """
     pos, overrun = 0.0, 0.0
-    xf = JUMP_XFADE_S if segments else 0.0
+    xf = JUMP_XFADE_S if out.segments else 0.0
+    t = out.t
     for mark_t, mark_pos in marks:
-        src, out = mark_pos - pos, mark_t - t
+        src, span = mark_pos - pos, mark_t - t
         if src <= 1e-6:
             continue
         if duration_s - t <= 1e-3:
             break
-        stretch = min(1 + MAX_STRETCH, max(1 - MAX_STRETCH, src / out)) if out > 1e-6 else 1 + MAX_STRETCH
+        stretch = min(1 + MAX_STRETCH, max(1 - MAX_STRETCH, src / span)) if span > 1e-6 else 1 + MAX_STRETCH
         end_t, src_end = t + src / stretch, mark_pos
         if end_t > duration_s:
             overrun = end_t - duration_s
             src_end = pos + (duration_s - t) * stretch
-        segments.append(BarSegment(track.path, beats[ending_idx] + pos, beats[ending_idx] + src_end, t, stretch, xf))
-        for i, tb in zip(tail_idx, tail_beats, strict=True):
+        out.segments.append(BarSegment(out.path, ending_s + pos, ending_s + src_end, t, stretch, xf))
+        for i, tb in tail:
             bt = t + (tb - pos) / stretch
             if pos - 1e-9 <= tb < mark_pos - 1e-9 and bt < duration_s:
-                out_beats.append(bt)
-                if i in walk.down_idx:
-                    out_down.append(bt)
+                out.beats.append(bt)
+                if i in out.walk.down_idx:
+                    out.downbeats.append(bt)
         t, pos, xf = end_t, mark_pos, JOIN_XFADE_S
-    fade = float(min(1.5, max(0.25, overrun + 0.25))) if overrun > 0.05 else 0.1
-    fade = _ending_fade(analysis, fade, meter * period)
-    return _finish(track, analysis, profile, start_s, duration_s, tuple(segments), out_beats, out_down, fade)
+    out.t = t
+    return overrun
 
 
 def _walk_ahead(walk: _Walk, n: int) -> tuple[np.ndarray, np.ndarray]:
