@@ -164,49 +164,70 @@ def rank_tracks(
             raise Cancelled("cancelled")
         if progress is not None:
             progress(n / max(1, len(catalog)))
-        score = 0.0
         reasons: list[str] = []
-        if track.source == "given":
-            score += 5.0
-            reasons.append("the file you gave")
-        if want_mood and track.mood:
-            if track.mood == want_mood:
-                score += 1.0
-                reasons.append(f"mood {track.mood}")
-            elif MOOD_NEIGHBOURS.get(track.mood) == want_mood or MOOD_NEIGHBOURS.get(want_mood) == track.mood:
-                score += 0.4
-        # The track's own feel vs the video's (only a tie-breaker when a mood was asked).
-        dist = math.hypot(an.valence - v_video, an.arousal - a_video)
-        score += 0.3 * math.exp(-dist)
-        for tag in want_tags:
-            if tag in track.tags:
-                score += 0.6
-                reasons.append(tag)
-        if wishes.tempo:
-            t = canonical_word(wishes.tempo)
-            if t in ("slower", "slow"):
-                score += 0.5 * (1 - min(1.0, max(0.0, (an.tempo_bpm - 70) / 70)))
-            elif t in ("faster", "fast"):
-                score += 0.5 * min(1.0, max(0.0, (an.tempo_bpm - 70) / 70))
-            elif t.isdigit():
-                score += 0.5 * math.exp(-abs(an.tempo_bpm - float(t)) / 10)
+        score = _wish_terms(0.0, reasons, track, an, want_mood, want_tags, wishes.tempo, (v_video, a_video))
         if profile.cuts and an.tempo_bpm > 0:
-            # How well this tempo can serve the cut rhythm: arrange it (pure and fast) and count the
-            # strong cuts that would land on beats and downbeats.
-            plan = plan_music(track, an, profile, duration_s=max(profile.duration_s, 1.0))
-            if plan.cuts_total:
-                fit = (plan.cuts_on_beat + 0.5 * plan.cuts_on_downbeat) / (1.5 * plan.cuts_total)
-                score += 0.6 * fit
-                reasons.append(f"{plan.cuts_on_beat}/{plan.cuts_total} cuts on beats")
-            # A cut "on the beat" only reads as one when the beat is unmistakable: off-beats as loud
-            # as beats, or a pulse that swings between unequal lengths, and a listener (or another
-            # beat tracker) hears the cut land between beats.
-            score += 0.4 * an.pulse_clarity
-            if an.pulse_clarity >= 0.6:
-                reasons.append("clear beat")
+            score = _cut_terms(score, reasons, track, an, profile)
         score += rng.uniform(0, 0.15)
         if track.id in wishes.exclude_ids:
             score -= 10.0
         ranked.append(RankedTrack(track, an, round(score, 4), tuple(reasons)))
     ranked.sort(key=lambda r: r.score, reverse=True)
     return ranked
+
+
+def _wish_terms(
+    score: float,
+    reasons: list[str],
+    track: Track,
+    an: TrackAnalysis,
+    want_mood: str | None,
+    want_tags: set[str],
+    tempo: str | None,
+    video_feel: tuple[float, float],
+) -> float:
+    """``score`` plus the terms for what was asked: a given file, the mood, the feel, tags, tempo
+    (added in this order, which the rounding of the total depends on); reasons are appended."""
+    if track.source == "given":
+        score += 5.0
+        reasons.append("the file you gave")
+    if want_mood and track.mood:
+        if track.mood == want_mood:
+            score += 1.0
+            reasons.append(f"mood {track.mood}")
+        elif MOOD_NEIGHBOURS.get(track.mood) == want_mood or MOOD_NEIGHBOURS.get(want_mood) == track.mood:
+            score += 0.4
+    # The track's own feel vs the video's (only a tie-breaker when a mood was asked).
+    dist = math.hypot(an.valence - video_feel[0], an.arousal - video_feel[1])
+    score += 0.3 * math.exp(-dist)
+    for tag in want_tags:
+        if tag in track.tags:
+            score += 0.6
+            reasons.append(tag)
+    if tempo:
+        t = canonical_word(tempo)
+        if t in ("slower", "slow"):
+            score += 0.5 * (1 - min(1.0, max(0.0, (an.tempo_bpm - 70) / 70)))
+        elif t in ("faster", "fast"):
+            score += 0.5 * min(1.0, max(0.0, (an.tempo_bpm - 70) / 70))
+        elif t.isdigit():
+            score += 0.5 * math.exp(-abs(an.tempo_bpm - float(t)) / 10)
+    return score
+
+
+def _cut_terms(score: float, reasons: list[str], track: Track, an: TrackAnalysis, profile: VideoProfile) -> float:
+    """``score`` plus how well this tempo can serve the video's cut rhythm."""
+    # Arrange the track (pure and fast) and count the strong cuts that would land on beats and
+    # downbeats.
+    plan = plan_music(track, an, profile, duration_s=max(profile.duration_s, 1.0))
+    if plan.cuts_total:
+        fit = (plan.cuts_on_beat + 0.5 * plan.cuts_on_downbeat) / (1.5 * plan.cuts_total)
+        score += 0.6 * fit
+        reasons.append(f"{plan.cuts_on_beat}/{plan.cuts_total} cuts on beats")
+    # A cut "on the beat" only reads as one when the beat is unmistakable: off-beats as loud
+    # as beats, or a pulse that swings between unequal lengths, and a listener (or another
+    # beat tracker) hears the cut land between beats.
+    score += 0.4 * an.pulse_clarity
+    if an.pulse_clarity >= 0.6:
+        reasons.append("clear beat")
+    return score
