@@ -35,7 +35,6 @@ _state: dict[str, bool] = {"debug": False}
 # Worker processes for analysing a long video's picture (None: one a core), from --workers.
 _analyze_workers: dict[str, int | None] = {"n": None}
 
-STAGES = ("probe", "analyze", "choose", "arrange", "mix", "render")
 IMAGE_OR_AUDIO_OUT = {"audio": ".m4a"}
 
 
