@@ -58,3 +58,30 @@ def test_cancel_in_any_stage_raises_499_and_leaves_nothing(
     assert exc.value.code == 499
     assert list(out_dir.iterdir()) == []
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("stage", ["analyze", "mix", "render"])
+def test_cancel_midway_through_a_stage_stops_it(
+    stage: str, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event is seen inside a running stage (analysis between frames, FFmpeg runs), not only between stages."""
+    clip, _ = clip_with_cuts([2.0, 5.0, 9.0], duration_s=12, size=(640, 360), audio="tone")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    cancel = threading.Event()
+    after: list[float] = []
+
+    def progress(s: str, f: float) -> None:
+        if s == stage and 0.0 < f < 1.0:
+            cancel.set()
+        elif cancel.is_set():
+            after.append(f)
+
+    out = tmp_path / "out.mp4"
+    with pytest.raises(Cancelled):
+        # vertical: the picture is encoded, so the render stage reports progress while FFmpeg runs
+        add_music([clip], out, AddOptions(cache_dir=cache, preset="vertical"), progress=progress, cancel=cancel)
+    assert cancel.is_set() and 1.0 not in after  # the stage never finished
+    assert not out.exists() and list(scratch.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name != "tmp"] == []
