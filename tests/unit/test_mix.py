@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,25 @@ def test_quiet_ambience_is_not_raised_to_programme_loudness(tmp_path: Path, bed:
     # Kept (not muted), and still far under the music: about where it was relative to the target.
     assert -60 < _rms_db(ambience[SR:-SR]) < -35
     assert _rms_db(music[SR:-SR]) - _rms_db(ambience[SR:-SR]) >= 20
+
+
+def test_mix_graph_is_pure_data_from_levelled_inputs(tmp_path: Path) -> None:
+    from ab2n.mix.mixdown import LevelledInput, MixPlan, build_mix_graph, original_gain_db
+
+    plan = MixPlan(duration_s=10.0, music_start_s=2.0, music_end_s=10.0, music_volume=0.5, keep_original=True)
+    speech_plan = dataclasses.replace(plan, original_speech=True)
+    assert original_gain_db(speech_plan, -20.0) == pytest.approx(6.0)  # speech is raised to the target
+    assert original_gain_db(plan, -20.0) == 0.0  # ambience is never raised
+    assert original_gain_db(plan, -8.0) == pytest.approx(-6.0)  # but is brought down
+    assert original_gain_db(speech_plan, -70.0) == 0.0  # silence is left alone
+    orig = LevelledInput(tmp_path / "a.wav", "wav", 6.0, -14.0, -3.0)
+    bed = LevelledInput(tmp_path / "b.wav", "wav", 0.0, -20.0, -8.0, delay_s=2.0)
+    both = build_mix_graph(plan, original=orig, bed=bed)
+    assert "volume=6.000dB[a0]" in both.graph and "adelay=2000:all=1[a1]" in both.graph
+    assert "amix=inputs=2" in both.graph and both.graph.endswith("atrim=end=10.000000[mix]")
+    # Two inputs at -14 and -20 LUFS sum to about -13.0 LUFS: the first gain takes the difference.
+    assert both.gain_db == pytest.approx(-14.0 - 10 * np.log10(10 ** (-14 / 10) + 10 ** (-20 / 10)))
+    assert not both.silent and both.inputs.count("-i") == 2
+    assert build_mix_graph(plan, original=orig, bed=bed) == both  # same inputs, same graph
+    silent = build_mix_graph(plan, original=None, bed=None)
+    assert silent.silent and "anullsrc" in " ".join(silent.inputs) and silent.gain_db == 0.0
