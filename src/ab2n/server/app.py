@@ -21,7 +21,7 @@ from ab2n.server.housekeeping import Housekeeper
 from ab2n.server.jobs import WorkerPool
 from ab2n.server.migrate import upgrade
 from ab2n.server.queue import make_queue
-from ab2n.server.routes import auth, chat, credits, render, sessions
+from ab2n.server.routes import auth, chat, credits, render, sessions, studio
 from ab2n.server.settings import Settings
 from ab2n.server.store import RequestLog, make_engine, make_sessionmaker
 from ab2n.server.work import make_renderer
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fetch_slots=PerClientSlots(cfg.url_fetches_per_client, "URL downloads"),
         queue=make_queue(cfg),
     )
-    for r in (auth.router, sessions.router, chat.router, credits.router, render.router):
+    for r in (auth.router, sessions.router, chat.router, credits.router, render.router, studio.router):
         app.include_router(r)
     openapi.install(app)
 
