@@ -74,7 +74,12 @@ def analyze(
     t1 = time.perf_counter()
     speech: list[Interval] = []
     if listener is not None and listener.probs:
-        speech = speech_intervals(np.asarray(listener.probs, np.float32), listener.hop_s, duration_s=duration)
+        speech = speech_intervals(
+            np.asarray(listener.probs, np.float32),
+            listener.hop_s,
+            duration_s=duration,
+            energy_db=listener.energy_db,
+        )
     timings["speech"] = time.perf_counter() - t1
 
     feats["audio_energy"] = _audio_energy(listener.second_energy if listener else [], n_sec)
