@@ -9,7 +9,7 @@ analyser run blind on the bed, and by the plan; the same track from its start, l
 way), measured by librosa too. A second table arranges every bundled track for every cut list
 (plan only) to show how the reachable share grows with tempo, and a third arranges an ideal
 metronome (even beats, 4/4, no audio needed) at several tempi: what the arrangement's rules
-(whole beats between cuts, ±4 % stretch, seams at bar lines) allow on these cut lists at each tempo,
+(whole beats between cuts, ±8 % stretch with ramps between runs, seams on beats) allow on these cut lists at each tempo,
 beside an exhaustive search for the best any plan could do under the same rules.
 Writes docs/cut-to-beat.md/.json.
 """
@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 
 from ab2n.analyze.profile import Cut, VideoProfile
+from ab2n.media.decode import decode_audio
 from ab2n.music.arrange import AIM_TOL_S, MAX_STRETCH, BarSegment, MusicPlan, plan_music
-from ab2n.music.beats import TrackAnalysis, analyze_track
+from ab2n.music.beats import HOP, N_FFT, SR, TrackAnalysis, analyze_track, stft
 from ab2n.music.bed import render_bed
 from ab2n.music.catalog import load_catalog
+from ab2n.music.ramp import largest_step
 from ab2n.music.select import MusicWishes, rank_tracks
 from bench.measure import write_report
 from bench.quality import librosa_beats
@@ -59,6 +61,91 @@ def share_near(marks: np.ndarray | list[float], cuts: list[float]) -> float:
     """Share of cuts with a mark within ±50 ms."""
     arr = np.asarray(marks, float)
     return float(np.mean([len(arr) > 0 and np.min(np.abs(arr - c)) <= TOL_S for c in cuts]))
+
+
+def seam_audibility(bed: Path, seams_s: list[float], beats_s: list[float]) -> list[float]:
+    """How much each seam stands out against the music's own change at its beats.
+
+    On a 1024/256 STFT (22.05 kHz) of the bed, the change at frame t is the mean absolute
+    log-magnitude difference between frames t-2 and t+2 (windows 46 ms apart, not overlapping)
+    plus the level difference in dB between them over 10 dB. Seams sit on beats, where the music
+    changes anyway (a note, a drum hit), so a seam's score is its change divided by the median
+    change at the bed's beats that are no seam (more than 0.1 s from one): about 1, the seam
+    sounds like any other beat; 2, twice the change of a beat.
+    """
+    y = decode_audio(bed, sample_rate=SR)
+    _freqs, z = stft(y, N_FFT, HOP)
+    logmag = np.log1p(100.0 * np.abs(z))
+    level = 10 * np.log10((np.abs(z) ** 2).mean(axis=0) + 1e-10)
+    change = np.zeros(logmag.shape[1])
+    change[2:-2] = np.abs(logmag[:, 4:] - logmag[:, :-4]).mean(axis=0) + np.abs(level[4:] - level[:-4]) / 10
+
+    def at(t: float) -> float:
+        f = round((t * SR - N_FFT / 2) / HOP)
+        return float(change[max(0, f - 1) : f + 2].max()) if 2 <= f < len(change) - 2 else float("nan")
+
+    seam_arr = np.asarray(seams_s, float)
+    plain = [at(b) for b in beats_s if not len(seam_arr) or np.min(np.abs(seam_arr - b)) > 0.1]
+    ref = float(np.nanmedian(plain)) if plain else 1.0
+    scores = [at(t) / ref for t in seams_s]
+    return [s for s in scores if not np.isnan(s)]
+
+
+def heard_tempo_change(beats_s: np.ndarray) -> float:
+    """The largest change of tempo from one beat to the next that a tracker's beats show (a ratio;
+    intervals smoothed over three beats so one misplaced beat isn't counted as two tempo changes)."""
+    ibi = np.diff(np.asarray(beats_s, float))
+    if len(ibi) < 5:
+        return 0.0
+    smooth = np.convolve(ibi, np.ones(3) / 3, mode="valid")
+    return float(np.max(np.abs(smooth[1:] / smooth[:-1] - 1)))
+
+
+def ends_with_video(plan: MusicPlan) -> bool:
+    """The last segment reaches the end of the music (within 10 ms) or is faded out into it."""
+    last = plan.segments[-1]
+    return abs(min(last.dst_end_s, plan.duration_s) - plan.duration_s) <= 0.01 or plan.fade_out_s > 0
+
+
+def seams(plan: MusicPlan) -> list[float]:
+    """Each seam's centre on the output timeline (every segment after the first)."""
+    return [s.dst_start_s + s.crossfade_s / 2 for s in plan.segments[1:] if s.dst_start_s > 0]
+
+
+def plot_plan(plan: MusicPlan, cuts: list[float], heard: np.ndarray, audibility: list[float], out_png: Path) -> Path:
+    """Cuts over beats (the plan's and librosa's on the bed), the tempo curve, and the seams' scores."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(14, 7), sharex=True, height_ratios=[2, 1.3, 1])
+    ax1.vlines(plan.beats_s, 0.0, 0.45, color="0.6", lw=0.8, label="plan beats")
+    ax1.vlines(plan.downbeats_s, 0.0, 0.45, color="k", lw=1.6, label="plan downbeats")
+    ax1.vlines(heard, 0.55, 1.0, color="tab:blue", lw=0.8, label="librosa beats on the bed")
+    for c in cuts:
+        hit = len(heard) and np.min(np.abs(np.asarray(heard) - c)) <= TOL_S
+        ax1.axvline(c, color="tab:green" if hit else "tab:red", lw=2, alpha=0.7)
+    ax1.set_yticks([])
+    ax1.set_title("cuts (green: a librosa beat within 50 ms, red: none) over the beats")
+    ax1.legend(loc="upper right", fontsize=7, ncol=3)
+    xs, ys = [], []
+    for seg in plan.segments:
+        xs += [seg.dst_start_s, min(seg.dst_end_s, plan.duration_s)]
+        ys += [plan.tempo_bpm * seg.stretch] * 2
+    ax2.plot(xs, ys, color="tab:purple")
+    ax2.axhline(plan.tempo_bpm, color="0.5", ls=":", lw=1)
+    ax2.set_ylabel("BPM")
+    ax2.set_title("tempo curve (each segment's stretch x the track's tempo; ramps between runs)")
+    ax3.bar(seams(plan)[: len(audibility)], audibility, width=0.15, color="tab:orange")
+    ax3.axhline(1.0, color="0.5", ls=":", lw=1)
+    ax3.set_ylabel("seam score")
+    ax3.set_xlabel("music time (s)")
+    ax3.set_title("seams: change across each join / the change at the bed's own beats (1 = like a beat)")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=80)
+    plt.close(fig)
+    return out_png
 
 
 def looped(path: Path, length_s: float, seconds: float) -> tuple[BarSegment, ...]:
@@ -130,9 +217,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--out", type=Path, default=ROOT / "docs")
+    ap.add_argument("--plot", type=int, default=0, help="only plot this seed's plan to OUT/cut-to-beat.png")
     args = ap.parse_args(argv)
     catalog = load_catalog()
     work = Path(tempfile.mkdtemp(prefix="bench-cut-to-beat-"))
+    if args.plot:
+        cuts = cut_list(args.plot, args.seconds)
+        prof = silent_profile(cuts, args.seconds)
+        best = rank_tracks(catalog, prof, MusicWishes(), seed=args.plot)[0]
+        plan = plan_music(best.track, best.analysis, prof, duration_s=args.seconds)
+        bed = render_bed(plan, work / "bed.wav")
+        heard = librosa_beats(bed)
+        plot_plan(plan, cuts, heard, seam_audibility(bed, seams(plan), plan.beats_s), args.out / "cut-to-beat.png")
+        return 0
     rows = []
     for seed in range(1, args.seeds + 1):
         cuts = cut_list(seed, args.seconds)
@@ -141,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = plan_music(best.track, best.analysis, prof, duration_s=args.seconds)
         bed = render_bed(plan, work / f"bed{seed}.wav")
         blind = analyze_track(bed, cache_dir=work)
+        heard = librosa_beats(bed)
+        audibility = seam_audibility(bed, seams(plan), plan.beats_s)
         naive = render_bed(
             MusicPlan(
                 best.track.id,
@@ -157,10 +256,16 @@ def main(argv: list[str] | None = None) -> int:
             "cuts": len(cuts),
             "plan_beat": plan.cuts_on_beat / len(cuts),
             "plan_downbeat": plan.cuts_on_downbeat / len(cuts),
-            "librosa_beat": share_near(librosa_beats(bed), cuts),
+            "librosa_beat": share_near(heard, cuts),
             "blind_beat": share_near(blind.beats_s, cuts),
             "blind_downbeat": share_near(blind.downbeats_s, cuts),
             "naive_librosa_beat": share_near(librosa_beats(naive), cuts),
+            "largest_step": largest_step(plan.segments),
+            "heard_tempo_change": heard_tempo_change(heard),
+            "seam_mean": float(np.mean(audibility)) if audibility else 0.0,
+            "seam_max": max(audibility, default=0.0),
+            "seams": len(audibility),
+            "ends_with_video": ends_with_video(plan),
         }
         rows.append(row)
         print(
@@ -202,7 +307,18 @@ def main(argv: list[str] | None = None) -> int:
                 "optimum_downbeat": float(np.mean(most_downbeats)),
             }
         )
-    keys = ["plan_beat", "plan_downbeat", "librosa_beat", "blind_beat", "blind_downbeat", "naive_librosa_beat"]
+    keys = [
+        "plan_beat",
+        "plan_downbeat",
+        "librosa_beat",
+        "blind_beat",
+        "blind_downbeat",
+        "naive_librosa_beat",
+        "largest_step",
+        "heard_tempo_change",
+        "seam_mean",
+        "seam_max",
+    ]
     mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
     report = {
         "seconds": args.seconds,
@@ -225,13 +341,20 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|",
         *[f"| {k.replace('_', ' ')} | {v:.2f} |" for k, v in mean.items()],
         "",
+        "Largest step: the biggest change of stretch from one segment to the next in the plan (after the",
+        "ramps); heard change: the biggest beat-to-beat tempo change in librosa's beats on the bed (three-beat",
+        "smoothing); seams: every segment join, scored against the change at the bed's own beats (1 = like",
+        "any beat; `seam_audibility`). Ends: the music's last segment ends with the video.",
+        "",
         "| seed | track | BPM | cuts | plan beat | plan downbeat | librosa beat | blind beat | blind downbeat "
-        "| naive (librosa) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| naive (librosa) | largest step | heard change | seams | seam mean | seam max | ends |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *[
             f"| {r['seed']} | {r['track']} | {r['tempo_bpm']} | {r['cuts']} | {r['plan_beat']:.2f} "
             f"| {r['plan_downbeat']:.2f} | {r['librosa_beat']:.2f} | {r['blind_beat']:.2f} "
-            f"| {r['blind_downbeat']:.2f} | {r['naive_librosa_beat']:.2f} |"
+            f"| {r['blind_downbeat']:.2f} | {r['naive_librosa_beat']:.2f} | {r['largest_step']:.3f} "
+            f"| {r['heard_tempo_change']:.3f} | {r['seams']} | {r['seam_mean']:.2f} | {r['seam_max']:.2f} "
+            f"| {'yes' if r['ends_with_video'] else 'no'} |"
             for r in rows
         ],
         "",
@@ -243,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## The ceiling: an ideal metronome on the same cut lists",
         "",
-        "Even beats, 4/4, arranged by the same rules (whole beats between landed cuts, at most ±4 %",
+        f"Even beats, 4/4, arranged by the same rules (whole beats between landed cuts, at most ±{MAX_STRETCH:.0%}",
         "stretch, seams at bar lines, a landing within 30 ms of its cut): what the arrangement reaches at",
         "each tempo with nothing else in the way. Real tracks land within a few points of their tempo's row",
         "(beats of slightly unequal length give the search a few more lengths to choose from).",

@@ -11,15 +11,18 @@ from bench.music_analysis import generator_labels
 from bench.quality import librosa_beats
 
 from ab2n.media.decode import decode_audio
-from ab2n.music.arrange import MusicPlan, plan_music
+from ab2n.music.arrange import MAX_STRETCH, MusicPlan, plan_music
 from ab2n.music.beats import PITCHES, analyze_samples, analyze_track
 from ab2n.music.bed import render_bed
 from ab2n.music.catalog import load_catalog
 from ab2n.music.medley import plan_medley
+from ab2n.music.ramp import RAMP_OVERSHOOT
 from ab2n.music.select import MusicWishes, rank_tracks
 from mediagen import cached, click_track_wav, write_wav
 
 SR = 22050
+#: The stretch any segment may have: the arrangement's limit, and a ramp's overshoot past it.
+LIMIT = MAX_STRETCH + RAMP_OVERSHOOT
 
 
 def f_measure(est: list[float], ref: list[float], tol: float = 0.07) -> float:
@@ -86,7 +89,7 @@ def test_arrangement_lengths_seams_and_counts() -> None:
         end = max(s.dst_end_s for s in plan.segments)
         assert abs(min(end, duration) - duration) < 1e-6 or plan.fade_out_s > 0
         for s in plan.segments:
-            assert 0.96 - 1e-9 <= s.stretch <= 1.04 + 1e-9
+            assert abs(s.stretch - 1) <= LIMIT + 1e-9
         # Every seam is on the source's beat grid (within 10 ms); the first segment is the start
         # (a lead-in of up to a bar before the first downbeat), not a seam.
         for s in plan.segments[1:]:
@@ -110,7 +113,7 @@ def test_short_videos_land_cuts_too(tmp_path: Path) -> None:
         rng = np.random.default_rng(seed)
         cuts = [float(c) for c in np.cumsum(rng.uniform(1.5, 4.0, 8)) if c < duration - 0.5]
         plan = plan_music(track, an, silent_profile(cuts, duration), duration_s=duration)
-        assert all(0.96 - 1e-9 <= seg.stretch <= 1.04 + 1e-9 for seg in plan.segments)
+        assert all(abs(seg.stretch - 1) <= LIMIT + 1e-9 for seg in plan.segments)
         bed = render_bed(plan, tmp_path / f"short{seed}.wav")
         assert len(decode_audio(bed, sample_rate=48000)) == round(duration * 48000)
         landed.append(share_near(_librosa_beats(bed), cuts))
@@ -224,13 +227,13 @@ def test_cut_to_beat_rate_on_output_beats_naive(tmp_path: Path) -> None:
         )
         naive = render_bed(naive_plan, tmp_path / f"naive{seed}.wav")
         naive_rates.append(share_near(_librosa_beats(naive), cuts))
-    # Measured here (these 4 seeds, 60 s, 109-110 BPM "happy" tracks chosen for their clear beat):
-    # 0.72 of cuts on a librosa beat and 0.45 on a downbeat for gaps of 1.5-8 s within the +-4 %
-    # stretch limit; naive placement 0.14 (docs/music-engine.md explains the ceiling). Session 4:
-    # 0.70 and 0.23 (the ending phrase reached on a downbeat, at one stretch).
-    assert np.mean(rates) > np.mean(naive_rates) + 0.4, (rates, naive_rates)
-    assert np.mean(rates) >= 0.66, rates
-    assert np.mean(down_rates) >= 0.3, down_rates
+    # Measured here (these 4 seeds, 60 s, the 110 BPM "happy" tracks the ranker picks): 0.88 of
+    # cuts on a librosa beat and 0.48 on a blind downbeat with runs stretched up to +-8 % and
+    # ramps between them (issue 17; 0.72 and 0.45 at +-4 % without ramps); naive placement 0.14.
+    # The floors are issue 17's goal on librosa beats and its measured downbeats, less a margin.
+    assert np.mean(rates) > np.mean(naive_rates) + 0.5, (rates, naive_rates)
+    assert np.mean(rates) >= 0.8, rates
+    assert np.mean(down_rates) >= 0.4, down_rates
 
 
 def test_selection_follows_words_and_is_seeded() -> None:

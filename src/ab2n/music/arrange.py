@@ -4,8 +4,8 @@ How it works (a music editor's moves, automated):
 1. The track is a sequence of source beats. The *body* is the track up to its final phrase
    (``TrackAnalysis.ending_s``); the *tail* is that final phrase, so the music really ends.
 2. We walk the body beat by beat. Between two strong cuts of the video we play a whole number of
-   beats, time-stretched by at most ±4 % (pitch kept) so that the cut lands exactly on a beat —
-   preferring a count that puts the cut on a downbeat. A cut that no count can reach within ±4 %
+   beats, time-stretched by at most ±MAX_STRETCH (8 %) (pitch kept) so that the cut lands exactly on a beat —
+   preferring a count that puts the cut on a downbeat. A cut that no count can reach within that
    is let go (the next interval is longer and easier).
 3. When the walk reaches the end of the body it jumps back to an earlier downbeat whose bar sounds
    most like the bar it replaces (chroma + energy), phrase-aligned, with a short equal-power
@@ -31,8 +31,11 @@ import numpy as np
 from ab2n.analyze.profile import VideoProfile
 from ab2n.music.beats import TrackAnalysis
 from ab2n.music.catalog import Track
+from ab2n.music.ramp import output_grid, ramp_tempo
 
-MAX_STRETCH = 0.04
+#: Largest stretch of a run between landed cuts (8 %: issue 17; at 4 % no plan could pass ~0.78 of
+#: cuts on a beat at 110 BPM). Steps between runs are spread over ramps (music/ramp.py).
+MAX_STRETCH = 0.08
 STRONG_CUT = 0.3
 JUMP_XFADE_S = 0.06
 JOIN_XFADE_S = 0.012
@@ -52,7 +55,8 @@ class BarSegment:
         src_path: Source audio file.
         src_start_s, src_end_s: Span in the source (both on the beat grid).
         dst_start_s: Where it starts in the output (music timeline, 0 = music start).
-        stretch: Tempo ratio applied (1.0 = none; 1.02 = 2 % faster), pitch kept; within 0.96..1.04.
+        stretch: Tempo ratio applied (1.0 = none; 1.02 = 2 % faster), pitch kept; within
+            ±MAX_STRETCH (a ramp's pieces up to ±(MAX_STRETCH + RAMP_OVERSHOOT), music/ramp.py).
         crossfade_s: Equal-power crossfade with the previous segment (0 for the first).
         fade_out_s: Fade at the end of this segment (a song of a medley ending before the next).
     """
@@ -309,7 +313,13 @@ def _walk_plan(
     overrun = _place_tail(out, beats[ending_idx], list(zip(tail_idx, tail_beats, strict=True)), marks, duration_s)
     fade = float(min(1.5, max(0.25, overrun + 0.25))) if overrun > 0.05 else 0.1
     fade = _ending_fade(analysis, fade, meter * period)
-    return _finish(track, analysis, profile, start_s, duration_s, tuple(out.segments), out.beats, out.downbeats, fade)
+    segments, out_beats, out_down = tuple(out.segments), out.beats, out.downbeats
+    ramped = ramp_tempo(segments, walk.beats, max_stretch=MAX_STRETCH)
+    if len(ramped) != len(segments):  # the ramps move the beats inside them
+        grid_b, grid_d = output_grid(ramped, walk.beats[:-1], analysis.downbeats_s)
+        out_beats = [b for b in grid_b if b < duration_s]
+        out_down = [b for b in grid_d if b < duration_s]
+    return _finish(track, analysis, profile, start_s, duration_s, ramped, out_beats, out_down, fade)
 
 
 @dataclass
@@ -418,7 +428,7 @@ def _place_tail(
     duration_s: float,
 ) -> float:
     """The tail, in pieces: from the ending downbeat (``ending_s`` in the source) to each cut it
-    lands, then to the end of sound, each piece stretched within ±4 % to reach its mark (the source
+    lands, then to the end of sound, each piece stretched within ±MAX_STRETCH to reach its mark (the source
     runs on; only the tempo changes at a mark), the last anchored at the video's end and trimmed if
     it overruns.
 
@@ -482,7 +492,7 @@ def _choose_hits(
     """Which cuts to land, and on how many beats each: dynamic programming over (cut, beats played).
 
     Between two landed cuts we play a whole number of the walk's beats (``lengths`` is their
-    cumulative source time) stretched by at most ±4 %, and the beat may fall up to ``AIM_TOL_S``
+    cumulative source time) stretched by at most ±MAX_STRETCH, and the beat may fall up to ``AIM_TOL_S``
     off the cut; landing a cut scores 1, on a downbeat ``DOWNBEAT_BONUS`` more. Cuts in between may
     be let go. From the start the music may begin up to ``max_lead`` before its first beat, so the
     first landed cut can take any beat at stretch 1; with ``max_lead`` 0 the start is itself a
@@ -653,7 +663,7 @@ def _tail_options(
     cuts: list[float], tail_beats: list[float], tail_down: list[bool], tail_s: float, duration_s: float
 ) -> list[_TailOption]:
     """The ways to land the cuts that can fall inside the ending phrase: the phrase is cut at the
-    beats that land them into pieces, each stretched on its own within ±4 % (the source runs on,
+    beats that land them into pieces, each stretched on its own within ±MAX_STRETCH (the source runs on,
     only the tempo changes), the last ending at ``duration_s``. Dynamic programming from the end
     over (cut, tail beat); the first option lands nothing (the whole phrase at one stretch)."""
     lo_s, hi_s = 1 - MAX_STRETCH, 1 + MAX_STRETCH
@@ -720,7 +730,7 @@ def _short_plan(
     duration_s: float,
 ) -> MusicPlan:
     """A video shorter than the track's ending phrase plus two bars (a 5-15 s short): one stretch of
-    the track from a downbeat, stretched by at most ±4 %, chosen to land the most cuts on beats
+    the track from a downbeat, stretched by at most ±MAX_STRETCH, chosen to land the most cuts on beats
     (downbeats count double) while keeping as much of the track's real ending as it can (each bar
     of ending cut off costs half a landed cut; what is cut off is faded instead)."""
     beats = np.asarray(analysis.beats_s)
