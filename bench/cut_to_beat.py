@@ -104,7 +104,7 @@ def heard_tempo_change(beats_s: np.ndarray) -> float:
 def ends_with_video(plan: MusicPlan) -> bool:
     """The last segment reaches the end of the music (within 10 ms) or is faded out into it."""
     last = plan.segments[-1]
-    return abs(min(last.dst_end_s, plan.duration_s) - plan.duration_s) <= 0.01 or plan.fade_out_s > 0
+    return bool(abs(min(last.dst_end_s, plan.duration_s) - plan.duration_s) <= 0.01 or plan.fade_out_s > 0)
 
 
 def seams(plan: MusicPlan) -> list[float]:
