@@ -25,8 +25,10 @@ Every error is an :class:`Ab2nError` with a protocol ``code``:
     └── Cancelled                  499   the caller set the cancel event
 """
 
-# The submodule ``ab2n.analyze`` and the function ``analyze`` share a name: importing the
-# function here, after the package, is what keeps ``ab2n.analyze`` the function.
+# The subpackage ``ab2n.analyze`` and the function ``analyze`` share a name: importing the
+# function here, after the package, is what keeps ``ab2n.analyze`` the function. So its modules
+# are reached with ``from ab2n.analyze.scenes import ...``; ``import ab2n.analyze.scenes as s``
+# (which looks ``analyze`` up on this package) fails.
 from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import (

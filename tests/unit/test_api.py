@@ -20,6 +20,9 @@ def test_all_names_exist_and_nothing_else_is_promised() -> None:
     for name in ("add_music", "analyze", "probe", "Draft", "AddOptions", "AddResult", "Ab2nError", "Cancelled"):
         assert name in ab2n.__all__
     assert callable(ab2n.analyze)  # the function, not the subpackage of the same name
+    from ab2n.analyze.scenes import detect_cuts  # the subpackage's modules stay importable this way
+
+    assert callable(detect_cuts) and callable(ab2n.analyze)
     assert issubclass(ab2n.InvalidArgument, ab2n.Ab2nError) and issubclass(ab2n.ProcessTimeout, ab2n.ProcessingError)
 
 
