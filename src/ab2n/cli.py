@@ -153,7 +153,9 @@ def add(
         bool, typer.Option(help="Join the inputs into one video (cuts on the music's downbeats).")
     ] = False,
     plot: Annotated[Path | None, typer.Option(help="Draw the plan (cuts over the beat grid, mix) to this PNG.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result per output.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON on stdout (a batch: one object per line).")
+    ] = False,
     max_mb: Annotated[int, typer.Option(help="Largest input file accepted, in MB.")] = 500,
 ) -> None:
     """Add music to INPUT(s): one output each, or one montage with --montage."""
@@ -208,9 +210,12 @@ def add(
                 err.print(f"[red]error {exc.code}:[/red] {ins[0]}: {exc.message}", highlight=False)
                 continue
             if plot is not None:
-                _plot_result(res, plot if len(jobs) == 1 else plot.with_name(f"{plot.stem}-{n + 1}{plot.suffix}"))
+                png = plot if len(jobs) == 1 else plot.with_name(f"{plot.stem}-{n + 1}{plot.suffix}")
+                # With --json, stdout carries the JSON alone, so the plot note goes to stderr.
+                _plot_result(res, png, err if as_json else out)
             if as_json:
-                out.print_json(json.dumps(res.to_json()))
+                # A batch prints one compact object per line, so its stdout parses line by line.
+                out.print_json(json.dumps(res.to_json()), indent=2 if len(jobs) == 1 else None)
             else:
                 lufs = f"{res.integrated_lufs:.1f} LUFS" if res.integrated_lufs is not None else "-"
                 out.print(
@@ -244,11 +249,11 @@ def _kind(path: Path) -> str:
         return "video"
 
 
-def _plot_result(res: Any, png: Path) -> None:
+def _plot_result(res: Any, png: Path, console: Console) -> None:
     from ab2n.render.plot import plot_add_result
 
     plot_add_result(res, png)
-    out.print(f"plot: {png}", highlight=False)
+    console.print(f"plot: {png}", highlight=False)
 
 
 @app.command()
