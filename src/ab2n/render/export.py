@@ -20,7 +20,7 @@ from ab2n.media.ffmpeg import commit_output, run_ffmpeg, temp_output_path
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.loudness import LoudnessReport
 from ab2n.mix.program import MixedAudio
-from ab2n.render.overlay import CJK_FONT_NAME, FALLBACK_FONT_NAME, build_ass, find_cjk_font
+from ab2n.render.overlay import CJK_FONT_NAME, FALLBACK_FONT_NAME, build_ass, title_font
 from ab2n.render.plan import VideoJob, plan_video
 from ab2n.timeline.draft import Draft
 
@@ -104,9 +104,7 @@ def _picture_job(
     notes: list[str] = []
     ass = fonts_dir = None
     if draft.texts:
-        font = find_cjk_font()
-        if font is None and any(ord(ch) > 0x2E80 for t in draft.texts for ch in t.text):
-            notes.append("no CJK font found: Chinese titles may show boxes (install fonts-noto-cjk)")
+        font = title_font(draft.texts)  # a CJK title with no CJK font is an error, not boxes
         ass = tmp / "titles.ass"
         fonts_dir = font.parent if font else None
     job = plan_video(draft, media, audio=audio, ass=ass, fonts_dir=fonts_dir)

@@ -3,7 +3,8 @@
 Why ASS: libass shapes text with HarfBuzz and falls back through fontconfig, so Chinese titles
 render as glyphs when a CJK font is present; fades (``\\fad``) and outlines come for free.
 A CJK-capable font is looked for in the usual system folders (Debian: fonts-noto-cjk); without
-one, Latin titles still render and the export reports the missing font.
+one, Latin titles still render, and a CJK title is refused with a one-line error naming the package
+(libass would otherwise draw boxes for every character).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ab2n.errors import ProcessingError
 from ab2n.timeline.draft import TextSegment
 
 FONT_DIRS = (
@@ -34,9 +36,13 @@ CJK_FONT_NAME = "Noto Sans CJK SC"
 FALLBACK_FONT_NAME = "DejaVu Sans"
 
 
-def find_cjk_font() -> Path | None:
-    """A font file covering Chinese, or None."""
-    for root in FONT_DIRS:
+#: Where the error sends people: the Debian/Ubuntu package with the font ``find_cjk_font`` prefers.
+CJK_FONT_PACKAGE = "fonts-noto-cjk"
+
+
+def find_cjk_font(font_dirs: Sequence[Path] = FONT_DIRS) -> Path | None:
+    """A font file covering Chinese in ``font_dirs``, or None."""
+    for root in font_dirs:
         if not root.is_dir():
             continue
         for name in CJK_FONT_FILES:
@@ -44,6 +50,30 @@ def find_cjk_font() -> Path | None:
             if hits:
                 return hits[0]
     return None
+
+
+def needs_cjk_font(texts: Sequence[TextSegment]) -> bool:
+    """Whether any title has CJK (or other East Asian) characters, which Latin fonts lack."""
+    return any(ord(ch) > 0x2E80 for t in texts for ch in t.text)
+
+
+def title_font(texts: Sequence[TextSegment], font_dirs: Sequence[Path] = FONT_DIRS) -> Path | None:
+    """The CJK font file to burn these titles with, or None when there is none and none is needed.
+
+    Args:
+        texts: The draft's titles.
+        font_dirs: Folders to search (the system's by default).
+
+    Raises:
+        ProcessingError: A title has CJK characters and no CJK font is installed.
+    """
+    font = find_cjk_font(font_dirs)
+    if font is None and needs_cjk_font(texts):
+        raise ProcessingError(
+            f"no CJK font to draw the title's Chinese characters: install {CJK_FONT_PACKAGE} "
+            f"(Debian/Ubuntu: apt-get install {CJK_FONT_PACKAGE})"
+        )
+    return font
 
 
 def _ass_time(ms: int) -> str:
