@@ -4,6 +4,7 @@ Every generator writes with the real FFmpeg (lavfi sources) or numpy, into a cac
 its parameters, so a second call is free. Used by tests/ and bench/.
 
     clip_with_cuts(...)   video whose hard cuts happen at known frames (different scene per shot)
+    rotated_copy(...)     the same clip with a display rotation in its container (as phones write)
     speech_wav(...)       espeak-ng utterances separated by known pauses; returns the speech spans
     tone_wav(...), noise_wav(...), click_track_wav(...)
 """
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import wave
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +54,13 @@ def _run(args: Sequence[str]) -> None:
 
 
 def cached(kind: str, suffix: str, **params: object) -> tuple[Path, bool]:
-    """Path in the cache for these parameters, and whether it already exists."""
+    """Path in the cache for these parameters, and whether it already exists.
+
+    The FFmpeg binary is part of the key: a run with another FFmpeg (``AB2N_FFMPEG``) makes its
+    own fixtures instead of reusing files another build wrote.
+    """
     CACHE.mkdir(parents=True, exist_ok=True)
-    p = CACHE / f"{_key(kind, params)}{suffix}"
+    p = CACHE / f"{_key(kind, {**params, '_ffmpeg': ffmpeg_exe()})}{suffix}"
     return p, p.exists()
 
 
@@ -142,6 +148,29 @@ def clip_with_cuts(
     return out, cut_frames
 
 
+@lru_cache(maxsize=4)
+def _has_display_rotation(exe: str) -> bool:
+    """Whether this FFmpeg has the ``-display_rotation`` input option (FFmpeg 6 and later)."""
+    out = subprocess.run([exe, "-hide_banner", "-h", "long"], capture_output=True, text=True, check=False).stdout
+    return "-display_rotation" in out
+
+
+def rotated_copy(src: Path, out: Path, *, degrees: int = 90) -> Path:
+    """Stream-copy ``src`` to ``out`` (MP4/MOV) with a display rotation in the container.
+
+    The MP4 muxer writes the rotation as the track's display matrix, which is what phones do. FFmpeg
+    5.1 takes it as the stream's ``rotate`` metadata; FFmpeg 6 and later ignore that tag when muxing
+    and take ``-display_rotation`` on the input instead. The same ``degrees`` writes the same matrix
+    through either (probe reads 270 for 90 from both).
+    """
+    exe = ffmpeg_exe()
+    if _has_display_rotation(exe):
+        _run(["-display_rotation", str(degrees), "-i", str(src), "-c", "copy", str(out)])
+    else:
+        _run(["-i", str(src), "-metadata:s:v:0", f"rotate={degrees}", "-c", "copy", str(out)])
+    return out
+
+
 def espeak_available() -> bool:
     """Whether the espeak-ng binary is installed (Debian package ``espeak-ng``)."""
     return shutil.which("espeak-ng") is not None
@@ -175,6 +204,8 @@ def speech_wav(
     spans_file = out.with_suffix(".json")
     if ok and spans_file.exists():
         return out, [tuple(x) for x in json.loads(spans_file.read_text())]  # type: ignore[misc]
+    if not espeak_available():
+        raise RuntimeError("espeak-ng is not installed: run `bash .ci/deps` (Debian package espeak-ng)")
     pieces: list[np.ndarray] = []
     spans: list[tuple[float, float]] = []
     t = lead_s

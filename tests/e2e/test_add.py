@@ -17,7 +17,7 @@ from ab2n.media.probe import probe
 from ab2n.mix.loudness import measure
 from ab2n.pipeline import AddOptions, add_music
 from media.conftest import ff, lavfi_clip
-from mediagen import clip_with_cuts, speech_wav
+from mediagen import clip_with_cuts, rotated_copy, speech_wav
 
 CUTS = [2.1, 3.9, 6.5, 8.0, 11.3, 13.0]
 
@@ -91,7 +91,7 @@ def test_rotation_kept(tmp_path: Path, cache: Path, copy: bool) -> None:
         seconds=3,
     )
     rotated = tmp_path / "phone.mp4"
-    ff("-display_rotation", "90", "-i", str(base), "-c", "copy", str(rotated))
+    rotated_copy(base, rotated, degrees=90)
     out = tmp_path / "phone-music.mp4"
     opts = AddOptions(cache_dir=cache) if copy else AddOptions(cache_dir=cache, prompt="title 'Hi'")
     res = add_music([rotated], out, opts)

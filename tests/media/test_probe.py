@@ -9,7 +9,7 @@ import pytest
 
 from ab2n.media.probe import probe
 from media.conftest import ff, lavfi_clip
-from mediagen import cached, speech_wav, tone_wav
+from mediagen import cached, rotated_copy, speech_wav, tone_wav
 
 
 def test_h264_video_with_audio() -> None:
@@ -25,7 +25,7 @@ def test_rotation_gives_portrait_display_size() -> None:
     src = lavfi_clip("p-rot-src", "-c:v", "libx264", "-pix_fmt", "yuv420p", src="testsrc2=size=640x360:rate=30")
     rotated, ok = cached("p-rot90", ".mp4", src=str(src))
     if not ok:
-        ff("-display_rotation", "90", "-i", str(src), "-c", "copy", str(rotated))
+        rotated_copy(src, rotated, degrees=90)
     info = probe(rotated)
     assert (info.coded_width, info.coded_height) == (640, 360)
     assert (info.width, info.height) == (360, 640)
