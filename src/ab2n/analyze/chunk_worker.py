@@ -3,37 +3,19 @@
 Reads one JSON request a line on stdin ({"path", "demuxer", "start", "end"}), measures that chunk
 with ``scan_range`` and answers on stdout with a JSON status line (with each array's dtype and shape)
 followed, when it worked, by the arrays' raw bytes. Started by ``ab2n.media.workers`` (a plain child
-process, not multiprocessing).
+process, not multiprocessing). ``ab2n.analyze`` does not import this module, so ``-m`` runs it
+fresh; the parent's half of the protocol (``read_arrays``) lives in ``ab2n.analyze.parallel``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Protocol
 
 import numpy as np
 
+from ab2n.analyze.parallel import ARRAY_NAMES
 from ab2n.analyze.visual import scan_range
-
-ARRAY_NAMES = ("times", "sigs", "hists", "feats")
-
-
-class _Reader(Protocol):
-    def read(self, n: int, /) -> bytes: ...
-
-
-def read_arrays(stream: _Reader, layout: list[dict]) -> dict[str, np.ndarray]:
-    """The arrays a worker wrote after a status line with this ``layout`` (in ARRAY_NAMES order)."""
-    out: dict[str, np.ndarray] = {}
-    for name, spec in zip(ARRAY_NAMES, layout, strict=True):
-        dtype = np.dtype(spec["dtype"])
-        nbytes = int(np.prod(spec["shape"], dtype=np.int64)) * dtype.itemsize
-        data = stream.read(nbytes)
-        if len(data) != nbytes:
-            raise ValueError("worker output ended early")
-        out[name] = np.frombuffer(data, dtype).reshape(spec["shape"])
-    return out
 
 
 def main() -> int:

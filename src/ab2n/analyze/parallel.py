@@ -18,11 +18,11 @@ import json
 import queue
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 import av
 import numpy as np
 
-from ab2n.analyze.chunk_worker import read_arrays
 from ab2n.analyze.speech import SAMPLE_RATE, AudioListener
 from ab2n.analyze.visual import FrameScan, scan_from_chunks, scan_video
 from ab2n.media.container import open_container
@@ -38,6 +38,27 @@ MIN_PIXELS_FOR_WORKERS = 15 * 30 * 1920 * 1080
 # 3-hour input's process tree past the 400 MB a long video may use (measured: 650 MB).
 MAX_S_FOR_WORKERS = 3600.0
 CHUNK_TARGET_S = 15.0  # chunks this long balance the workers and give progress without many seeks
+
+
+#: The arrays a chunk worker answers with, in this order (``ab2n.analyze.chunk_worker``).
+ARRAY_NAMES = ("times", "sigs", "hists", "feats")
+
+
+class _Reader(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+def read_arrays(stream: _Reader, layout: list[dict]) -> dict[str, np.ndarray]:
+    """The arrays a worker wrote after a status line with this ``layout`` (in ARRAY_NAMES order)."""
+    out: dict[str, np.ndarray] = {}
+    for name, spec in zip(ARRAY_NAMES, layout, strict=True):
+        dtype = np.dtype(spec["dtype"])
+        nbytes = int(np.prod(spec["shape"], dtype=np.int64)) * dtype.itemsize
+        data = stream.read(nbytes)
+        if len(data) != nbytes:
+            raise ValueError("worker output ended early")
+        out[name] = np.frombuffer(data, dtype).reshape(spec["shape"])
+    return out
 
 
 class ChunkError(RuntimeError):

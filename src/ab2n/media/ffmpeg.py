@@ -354,6 +354,11 @@ class FFmpegStream:
         self._dog.__enter__()
         return self
 
+    @property
+    def pid(self) -> int:
+        """FFmpeg's process id (also its process group id), once the block has started."""
+        return self._child.pid
+
     def _idle_s(self) -> float:
         since = self._waiting_since
         if since is None:
