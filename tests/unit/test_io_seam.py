@@ -1,7 +1,8 @@
-"""Only media/ starts processes or opens containers, and only the CLI and the service's settings read
-the environment (DESIGN.md: "Only media/ starts processes"; "The core never reads environment
-variables"). Checked on the syntax tree of every module under src/ab2n, so docstrings and comments
-may name these things freely, while an import or a call anywhere else fails the test."""
+"""Only media/ starts processes or opens containers, and only the faces (CLI, MCP server, the
+service's settings) read the environment (DESIGN.md: "Only media/ starts processes"; "The core
+never reads environment variables"). Checked on the syntax tree of every module under src/ab2n, so
+docstrings and comments may name these things freely, while an import or a call anywhere else
+fails the test."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "ab2n"
 #: Where each kind of start may happen (paths relative to src/ab2n).
 PROCESS_MODULES = {"media/process.py"}
 CONTAINER_MODULES = {"media/container.py"}
-ENVIRONMENT_MODULES = {"cli.py", "server/settings.py"}
+# The faces, not the core: the CLI, the MCP server (started by `ab2n mcp`, it finds the user's
+# cache folder as the CLI does) and the service's settings.
+ENVIRONMENT_MODULES = {"cli.py", "mcp.py", "server/settings.py"}
 
 _PROCESS_IMPORTS = {"subprocess", "multiprocessing", "pty", "concurrent.futures.process"}
 _PROCESS_NAMES = {"ProcessPoolExecutor", "create_subprocess_exec", "create_subprocess_shell"}
@@ -113,11 +116,11 @@ def test_the_allowed_modules_are_the_ones_that_start_things() -> None:
         assert any(k == "container" for k, _, _ in tree[path]), path
 
 
-def test_only_the_cli_and_the_service_settings_read_the_environment() -> None:
+def test_only_the_faces_read_the_environment() -> None:
     bad = [
         f"{path}:{line}: {what}"
         for path, found in _tree().items()
         for kind, line, what in found
         if kind == "environment" and path not in ENVIRONMENT_MODULES
     ]
-    assert bad == [], "environment read outside cli.py and server/settings.py:\n" + "\n".join(bad)
+    assert bad == [], f"environment read outside {sorted(ENVIRONMENT_MODULES)}:\n" + "\n".join(bad)
