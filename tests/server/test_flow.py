@@ -191,6 +191,8 @@ def test_openapi_snapshot(make_server) -> None:
         [
             ("/api/auth/anonymous-token", "post"),
             ("/api/credits/balance/simple", "get"),
+            ("/api/media/nemo_agent/me/{sid}/{mid}/analysis", "get"),
+            ("/api/render/download/{job_id}", "get"),
             ("/api/render/output/{job_id}", "get"),
             ("/api/render/proxy/lambda", "post"),
             ("/api/render/proxy/lambda/{job_id}", "get"),

@@ -49,8 +49,11 @@ def browser() -> Iterator:
 class Page:
     """A fresh browser context and page that records every JavaScript and console error."""
 
-    def __init__(self, browser, base: str, allowed: tuple[str, ...] = ()) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+    def __init__(self, browser, base: str, allowed: tuple[str, ...] = (), phone: bool = False) -> None:
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 860}
+        self.context = browser.new_context(
+            viewport=viewport, accept_downloads=True, locale="zh-CN" if phone else "en-US"
+        )
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.allowed = allowed
@@ -76,8 +79,8 @@ class Page:
 def studio(browser) -> Iterator:
     pages: list[Page] = []
 
-    def factory(base: str, allowed: tuple[str, ...] = ()) -> Page:
-        p = Page(browser, base, allowed)
+    def factory(base: str, allowed: tuple[str, ...] = (), phone: bool = False) -> Page:
+        p = Page(browser, base, allowed, phone)
         pages.append(p)
         return p
 
@@ -120,7 +123,17 @@ def test_whole_flow(make_server, studio, talking_clip: Path, tmp_path: Path) -> 
     # The uploaded file is drawn at once: its segment and the cuts the analysis found.
     expect(page.locator("#timeline [data-kind=video]")).to_have_count(1, timeout=60_000)
 
+    # Heartbeats (every 0.2 s here) show the quiet "still working…" while the edit runs.
+    page.evaluate(
+        """() => {
+            const w = document.getElementById("working");
+            window.sawWorking = false;
+            new MutationObserver(() => { if (!w.hidden) window.sawWorking = true; }).observe(w, { attributes: true });
+        }"""
+    )
     chat(page, "add calm piano at 40% and a title 'Lisbon'")
+    assert page.evaluate("window.sawWorking")
+    expect(page.locator("#working")).to_be_hidden()
     log = page.get_by_role("log")
     expect(log).to_contain_text("40%")
     expect(log).to_contain_text("Lisbon")
@@ -158,19 +171,34 @@ def test_whole_flow(make_server, studio, talking_clip: Path, tmp_path: Path) -> 
         page.screenshot(path=shot, full_page=True)
 
 
-def test_refused_file_breaks_nothing(make_server, studio, tmp_path: Path) -> None:
-    srv = make_server()
-    # Chromium logs every non-2xx answer as a console error: the refusal's 415 is expected here.
-    s = studio(srv.url, allowed=("status of 415",))
+def drop_files(page, files: dict[str, int]) -> None:
+    """Drop generated files (name -> size in bytes of filler text) on the drop zone, as a person would."""
+    dt = page.evaluate_handle(
+        """files => {
+            const dt = new DataTransfer();
+            for (const [name, size] of Object.entries(files)) dt.items.add(new File(["x".repeat(size)], name));
+            return dt;
+        }""",
+        files,
+    )
+    page.dispatch_event("#drop", "drop", {"dataTransfer": dt})
+
+
+def test_refused_files_break_nothing(make_server, studio, tmp_path: Path) -> None:
+    srv = make_server(AB2N_MAX_UPLOAD_BYTES=str(400_000))
+    # Chromium logs every non-2xx answer as a console error: the refusals' 415 and 413 are expected here.
+    s = studio(srv.url, allowed=("status of 415", "status of 413"))
     page = s.open()
-    bad = tmp_path / "notes.mp4"
-    bad.write_text("these are not the frames you are looking for\n" * 50)
-    good = clip_with_cuts([1.5], duration_s=3, audio="tone")[0]
-    page.get_by_label("Upload", exact=True).set_input_files([str(bad), str(good)])
     expect = sync_api.expect
-    expect(page.locator("#uploads li.refused")).to_have_count(1, timeout=60_000)
+    drop_files(page, {"notes.mp4": 5000, "huge.mov": 2_000_000})
+    expect(page.locator("#uploads li.refused")).to_have_count(2, timeout=60_000)
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("code 4001")
+    expect(log).to_contain_text("code 4002")
+    good = clip_with_cuts([1.5], duration_s=3, audio="tone")[0]
+    assert good.stat().st_size < 400_000
+    upload(page, good)
     expect(page.locator("#uploads li.ok")).to_have_count(1, timeout=60_000)
-    expect(page.get_by_role("log")).to_contain_text("code 4001")
     chat(page, "add upbeat music")
     expect(page.locator("#summary")).to_contain_text("BGM")
 
@@ -203,10 +231,12 @@ def test_reload_during_export_finds_the_job(make_server, studio, tmp_path: Path)
     assert abs(probe(out).duration_s - 3.0) < 0.2
 
 
-def test_chinese(make_server, studio) -> None:
+def test_chinese_on_a_phone(make_server, studio) -> None:
     srv = make_server()
-    s = studio(srv.url)
+    s = studio(srv.url, phone=True)
     page = s.open()
+    # Nothing wider than the screen: the timeline scrolls inside its own box.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     upload(page, clip_with_cuts([1.5], duration_s=3, audio="tone")[0])
     expect = sync_api.expect
     expect(page.locator("#uploads li.ok")).to_have_count(1, timeout=60_000)
@@ -215,6 +245,10 @@ def test_chinese(make_server, studio) -> None:
     assert re.search(r"[\u4e00-\u9fff]", answer.inner_text())
     assert page.locator("#timeline [data-kind=music-seg]").count() >= 1
     expect(page.locator("#summary")).to_contain_text("30%")
+    send = page.get_by_role("button", name="Send")
+    send.scroll_into_view_if_needed()
+    expect(send).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_page_is_small_and_self_contained(make_server) -> None:

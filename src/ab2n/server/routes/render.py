@@ -150,7 +150,7 @@ def download(job_id: str, request: Request) -> FileResponse:
 @router.get(
     "/api/render/download/{job_id}",
     response_model=None,
-    responses={200: {"content": {"video/mp4": {}}, "description": "the MP4"}, **errors(404)},
+    responses={200: {"content": {"video/mp4": {}}, "description": "the MP4"}, **errors(400, 404)},
 )
 def signed_download(
     job_id: str,

@@ -73,18 +73,18 @@ async function refreshState() {
   );
   drawTimeline($("timeline"), draft, analyses, summary);
   $("summary").textContent = summary;
-  await findJobs(st.generated_media || []);
+  findJobs(st.generated_media || []);
 }
 
 /** After a reload (or an export the chat started): follow an unfinished job, show the latest done one. */
-async function findJobs(jobs) {
+function findJobs(jobs) {
   const stored = store.get("job");
   const open = jobs.filter((j) => j.status === "queued" || j.status === "running");
   const follow = (stored && jobs.find((j) => j.id === stored && j.status !== "failed")) || open[open.length - 1];
-  if (follow && !polling) return pollJob(follow.id);
+  // Not awaited: the poll runs on while the page goes on working.
+  if (follow && !polling) pollJob(follow.id);
   const done = jobs.filter((j) => j.status === "done");
-  if (!follow && done.length && !$("download").firstChild) return pollJob(done[done.length - 1].id);
-  return undefined;
+  if (!follow && done.length && !polling && !$("download").firstChild) pollJob(done[done.length - 1].id);
 }
 
 function showDone(job) {
