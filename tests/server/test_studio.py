@@ -5,8 +5,11 @@ Every test fails on a JavaScript error or a console error on the page.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -315,3 +318,15 @@ def test_signed_download_and_analysis(make_server, tmp_path: Path) -> None:
     ]
     for bad in forged:
         assert httpx.get(bad).status_code in (400, 404), bad
+    # Correctly signed with the server's key, but past its expiry: refused like a forgery.
+    server_job_id = good.path.rsplit("/", 1)[1]
+    with sqlite3.connect(srv.data / "ab2n.db") as db:
+        (owner,) = db.execute("SELECT owner_id FROM jobs WHERE id = ?", (server_job_id,)).fetchone()
+    key = (srv.data / "download.key").read_bytes()
+    past = int(time.time()) - 5
+    stale = hmac.new(key, f"{server_job_id}\n{owner}\n{past}".encode(), hashlib.sha256).hexdigest()
+    assert httpx.get(good.copy_merge_params({"exp": str(past), "sig": stale})).status_code == 404
+    future = exp + 60
+    fresh = hmac.new(key, f"{server_job_id}\n{owner}\n{future}".encode(), hashlib.sha256).hexdigest()
+    assert httpx.get(good.copy_merge_params({"exp": str(future), "sig": fresh})).status_code == 200
+    assert (srv.data / "download.key").stat().st_mode & 0o077 == 0  # the key is the server's alone
