@@ -31,6 +31,7 @@ from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Cancelled, InvalidArgument
 from ab2n.media.probe import MediaInfo, MediaLimits, probe
+from ab2n.mix.aside import aside_note
 from ab2n.mix.mixdown import MixPlan
 from ab2n.mix.program import mix_draft
 from ab2n.music.medley import arrange_music
@@ -142,7 +143,21 @@ class AddResult:
             "duration_s": round(self.duration_s, 3),
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
             "notes": self.notes,
+            "mix": _mix_json(self.mix),
         }
+
+
+def _mix_json(mix: MixPlan | None) -> dict[str, Any] | None:
+    """What the mix did with the original's speech and music (for ``--json``)."""
+    if mix is None:
+        return None
+    r = lambda x: round(float(x), 3)  # noqa: E731
+    return {
+        "duck_depth_db": mix.duck_depth_db,
+        "ducked": [{"start_s": r(a), "end_s": r(b)} for a, b in mix.duck_regions],
+        "original_music": [{"start_s": r(a), "end_s": r(b)} for a, b in mix.original_music],
+        "music_aside_db": mix.aside_db if mix.original_music else 0.0,
+    }
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -483,7 +498,7 @@ def _add_result(
         video_copied=result.video_copied,
         duration_s=result.duration_s,
         timings_s=timings_s,
-        notes=notes + list(result.notes),
+        notes=notes + list(result.notes) + [n for n in [aside_note(mix.original_music)] if n],
         draft=draft,
         profile=profile,
         mix=mix,

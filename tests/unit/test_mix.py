@@ -200,3 +200,16 @@ def test_mix_graph_is_pure_data_from_levelled_inputs(tmp_path: Path) -> None:
     assert build_mix_graph(plan, original=orig, bed=bed) == both  # same inputs, same graph
     silent = build_mix_graph(plan, original=None, bed=None)
     assert silent.silent and "anullsrc" in " ".join(silent.inputs) and silent.gain_db == 0.0
+
+
+def test_pauses_hold_halfway_or_release() -> None:
+    """Under 0.8 s the regions merge (no release at all); 0.8-1.6 s pauses come back halfway (no
+    pumping to full level for a moment); longer pauses come all the way back."""
+    from ab2n.analyze.profile import Interval as _iv
+    assert duck_regions([_iv(1, 2), _iv(2.5, 3)]) == [(1, 3)]
+    regions = duck_regions([_iv(1, 2), _iv(3.2, 4), _iv(6.5, 7)])
+    mid_short, mid_long = np.array([2.6]), np.array([5.25])
+    assert duck_gain_db(mid_short, regions, 12.0)[0] == pytest.approx(-6.0)
+    assert duck_gain_db(mid_long, regions, 12.0)[0] == pytest.approx(0.0)
+    t = np.linspace(2.0, 3.2, 500)  # the halfway pause never rises above half the depth
+    assert duck_gain_db(t, regions, 12.0).max() <= -6.0 + 1e-9

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ab2n.analyze import mood as mood_mod
+from ab2n.analyze.audio_classes import classify_seconds
 from ab2n.analyze.parallel import scan_video_fast
 from ab2n.analyze.profile import Cut, Interval, Section, Transition, VideoProfile
 from ab2n.analyze.scenes import detect_cuts, detect_transitions, layout_changes, pair_scores
@@ -80,6 +81,9 @@ def analyze(
             duration_s=duration,
             energy_db=listener.energy_db,
         )
+    classes: list[str] = []
+    if listener is not None and listener.probs:
+        classes = classify_seconds(listener.classifier, listener.probs, listener.hop_s, n_sec)
     timings["speech"] = time.perf_counter() - t1
 
     feats["audio_energy"] = _audio_energy(listener.second_energy if listener else [], n_sec)
@@ -106,6 +110,7 @@ def analyze(
         mood=label,
         mood_scores=scores,
         timings_s=timings,
+        audio_classes=tuple(classes),
     )
 
 

@@ -72,6 +72,8 @@ class VideoProfile:
             "nostalgic", "epic", "dark", "sad", "romantic", "playful").
         mood_scores: Score per label (higher fits better).
         timings_s: Seconds spent per analysis step.
+        audio_classes: What the original sound is in each whole second: "speech", "music",
+            "noise" or "silence" (empty without audio, and in profiles cached before it existed).
     """
 
     duration_s: float
@@ -86,6 +88,7 @@ class VideoProfile:
     mood: str = "calm"
     mood_scores: dict[str, float] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+    audio_classes: tuple[str, ...] = ()
 
     @property
     def speech_fraction(self) -> float:
@@ -110,6 +113,7 @@ class VideoProfile:
             "mood": self.mood,
             "mood_scores": {k: r(v) for k, v in self.mood_scores.items()},
             "timings_s": {k: r(v) for k, v in self.timings_s.items()},
+            "audio_classes": list(self.audio_classes),
         }
 
     @classmethod
@@ -132,4 +136,5 @@ class VideoProfile:
             mood=str(d.get("mood", "calm")),
             mood_scores={k: float(v) for k, v in d.get("mood_scores", {}).items()},
             timings_s={k: float(v) for k, v in d.get("timings_s", {}).items()},
+            audio_classes=tuple(str(c) for c in d.get("audio_classes", [])),
         )

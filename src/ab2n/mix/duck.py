@@ -2,11 +2,14 @@
 
 Because the whole file is known, the envelope looks ahead: the music is already down when the
 first syllable starts (a raised-cosine ramp that ends at the speech start), stays down through
-short pauses (no pumping between words or sentences), and comes back smoothly after.
+short pauses (no pumping between words or sentences), comes only halfway back in pauses under
+1.6 s (half the depth in dB: the music breathes without pumping to full level and down again
+within a second), and all the way back after longer ones.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +19,8 @@ from ab2n.analyze.profile import Interval
 ATTACK_S = 0.15
 RELEASE_S = 0.5
 HOLD_GAP_S = 0.8  # pauses shorter than this stay ducked
+PARTIAL_GAP_S = 1.6  # pauses shorter than this (and longer than HOLD_GAP_S) come back halfway
+PARTIAL_AMOUNT = 0.5  # of the depth in dB
 
 
 def duck_regions(speech: Sequence[Interval], *, hold_gap_s: float = HOLD_GAP_S) -> list[tuple[float, float]]:
@@ -36,6 +41,7 @@ def duck_gain_db(
     *,
     attack_s: float = ATTACK_S,
     release_s: float = RELEASE_S,
+    partial_gap_s: float = PARTIAL_GAP_S,
 ) -> np.ndarray:
     """Gain in dB (0 or negative) at each time: ``-depth_db`` inside regions, raised-cosine ramps outside.
 
@@ -43,13 +49,21 @@ def duck_gain_db(
         times_s: Times to evaluate (any shape), seconds on the music's timeline.
         regions: Ducked spans (from :func:`duck_regions`).
         depth_db: How far down (positive number).
+        attack_s, release_s: Ramp lengths.
+        partial_gap_s: Gaps between regions shorter than this stay at least half ducked
+            (0 turns it off).
     """
     t = np.asarray(times_s, np.float64)
     amount = np.zeros_like(t)  # 0 = full level, 1 = fully ducked
     if t.size == 0:
         return amount
     lo, hi = float(t.min()) - release_s, float(t.max()) + attack_s
-    for a, b in regions:
+    ordered = sorted(regions)
+    for (_, b0), (a1, _) in itertools.pairwise(ordered):
+        if 0 < a1 - b0 < partial_gap_s and b0 <= hi and a1 >= lo:
+            mid = (t > b0) & (t < a1)
+            amount[mid] = PARTIAL_AMOUNT
+    for a, b in ordered:
         # The mix asks block by block: only regions whose ramps reach this block matter (a 3-hour
         # talk has thousands of regions, and testing each against every block was quadratic).
         if b <= a or b < lo or a > hi:

@@ -29,6 +29,7 @@ from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Cancelled
 from ab2n.media.ffmpeg import commit_output, input_args, run_ffmpeg, temp_output_path
 from ab2n.media.probe import MediaInfo
+from ab2n.mix.aside import ASIDE_DB, ASIDE_RAMP_S, aside_regions
 from ab2n.mix.duck import duck_gain_db, duck_regions
 from ab2n.mix.loudness import LoudnessReport, measure, parse_ebur128
 
@@ -97,6 +98,9 @@ class MixPlan:
         duck_depth_db: Depth under speech.
         fade_in_s, fade_out_s: Music fades.
         target_lufs, true_peak_db: Loudness targets.
+        original_music: Spans (programme time) where the kept original is music: the bed steps
+            aside there by ``aside_db``.
+        aside_db: How far down the bed goes under the original's music.
     """
 
     duration_s: float
@@ -111,6 +115,8 @@ class MixPlan:
     fade_out_s: float = 0.0
     target_lufs: float = -14.0
     true_peak_db: float = -1.0
+    original_music: list[tuple[float, float]] = field(default_factory=list)
+    aside_db: float = ASIDE_DB
 
     @property
     def music_volume_db(self) -> float:
@@ -144,6 +150,7 @@ def plan_mix(profile: VideoProfile, settings: MixSettings, *, duration_s: float,
     # Music under speech = target + vol_db - depth; speech ~ target. Duck at least enough for `need`.
     depth = 0.0 if settings.duck_preset == "off" else max(settings.duck_depth_db, need + vol_db)
     regions = [(max(start, a), min(end, b)) for a, b in duck_regions(speech) if b > start and a < end]
+    aside = aside_regions(profile.audio_classes, start_s=start, end_s=end) if keep else []
     span = max(0.0, end - start)
     fade_in = settings.fade_in_s if settings.fade_in_s is not None else (0.0 if start <= 0 else min(1.0, span / 8))
     fade_out = (
@@ -162,6 +169,7 @@ def plan_mix(profile: VideoProfile, settings: MixSettings, *, duration_s: float,
         fade_out_s=fade_out,
         target_lufs=settings.target_lufs,
         true_peak_db=settings.true_peak_db,
+        original_music=aside,
     )
 
 
@@ -186,7 +194,14 @@ def _shape_bed(bed_wav: Path, out_wav: Path, plan: MixPlan, gain_db: float) -> N
             x = np.frombuffer(raw, dtype).astype(np.float64).reshape(-1, ch) / scale
             t_music = (pos + np.arange(len(x))) / sr
             t_prog = t_music + plan.music_start_s
-            g = 10 ** (duck_gain_db(t_prog, plan.duck_regions, plan.duck_depth_db) / 20) * base
+            duck = duck_gain_db(t_prog, plan.duck_regions, plan.duck_depth_db)
+            if plan.original_music:
+                ramp = ASIDE_RAMP_S
+                aside = duck_gain_db(
+                    t_prog, plan.original_music, plan.aside_db, attack_s=ramp, release_s=ramp, partial_gap_s=0
+                )
+                duck = np.minimum(duck, aside)
+            g = 10 ** (duck / 20) * base
             if plan.fade_in_s > 0:
                 g *= np.clip(t_music / plan.fade_in_s, 0, 1) ** 2
             if plan.fade_out_s > 0:
@@ -307,7 +322,8 @@ def original_gain_db(plan: MixPlan, original_lufs: float) -> float:
     26 dB sat level with the music and masked its beats. A silent original is left alone.
     """
     gain = 0.0 if original_lufs < -60 else plan.target_lufs - original_lufs
-    return gain if plan.original_speech else min(0.0, gain)
+    # An original that is music is the programme too (a concert clip), not ambience.
+    return gain if plan.original_speech or plan.original_music else min(0.0, gain)
 
 
 def build_mix_graph(plan: MixPlan, *, original: LevelledInput | None, bed: LevelledInput | None) -> MixGraph:

@@ -23,6 +23,7 @@ def timeline_profile(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Vide
     speech: list[Interval] = []
     valence: list[float] = []
     arousal: list[float] = []
+    classes: list[str] = []
     fps = 0.0
     moods: dict[str, float] = {}
     for idx, seg in enumerate(sorted(draft.video, key=lambda s: s.start_ms)):
@@ -32,6 +33,7 @@ def timeline_profile(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Vide
         if idx > 0:
             cuts.append(Cut(t0, round(t0 * (fps or 30)), 1.0))
         if prof is None:
+            classes += ["silence"] * max(1, round(seg.duration_ms / 1000))
             continue
         fps = fps or prof.fps
         for c in prof.cuts:
@@ -44,6 +46,11 @@ def timeline_profile(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Vide
         s0, s1 = int(src0), max(int(src0) + 1, round(src1))
         valence += (prof.valence[s0:s1] or prof.valence[-1:] or [0.0]) if prof.valence else []
         arousal += (prof.arousal[s0:s1] or prof.arousal[-1:] or [0.0]) if prof.arousal else []
+        if prof.audio_classes:
+            got = list(prof.audio_classes[s0:s1])
+            classes += got + [got[-1] if got else prof.audio_classes[-1]] * (s1 - s0 - len(got))
+        else:
+            classes += ["silence"] * (s1 - s0)
         weight = seg.duration_ms / max(1, draft.duration_ms)
         for m, v in prof.mood_scores.items():
             moods[m] = moods.get(m, 0.0) + weight * v
@@ -61,4 +68,5 @@ def timeline_profile(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Vide
         arousal=arousal,
         mood=mood,
         mood_scores=moods or (only[0].mood_scores if only else {}),
+        audio_classes=tuple(classes) if any(p.audio_classes for p in only) else (),
     )
