@@ -119,6 +119,7 @@ class AddResult:
     draft: Draft | None = None
     profile: VideoProfile | None = None
     mix: MixPlan | None = None
+    encodes: int = 0  # AAC encodes the mix took
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable result printed by ``--json``."""
@@ -138,7 +139,11 @@ class AddResult:
             "cuts_found": self.cuts_found,
             "cuts_on_beat": self.cuts_on_beat,
             "cuts_on_downbeat": self.cuts_on_downbeat,
-            "loudness": {"integrated_lufs": self.integrated_lufs, "true_peak_dbtp": self.true_peak_dbtp},
+            "loudness": {
+                "integrated_lufs": self.integrated_lufs,
+                "true_peak_dbtp": self.true_peak_dbtp,
+                "encodes": self.encodes,
+            },
             "video_copied": self.video_copied,
             "duration_s": round(self.duration_s, 3),
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
@@ -502,4 +507,5 @@ def _add_result(
         draft=draft,
         profile=profile,
         mix=mix,
+        encodes=result.loudness.encodes if result.loudness else 0,
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ab2n.analyze import analyze
-from ab2n.analyze.profile import VideoProfile
+from ab2n.analyze.profile import Interval, VideoProfile
 from ab2n.media.decode import decode_audio
 from ab2n.media.probe import probe
 from ab2n.mix.duck import duck_gain_db, duck_regions
@@ -206,6 +206,7 @@ def test_pauses_hold_halfway_or_release() -> None:
     """Under 0.8 s the regions merge (no release at all); 0.8-1.6 s pauses come back halfway (no
     pumping to full level for a moment); longer pauses come all the way back."""
     from ab2n.analyze.profile import Interval as _iv
+
     assert duck_regions([_iv(1, 2), _iv(2.5, 3)]) == [(1, 3)]
     regions = duck_regions([_iv(1, 2), _iv(3.2, 4), _iv(6.5, 7)])
     mid_short, mid_long = np.array([2.6]), np.array([5.25])
@@ -213,3 +214,22 @@ def test_pauses_hold_halfway_or_release() -> None:
     assert duck_gain_db(mid_long, regions, 12.0)[0] == pytest.approx(0.0)
     t = np.linspace(2.0, 3.2, 500)  # the halfway pause never rises above half the depth
     assert duck_gain_db(t, regions, 12.0).max() <= -6.0 + 1e-9
+
+
+@pytest.mark.parametrize("track", [0, 9, 19])
+def test_one_encode_meets_loudness_and_peak(tmp_path: Path, speech: tuple[Path, list], track: int) -> None:
+    """The gain is found on PCM and the limiter sits AAC_MARGIN_DB under the peak target, so a
+    speech video with a bundled track takes one AAC encode for -14 +-0.5 LUFS and <= -1 dBTP."""
+    import immich_memories_music
+
+    tracks = sorted(Path(immich_memories_music.tracks_dir()).glob("*/*.opus"))
+    sp, spans = speech
+    dur = probe(sp).duration_s
+    bed = tmp_path / "bed.wav"
+    write_wav(bed, decode_audio(tracks[track], sample_rate=SR, channels=2, start_s=10, duration_s=dur), SR)
+    prof = VideoProfile(duration_s=dur, speech=tuple(Interval(a - 0.05, b + 0.2) for a, b in spans))
+    plan = plan_mix(prof, MixSettings(), duration_s=dur, has_original_audio=True)
+    rep = render_audio(original=probe(sp), bed_wav=bed, plan=plan, out_path=tmp_path / "a.m4a", work_dir=tmp_path)
+    assert rep.encodes == 1
+    m = measure(tmp_path / "a.m4a", "mov")
+    assert abs(m.integrated_lufs + 14) <= 0.5 and m.true_peak_dbtp <= -1.0, m

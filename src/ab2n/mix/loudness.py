@@ -32,6 +32,7 @@ class LoudnessReport:
     integrated_lufs: float
     true_peak_dbtp: float
     lra_lu: float = 0.0
+    encodes: int = 0  # AAC encodes it took to write the file (0 for a measurement of a given file)
 
 
 _I = re.compile(r"^\s*I:\s+(-?[\d.]+|-inf)\s+LUFS", re.M)
