@@ -107,6 +107,13 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(1)
 
 
+def _fail_unless_stopped(exc: BaseException) -> None:
+    """For long-running servers: Ctrl-C or a normal exit stops them quietly; anything else is _fail."""
+    if isinstance(exc, SystemExit | KeyboardInterrupt):
+        raise exc
+    _fail(exc)
+
+
 def _progress_ui(enabled: bool) -> tuple[Progress | None, Callable[[str, float], None]]:
     if not enabled:
         return None, lambda stage, f: None
@@ -433,9 +440,7 @@ def serve(
         err.print(f"ab2n serve on http://{host}:{port}  (data: {settings.data_dir}, docs: /docs)", highlight=False)
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     except BaseException as exc:
-        if isinstance(exc, SystemExit | KeyboardInterrupt):
-            raise
-        _fail(exc)
+        _fail_unless_stopped(exc)
 
 
 @app.command()
@@ -454,9 +459,7 @@ def worker(
         err.print(f"ab2n worker: {concurrency} at once (data: {settings.data_dir})", highlight=False)
         run(settings, concurrency=concurrency)
     except BaseException as exc:
-        if isinstance(exc, SystemExit | KeyboardInterrupt):
-            raise
-        _fail(exc)
+        _fail_unless_stopped(exc)
 
 
 @app.command()
@@ -471,9 +474,7 @@ def mcp(
 
         serve_stdio(root or [Path.cwd()])
     except BaseException as exc:
-        if isinstance(exc, SystemExit | KeyboardInterrupt):
-            raise
-        _fail(exc)
+        _fail_unless_stopped(exc)
 
 
 def main() -> None:
