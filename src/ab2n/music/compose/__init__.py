@@ -1,0 +1,1 @@
+"""The score: music composed for the video (plan, harmony, melody, drums, synth)."""

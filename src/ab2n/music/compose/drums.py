@@ -1,0 +1,161 @@
+"""Drums per style: a groove per dynamics tier, fills into new sections, accents on the cuts (pure).
+
+The downbeat's kick is the loudest hit of a bar (an analyser finds bar lines by low-band accents),
+and every beat has an onset somewhere in the kit so a tracker hears the pulse even in quiet bars.
+Under speech the snare and crash step back (the voice sits where they are). Accents: "crash" a
+cymbal and a kick on the cut, "hit" a lighter cymbal (cinematic: a low boom), "drop" the beat
+before the cut left empty in every stem (see :func:`drop_windows`) and a crash on the re-entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ab2n.music.compose.notes import Clock, Note
+
+#: Per kit and tier (0 quiet, 1 mid, 2 full): voice -> ((sixteenth in the bar, velocity), ...).
+_Grooves = dict[str, tuple[tuple[int, float], ...]]
+KITS: dict[str, tuple[_Grooves, _Grooves, _Grooves]] = {
+    "pop": (
+        {
+            "kick": ((0, 1.0), (8, 0.8)),
+            "hat": ((0, 0.5), (4, 0.45), (8, 0.5), (12, 0.45)),
+            "snare": ((4, 0.4), (12, 0.4)),
+        },
+        {
+            "kick": ((0, 1.0), (8, 0.85), (10, 0.6)),
+            "snare": ((4, 0.8), (12, 0.8)),
+            "hat": tuple((i, 0.5 if i % 4 == 0 else 0.35) for i in range(0, 16, 2)),
+        },
+        {
+            "kick": ((0, 1.0), (6, 0.6), (8, 0.9), (10, 0.6)),
+            "snare": ((4, 0.9), (12, 0.9)),
+            "hat": tuple((i, 0.55 if i % 4 == 0 else 0.4) for i in range(0, 16, 2)),
+            "shaker": tuple((i, 0.25 + 0.1 * (i % 2 == 0)) for i in range(16)),
+        },
+    ),
+    "lofi": (
+        {
+            "kick": ((0, 1.0), (10, 0.7)),
+            "hat": tuple((i, 0.35) for i in range(0, 16, 2)),
+            "snare": ((4, 0.35), (12, 0.35)),
+        },
+        {
+            "kick": ((0, 1.0), (7, 0.45), (10, 0.6)),
+            "snare": ((4, 0.7), (12, 0.7)),
+            "hat": tuple((i, 0.45 if i % 4 == 0 else 0.3) for i in range(0, 16, 2)),
+        },
+        {
+            "kick": ((0, 1.0), (7, 0.5), (10, 0.65), (14, 0.35)),
+            "snare": ((4, 0.8), (12, 0.8), (15, 0.25)),
+            "hat": tuple((i, 0.5 if i % 4 == 0 else 0.32) for i in range(0, 16, 2)),
+        },
+    ),
+    "edm": (
+        {
+            "kick": ((0, 1.0), (8, 0.8)),
+            "hat": ((2, 0.35), (6, 0.35), (10, 0.35), (14, 0.35)),
+            "clap": ((4, 0.3), (12, 0.3)),
+        },
+        {
+            "kick": ((0, 1.0), (4, 0.85), (8, 0.9), (12, 0.85)),
+            "clap": ((4, 0.75), (12, 0.75)),
+            "open_hat": ((2, 0.45), (6, 0.45), (10, 0.45), (14, 0.45)),
+        },
+        {
+            "kick": ((0, 1.0), (4, 0.9), (8, 0.95), (12, 0.9)),
+            "clap": ((4, 0.85), (12, 0.85)),
+            "open_hat": ((2, 0.5), (6, 0.5), (10, 0.5), (14, 0.5)),
+            "hat": tuple((i, 0.3) for i in range(16) if i % 4 != 2),
+        },
+    ),
+    "cinematic": (
+        {"taiko": ((0, 1.0), (4, 0.4), (8, 0.6), (12, 0.4))},
+        {"taiko": ((0, 1.0), (4, 0.5), (8, 0.75), (12, 0.5), (14, 0.4)), "tom": ((6, 0.4), (14, 0.45))},
+        {
+            "taiko": ((0, 1.0), (4, 0.6), (8, 0.85), (12, 0.6), (14, 0.5)),
+            "tom": ((6, 0.5), (10, 0.4), (14, 0.55)),
+            "snare": tuple((i, 0.28 + 0.15 * (i % 4 == 0)) for i in range(16)),
+        },
+    ),
+    "pulse": (
+        {"kick": ((0, 0.8), (8, 0.5)), "shaker": ((0, 0.3), (4, 0.3), (8, 0.3), (12, 0.3))},
+        {"kick": ((0, 0.9), (8, 0.6)), "shaker": tuple((i, 0.3 if i % 4 == 0 else 0.2) for i in range(0, 16, 2))},
+        {
+            "kick": ((0, 1.0), (8, 0.7), (12, 0.35)),
+            "shaker": tuple((i, 0.32 if i % 4 == 0 else 0.22) for i in range(0, 16, 2)),
+        },
+    ),
+}
+
+
+def _tier(level: float) -> int:
+    return 0 if level < 0.4 else 1 if level < 0.7 else 2
+
+
+def drop_windows(clock: Clock) -> list[tuple[float, float]]:
+    """The beat before each "drop" accent, in seconds (every stem leaves it empty)."""
+    out = []
+    for a in clock.plan.accents:
+        if a.kind == "drop":
+            pos = a.bar * clock.meter
+            out.append((clock.at(pos - 1), clock.at(pos)))
+    return out
+
+
+def _fill(clock: Clock, kit: str, bar: int) -> list[Note]:
+    """Sixteenths on the last beat into the next section (toms for cinematic, snare otherwise)."""
+    voice = "tom" if kit == "cinematic" else "snare"
+    out = []
+    for k in range(4):
+        pos = bar * clock.meter + 3 + k * 0.25
+        out.append(Note(clock.at(pos), 0.2, 0, 0.45 + 0.12 * k, voice))
+    return out
+
+
+def drum_notes(clock: Clock, kit: str, swing: float, rng: np.random.Generator) -> list[Note]:
+    """The drum stem."""
+    if kit not in KITS:
+        return []
+    out: list[Note] = []
+    starts = {s.start_bar for s in clock.plan.sections}
+    last = clock.bars - 1
+    for bar in range(last):
+        tier = _tier(clock.level(bar))
+        if clock.section(bar) == "intro":
+            tier = 0
+        t0, t1 = clock.at(bar * clock.meter), clock.at((bar + 1) * clock.meter)
+        speaking = clock.speech_at(t0, t1)
+        fill = bar + 1 in starts and bar + 1 < last and tier >= 1 and not speaking
+        for voice, hits in KITS[kit][tier].items():
+            for six, vel in hits:
+                if fill and six >= 12 and voice in ("snare", "tom", "clap"):
+                    continue
+                if speaking and voice in ("snare", "clap", "open_hat"):
+                    vel *= 0.5
+                pos = bar * clock.meter + six / 4 + (swing * 0.25 if six % 4 == 2 else 0.0)
+                jitter = 0.004 * rng.standard_normal() if voice in ("hat", "shaker") else 0.0
+                v = vel * (1 + 0.06 * rng.standard_normal()) * (0.85 + 0.15 * clock.level(bar))
+                out.append(Note(clock.at(pos) + jitter, 0.3, 0, float(np.clip(v, 0, 1)), voice))
+        if fill:
+            out += _fill(clock, kit, bar)
+    out += _accent_notes(clock, kit)
+    if last >= 0:  # the final downbeat: everything together, once
+        t = clock.at(last * clock.meter)
+        out += [Note(t, 2.0, 0, 1.0, "crash"), Note(t, 0.5, 0, 1.0, "taiko" if kit == "cinematic" else "kick")]
+    return out
+
+
+def _accent_notes(clock: Clock, kit: str) -> list[Note]:
+    out = []
+    for a in clock.plan.accents:
+        if a.bar >= clock.bars - 1:
+            continue
+        t = a.time_s
+        if a.kind in ("crash", "drop"):
+            out.append(Note(t, 2.0, 0, 0.9 * (0.7 if clock.speech_at(t, t + 1) else 1.0), "crash"))
+        elif kit != "pulse":
+            out.append(Note(t, 1.5, 0, 0.5, "boom" if kit == "cinematic" else "crash"))
+        if kit == "cinematic" and a.kind != "hit":
+            out.append(Note(t, 2.5, 0, 0.9, "boom"))
+    return out

@@ -1,0 +1,250 @@
+"""Harmony and bass: a progression per section, a cadence onto the last bar, voice-led chords (pure).
+
+Each section takes one of the style's progressions (seeded; the peak another than the verse when
+the style has two), played from the section's first bar so a new section is heard as one. The last
+three bars are a cadence (IV or iv, V, I): V is major in minor keys too (the harmonic minor's
+leading tone). Each chord is voiced close, within about an octave around middle C, choosing among
+inversions the one that moves the voices least from the previous chord.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ab2n.music.compose.notes import Clock, Note, note
+from ab2n.music.compose.style import MAJOR, MINOR, Style
+
+VOICE_LO, VOICE_HI = 53, 76
+
+
+@dataclass(frozen=True)
+class Chord:
+    """The chord of one bar: scale degree, pitch classes (root first) and its voicing (MIDI)."""
+
+    bar: int
+    degree: int
+    pcs: tuple[int, ...]
+    voicing: tuple[int, ...]
+
+    @property
+    def root(self) -> int:
+        """Root pitch class."""
+        return self.pcs[0]
+
+
+def chord_pcs(tonic: int, mode: str, degree: int, *, seventh: bool) -> tuple[int, ...]:
+    """Pitch classes of the chord on a scale degree (0 = I), root first."""
+    scale = MAJOR if mode == "major" else MINOR
+    steps = (0, 2, 4, 6) if seventh else (0, 2, 4)
+    pcs = [(tonic + scale[(degree + s) % 7]) % 12 for s in steps]
+    if mode == "minor" and degree == 4:  # V is major: the leading tone
+        pcs[1] = (pcs[1] + 1) % 12
+    return tuple(pcs)
+
+
+def voice(pcs: tuple[int, ...], prev: tuple[int, ...] | None) -> tuple[int, ...]:
+    """A close voicing of ``pcs`` in [VOICE_LO, VOICE_HI], moving least from ``prev``."""
+    options = [[p + 12 * o for o in range(3, 8) if VOICE_LO <= p + 12 * o <= VOICE_HI] for p in pcs]
+    best: tuple[float, tuple[int, ...]] = (1e9, ())
+    for combo in itertools.product(*options):
+        notes = tuple(sorted(combo))
+        if notes[-1] - notes[0] > 14:
+            continue
+        if prev and len(prev) == len(notes):
+            move = float(sum(abs(a - b) for a, b in zip(notes, prev, strict=True)))
+        else:
+            move = 0.0
+        cost = move + 0.3 * abs(float(np.mean(notes)) - 64.0)
+        if cost < best[0]:
+            best = (cost, notes)
+    return best[1] or tuple(sorted(60 + (p - 60) % 12 for p in pcs))
+
+
+def progression(clock: Clock, style: Style, rng: np.random.Generator) -> list[int]:
+    """Scale degree of every bar: per-section progressions, then the cadence."""
+    plan = clock.plan
+    table = style.major if plan.mode == "major" else style.minor
+    n = clock.bars
+    degrees = [0] * n
+    chosen: dict[str, int] = {}
+    for sec in plan.sections:
+        if sec.name not in chosen:
+            used = set(chosen.values())
+            free = [i for i in range(len(table)) if i not in used] or list(range(len(table)))
+            chosen[sec.name] = int(rng.choice(free))
+        prog = table[chosen[sec.name]]
+        for b in range(sec.start_bar, min(n, sec.end_bar)):
+            k = (b - sec.start_bar) // style.bars_per_chord
+            degrees[b] = prog[k % len(prog)]
+    if n >= 1:
+        degrees[n - 1] = 0
+    if n >= 3:
+        degrees[n - 2] = 4
+    if n >= 5:
+        degrees[n - 3] = 3 if degrees[n - 3] != 4 else 1
+    return degrees
+
+
+def chords(clock: Clock, style: Style, rng: np.random.Generator) -> list[Chord]:
+    """The chord of every bar, voice-led."""
+    plan = clock.plan
+    out: list[Chord] = []
+    prev: tuple[int, ...] | None = None
+    for bar, deg in enumerate(progression(clock, style, rng)):
+        pcs = chord_pcs(plan.tonic, plan.mode, deg, seventh=style.sevenths and bar != clock.bars - 1)
+        v = voice(pcs, prev)
+        out.append(Chord(bar, deg, pcs, v))
+        prev = v
+    return out
+
+
+#: Comping rhythms: (beat position in the bar, length in beats, velocity factor).
+_COMP = {
+    "pad": ((0.0, 4.0, 1.0),),
+    "pad_hi": ((0.0, 2.0, 1.0), (2.0, 2.0, 0.85)),
+    "strum": ((0.0, 1.0, 1.0), (1.0, 0.5, 0.8), (1.5, 1.0, 0.6), (2.5, 0.5, 0.6), (3.0, 0.5, 0.85), (3.5, 0.5, 0.6)),
+    "strum_lo": ((0.0, 2.0, 1.0), (2.0, 2.0, 0.8)),
+    "stabs": ((0.0, 1.5, 1.0), (1.5, 0.5, 0.7), (2.5, 1.0, 0.75), (3.5, 0.5, 0.6)),
+    "stabs_lo": ((0.0, 2.0, 1.0), (2.5, 1.5, 0.7)),
+    "block": ((0.0, 1.0, 1.0), (1.0, 1.0, 0.65), (2.0, 1.0, 0.8), (3.0, 1.0, 0.65)),
+    "block_lo": ((0.0, 2.0, 1.0), (2.0, 2.0, 0.75)),
+}
+
+
+def _comp_bar(
+    clock: Clock, style: Style, chord: Chord, level: float, speaking: bool, rng: np.random.Generator
+) -> list[Note]:
+    bar0 = chord.bar * clock.meter
+    vel = (0.45 + 0.4 * level) * (0.6 if speaking else 1.0)
+    voice_name = style.harmony
+    if style.comp == "arp":
+        return _arp_bar(clock, style, chord, level, vel, speaking)
+    key = style.comp
+    if speaking or level < 0.4:
+        key = f"{key}_lo" if f"{key}_lo" in _COMP else key
+    elif key == "pad" and level >= 0.6:
+        key = "pad_hi"
+    out: list[Note] = []
+    for pos, dur, vf in _COMP[key]:
+        swing = style.swing * 0.5 if (pos * 2) % 2 == 1 else 0.0
+        for i, p in enumerate(chord.voicing):
+            # A strum sweeps the strings (12 ms apart); other comping strikes together.
+            lag = 0.012 * i / clock.beat_s(bar0 + pos) if style.comp == "strum" else 0.0
+            out.append(
+                note(
+                    clock,
+                    bar0 + pos + swing + lag,
+                    dur * 0.95,
+                    p,
+                    vel * vf * (1 + 0.05 * rng.standard_normal()),
+                    voice_name,
+                    pan=(i - (len(chord.voicing) - 1) / 2) * 0.35,
+                )
+            )
+    return out
+
+
+def _arp_bar(clock: Clock, style: Style, chord: Chord, level: float, vel: float, speaking: bool) -> list[Note]:
+    """Arpeggio (eighths; sixteenths at the peak of an electronic piece) over a held pad."""
+    bar0 = chord.bar * clock.meter
+    tones = [*chord.voicing, chord.voicing[0] + 12]
+    # Ambient arpeggiates in quarters: its eighths made librosa hear twice the tempo (152 for 78).
+    step = 1.0 if style.name == "ambient" else 0.25 if level >= 0.7 and not speaking else 0.5
+    order = [0, 1, 2, 3, 2, 1] if len(tones) >= 4 else [0, 1, 2, 1]
+    out = [
+        note(
+            clock,
+            bar0,
+            4.0,
+            p - 12 if style.name == "ambient" else p,
+            vel * 0.55,
+            "glass_pad" if style.name == "ambient" else "saw_pad",
+            pan=0.0,
+        )
+        for p in chord.voicing
+    ]
+    arp_voice = "arp_pluck"
+    n = int(4 / step)
+    for k in range(n):
+        p = tones[order[k % len(order)] % len(tones)] + 12
+        accent = 1.0 if k % int(1 / step) == 0 else 0.7
+        out.append(
+            note(clock, bar0 + k * step, step * 0.9, p, vel * 0.7 * accent, arp_voice, pan=0.4 * ((k % 2) * 2 - 1))
+        )
+    return out
+
+
+def harmony_notes(clock: Clock, style: Style, chord_list: list[Chord], rng: np.random.Generator) -> list[Note]:
+    """The harmony stem: each bar comped in the style, softer and sparser under speech."""
+    out: list[Note] = []
+    for ch in chord_list:
+        t0, t1 = clock.at(ch.bar * clock.meter), clock.at((ch.bar + 1) * clock.meter)
+        speaking = clock.speech_at(t0, t1)
+        if ch.bar == clock.bars - 1:  # the final chord: struck once, rings to the end
+            out += [
+                note(
+                    clock,
+                    ch.bar * clock.meter,
+                    8.0,
+                    p,
+                    0.7,
+                    style.harmony if style.comp != "arp" else ("glass_pad" if style.name == "ambient" else "saw_pad"),
+                )
+                for p in ch.voicing
+            ]
+            continue
+        out += _comp_bar(clock, style, ch, clock.level(ch.bar), speaking, rng)
+    # The pickup: the tonic, softly, so the first bar's chord is an arrival.
+    if clock.offset:
+        tonic = chord_list[0].voicing if chord_list else ()
+        out += [
+            note(clock, -clock.offset, clock.offset, p, 0.35, style.harmony if style.comp != "arp" else "saw_pad")
+            for p in tonic
+        ]
+    return out
+
+
+#: Bass rhythms: (beat position, length in beats, chord tone: 0 root, 1 fifth, 2 octave, velocity factor).
+_BASS = {
+    "round_bass": ((0.0, 1.5, 0, 1.0), (1.5, 0.5, 0, 0.7), (2.0, 1.0, 1, 0.85), (3.0, 0.75, 0, 0.75)),
+    "round_bass_lo": ((0.0, 2.0, 0, 1.0), (2.0, 2.0, 1, 0.8)),
+    "sub_bass": ((0.0, 4.0, 0, 1.0),),
+    "sub_bass_hi": ((0.0, 2.0, 0, 1.0), (2.0, 2.0, 0, 0.85)),
+    "synth_bass": (
+        (0.0, 0.45, 0, 1.0),
+        (0.5, 0.45, 0, 0.8),
+        (1.0, 0.45, 0, 0.9),
+        (1.5, 0.45, 0, 0.8),
+        (2.0, 0.45, 0, 0.9),
+        (2.5, 0.45, 2, 0.8),
+        (3.0, 0.45, 0, 0.9),
+        (3.5, 0.45, 0, 0.8),
+    ),
+    "synth_bass_lo": ((0.0, 1.5, 0, 1.0), (2.0, 1.5, 0, 0.85)),
+    "piano_bass": ((0.0, 2.0, 0, 1.0), (2.0, 2.0, 1, 0.75)),
+}
+
+
+def bass_notes(clock: Clock, style: Style, chord_list: list[Chord]) -> list[Note]:
+    """The bass stem: the chord's root on every downbeat, the style's rhythm between."""
+    out: list[Note] = []
+    for ch in chord_list:
+        level = clock.level(ch.bar)
+        root = 36 + (ch.root - 36) % 12  # C2..B2
+        if root > 43:
+            root -= 12
+        key = style.bass
+        if ch.bar == clock.bars - 1:
+            out.append(note(clock, ch.bar * clock.meter, 8.0, root, 0.9, style.bass))
+            continue
+        if level < 0.4 and f"{key}_lo" in _BASS:
+            key = f"{key}_lo"
+        elif level >= 0.6 and f"{key}_hi" in _BASS:
+            key = f"{key}_hi"
+        for pos, dur, tone, vf in _BASS[key]:
+            pitch = root + (7 if tone == 1 else 12 if tone == 2 else 0)
+            out.append(note(clock, ch.bar * clock.meter + pos, dur, pitch, (0.6 + 0.35 * level) * vf, style.bass))
+    return out

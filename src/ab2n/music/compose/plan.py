@@ -1,0 +1,478 @@
+"""The score's plan from the video: a tempo map that puts cuts on beats, sections, accents, ending (pure).
+
+A film composer's first pass, automated:
+
+1. **Anchors.** The music's start, every cut and the video's end. Cuts closer together than one
+   beat at the fastest tempo allowed are thinned (the weaker one is let go).
+2. **Beats between anchors.** A dynamic programme over the anchors chooses how many beats each gap
+   holds and so where each anchor falls in its 4/4 bar: a strong cut (strength >= ``STRONG_CUT``)
+   off a downbeat costs its strength, a tempo step between neighbouring gaps costs its squared log
+   ratio, a tempo away from the style's centre costs too, and the end must be a bar line. Every
+   gap's mean tempo stays within the style's range. The meter stays 4/4: an analyser reading the
+   music blind (ours, librosa) keeps one bar phase, and one 2/4 bar would move every later downbeat.
+3. **A smooth curve.** Beat lengths are then solved by least squares (scipy sparse KKT): as even as
+   possible from beat to beat, each gap's beats summing exactly to the gap, so every anchor stays on
+   its beat to the sample and the tempo glides instead of stepping at the cuts.
+4. **Sections** from the video's energy (arousal) per bar blended with a slow arc (intro, build,
+   peak, outro), on bar lines; **accents** on the strongest cuts that fall on downbeats (a crash, a
+   hit; the one entering the peak drops out for a beat first); **space** under speech.
+5. **Ending.** The last bar line is the video's end; the final chord is struck one bar before it
+   and rings into the last frame.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ab2n.analyze.profile import VideoProfile
+
+#: A cut at least this strong should land on a downbeat (as music/arrange.py counts "strong").
+STRONG_CUT = 0.3
+BEATS_PER_BAR = 4
+#: Weight of a tempo step between neighbouring gaps: a 10 % step costs 0.03 of a strong cut off its
+#: downbeat. Cheap on purpose: the curve is smoothed afterwards, and on the bench's cut lists librosa
+#: and ab2n's tracker still found a beat at every cut with steps this size (a weight of 40 held the
+#: tempo steadier but put 0.60 of cuts on downbeats instead of 0.72 at 90-125 BPM).
+STEP_WEIGHT = 3.0
+#: Weight of a tempo away from the style's centre, per 4 s of gap (20 % away costs 0.03).
+CENTRE_WEIGHT = 1.0
+#: Smoothing of the beat lengths: larger keeps each gap closer to its own even tempo.
+EVEN_WEIGHT = 0.05
+ON_BEAT_TOL_S = 0.05
+
+
+@dataclass(frozen=True)
+class ScoreSection:
+    """A stretch of the score on bar lines.
+
+    Attributes:
+        name: "intro", "build", "peak", "verse" or "outro".
+        start_bar, end_bar: Bar indices (end exclusive; bar 0 is the first whole bar).
+        start_s, end_s: The same in music time.
+        level: 0..1 dynamics (how full and loud the arrangement is).
+    """
+
+    name: str
+    start_bar: int
+    end_bar: int
+    start_s: float
+    end_s: float
+    level: float
+
+
+@dataclass(frozen=True)
+class Accent:
+    """A hit written to a cut: ``kind`` is "crash", "hit" or "drop" (a beat of silence, then a crash)."""
+
+    time_s: float
+    bar: int
+    kind: str
+    strength: float
+
+
+@dataclass(frozen=True, eq=False)
+class ScorePlan:
+    """The plan a composition is written to (all times in music seconds, 0 = music start).
+
+    Attributes:
+        seed: Seed of every random choice (the same plan and seed, the same piece).
+        style, mood: What the music is ("lo-fi", "acoustic", ...) and the mood it was asked for.
+        tonic, mode: Key: pitch class 0-11 (0 = C) and "major" or "minor".
+        duration_s: Length of the music (its last bar line).
+        beats_s: Every beat before the end, smooth tempo; ``phase`` is the bar position of beat 0
+            (0 = it is a downbeat; 3 = a one-beat pickup).
+        tempo_bpm: Median tempo of the map.
+        sections, accents: See the classes.
+        speech: Spans where someone speaks (the arrangement thins out there).
+        bar_levels: Dynamics per bar (0..1), aligned with ``downbeats_s``.
+        cuts_on_beat, cuts_on_downbeat, cuts_total: Video cuts within 50 ms of a beat / downbeat.
+    """
+
+    seed: int
+    style: str
+    mood: str
+    tonic: int
+    mode: str
+    duration_s: float
+    beats_s: tuple[float, ...]
+    phase: int
+    tempo_bpm: float
+    sections: tuple[ScoreSection, ...] = ()
+    accents: tuple[Accent, ...] = ()
+    speech: tuple[tuple[float, float], ...] = ()
+    bar_levels: tuple[float, ...] = ()
+    cuts_on_beat: int = 0
+    cuts_on_downbeat: int = 0
+    cuts_total: int = 0
+    beats_per_bar: int = BEATS_PER_BAR
+    tempo_range: tuple[float, float] = (0.0, 0.0)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def downbeats_s(self) -> list[float]:
+        """Bar starts (beats at bar position 0)."""
+        m = self.beats_per_bar
+        return [t for i, t in enumerate(self.beats_s) if (i + self.phase) % m == 0]
+
+    @property
+    def first_bar_beat(self) -> int:
+        """Index in ``beats_s`` of the first downbeat."""
+        return (-self.phase) % self.beats_per_bar
+
+    def tempo_map(self) -> list[dict[str, float]]:
+        """Tempo per bar: ``[{"bar_s": start, "bpm": tempo}]`` (beats of the bar averaged)."""
+        out = []
+        downs = self.downbeats_s
+        for i, d in enumerate(downs):
+            nxt = downs[i + 1] if i + 1 < len(downs) else self.duration_s
+            k = sum(1 for t in self.beats_s if d <= t < nxt)
+            if k:
+                out.append({"bar_s": round(d, 4), "bpm": round(60.0 * k / (nxt - d), 2)})
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (stored as the ``score`` of the draft's music plan)."""
+        r = lambda x: round(float(x), 4)  # noqa: E731
+        return {
+            "seed": self.seed,
+            "style": self.style,
+            "mood": self.mood,
+            "tonic": self.tonic,
+            "mode": self.mode,
+            "duration_s": r(self.duration_s),
+            "beats_s": [r(b) for b in self.beats_s],
+            "phase": self.phase,
+            "beats_per_bar": self.beats_per_bar,
+            "tempo_bpm": round(self.tempo_bpm, 2),
+            "tempo_range": [round(x, 1) for x in self.tempo_range],
+            "tempo_map": self.tempo_map(),
+            "sections": [
+                {
+                    "name": s.name,
+                    "start_bar": s.start_bar,
+                    "end_bar": s.end_bar,
+                    "start_s": r(s.start_s),
+                    "end_s": r(s.end_s),
+                    "level": round(s.level, 3),
+                }
+                for s in self.sections
+            ],
+            "accents": [
+                {"time_s": r(a.time_s), "bar": a.bar, "kind": a.kind, "strength": round(a.strength, 3)}
+                for a in self.accents
+            ],
+            "speech": [[r(a), r(b)] for a, b in self.speech],
+            "bar_levels": [round(x, 3) for x in self.bar_levels],
+            "cuts_on_beat": self.cuts_on_beat,
+            "cuts_on_downbeat": self.cuts_on_downbeat,
+            "cuts_total": self.cuts_total,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ScorePlan:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            seed=int(d["seed"]),
+            style=str(d["style"]),
+            mood=str(d.get("mood", "")),
+            tonic=int(d["tonic"]) % 12,
+            mode=str(d.get("mode", "major")),
+            duration_s=float(d["duration_s"]),
+            beats_s=tuple(float(b) for b in d["beats_s"]),
+            phase=int(d.get("phase", 0)),
+            tempo_bpm=float(d.get("tempo_bpm", 0.0)),
+            sections=tuple(
+                ScoreSection(
+                    str(s["name"]),
+                    int(s["start_bar"]),
+                    int(s["end_bar"]),
+                    float(s["start_s"]),
+                    float(s["end_s"]),
+                    float(s["level"]),
+                )
+                for s in d.get("sections", [])
+            ),
+            accents=tuple(
+                Accent(float(a["time_s"]), int(a["bar"]), str(a["kind"]), float(a.get("strength", 1.0)))
+                for a in d.get("accents", [])
+            ),
+            speech=tuple((float(a), float(b)) for a, b in d.get("speech", [])),
+            bar_levels=tuple(float(x) for x in d.get("bar_levels", [])),
+            cuts_on_beat=int(d.get("cuts_on_beat", 0)),
+            cuts_on_downbeat=int(d.get("cuts_on_downbeat", 0)),
+            cuts_total=int(d.get("cuts_total", 0)),
+            beats_per_bar=int(d.get("beats_per_bar", BEATS_PER_BAR)),
+            tempo_range=tuple(float(x) for x in d.get("tempo_range", (0.0, 0.0)))[:2],  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    time_s: float
+    strength: float  # 0 for the start; the end is marked by ``end``
+    end: bool = False
+
+
+def _anchors(cuts: Sequence[tuple[float, float]], duration_s: float, min_gap_s: float) -> list[_Anchor]:
+    """Start, cuts and end; of two cuts closer than ``min_gap_s`` (or a cut that close to the start
+    or the end) the weaker is let go."""
+    kept: list[_Anchor] = [_Anchor(0.0, 0.0)]
+    for t, s in sorted(cuts):
+        if not min_gap_s <= t <= duration_s - min_gap_s:
+            continue
+        if t - kept[-1].time_s < min_gap_s:
+            if len(kept) > 1 and s > kept[-1].strength:
+                kept[-1] = _Anchor(t, s)
+            continue
+        kept.append(_Anchor(t, s))
+    while len(kept) > 1 and duration_s - kept[-1].time_s < min_gap_s:
+        kept.pop()
+    kept.append(_Anchor(duration_s, 1.0, end=True))
+    return kept
+
+
+def _beat_counts(anchors: list[_Anchor], lo: float, hi: float, centre: float) -> tuple[list[int], int]:
+    """The dynamic programme of step 2: beats per gap and the bar position of the start."""
+    m = BEATS_PER_BAR
+    options: list[list[int]] = []
+    for a, b in itertools.pairwise(anchors):
+        g = b.time_s - a.time_s
+        ks = [k for k in range(max(1, math.ceil(g * lo / 60 - 1e-9)), math.floor(g * hi / 60 + 1e-9) + 1)]
+        if not ks:  # only if the range is narrower than a beat; take the count nearest the centre
+            ks = [max(1, round(g * centre / 60))]
+        options.append(ks)
+    # state: (phase after the anchor, index of the previous gap's k) -> (cost, back-pointer)
+    layer: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {
+        (p, -1): (0.02 * (p != 0), None) for p in range(m)
+    }
+    layers = [layer]
+    for j, ks in enumerate(options):
+        g = anchors[j + 1].time_s - anchors[j].time_s
+        nxt: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
+        anchor = anchors[j + 1]
+        for (p, ki), (cost, _) in layer.items():
+            prev_t = 60 * options[j - 1][ki] / (anchors[j].time_s - anchors[j - 1].time_s) if ki >= 0 else None
+            for kj, k in enumerate(ks):
+                t = 60 * k / g
+                q = (p + k) % m
+                if anchor.end and q != 0:
+                    continue
+                c = cost + CENTRE_WEIGHT * math.log(t / centre) ** 2 * (g / 4.0)
+                if prev_t is not None:
+                    c += STEP_WEIGHT * math.log(t / prev_t) ** 2
+                if not anchor.end and q != 0 and anchor.strength >= STRONG_CUT:
+                    c += anchor.strength
+                if c < nxt.get((q, kj), (math.inf, None))[0]:
+                    nxt[(q, kj)] = (c, (p, ki))
+        layer = nxt
+        layers.append(layer)
+    state = min(layer, key=lambda s: layer[s][0])
+    counts: list[int] = []
+    for j in range(len(options), 0, -1):
+        counts.append(options[j - 1][state[1]])
+        back = layers[j][state][1]
+        assert back is not None
+        state = back
+    return counts[::-1], state[0]
+
+
+def _smooth_beats(anchors: list[_Anchor], counts: list[int], lo: float, hi: float) -> np.ndarray:
+    """Beat times (step 3): each gap's beats sum to the gap, beat lengths as even as they can be."""
+    from scipy.sparse import bmat, csr_matrix, diags, identity
+    from scipy.sparse.linalg import spsolve
+
+    n = sum(counts)
+    gaps = np.array([b.time_s - a.time_s for a, b in itertools.pairwise(anchors)])
+    mean = np.repeat(gaps / np.asarray(counts), counts)
+    if n < 3:
+        return np.concatenate([[0.0], np.cumsum(mean)])
+    d = diags([np.ones(n - 1), -np.ones(n - 1)], [0, 1], shape=(n - 1, n))
+    q = (d.T @ d + EVEN_WEIGHT * identity(n)).tocsr()
+    rows = np.repeat(np.arange(len(counts)), counts)
+    a = csr_matrix((np.ones(n), (rows, np.arange(n))), shape=(len(counts), n))
+    kkt = bmat([[2 * q, a.T], [a, None]]).tocsc()
+    rhs = np.concatenate([2 * EVEN_WEIGHT * mean, gaps])
+    ibi = np.asarray(spsolve(kkt, rhs))[:n]
+    # The glide must stay a tempo (positive, within 5 % of the range): else keep each gap even.
+    if not np.all(np.isfinite(ibi)) or ibi.min() < 60 / (hi * 1.05) or ibi.max() > 60 / (lo * 0.95):
+        ibi = mean
+    return np.concatenate([[0.0], np.cumsum(ibi)])
+
+
+def tempo_map(
+    cuts: Sequence[tuple[float, float]], duration_s: float, tempo_range: tuple[float, float]
+) -> tuple[np.ndarray, int]:
+    """Beat times (the last one is ``duration_s``, a bar line) and the bar position of beat 0.
+
+    Args:
+        cuts: (time_s, strength) of the video's cuts, music time.
+        duration_s: Length of the music.
+        tempo_range: (lowest, highest) BPM the style allows.
+    """
+    lo, hi = tempo_range
+    centre = math.sqrt(lo * hi)
+    anchors = _anchors(cuts, duration_s, min_gap_s=60.0 / hi)
+    counts, phase = _beat_counts(anchors, lo, hi, centre)
+    beats = _smooth_beats(anchors, counts, lo, hi)
+    beats[-1] = duration_s
+    return beats, phase
+
+
+def _bar_energy(profile: VideoProfile, downbeats: Sequence[float], duration_s: float, offset_s: float) -> np.ndarray:
+    """Energy per bar, 0..1: the video's arousal (rescaled to its own range) blended with an arc
+    rising to ~70 % of the piece and falling to the end, so a flat video still gets a shape."""
+    n = len(downbeats)
+    if n == 0:
+        return np.zeros(0)
+    bounds = [*downbeats, duration_s]
+    ar = np.asarray(profile.arousal, float)
+    if len(ar):
+        vals = [
+            float(ar[min(len(ar) - 1, int(a + offset_s)) : max(int(a + offset_s) + 1, int(b + offset_s))].mean())
+            for a, b in itertools.pairwise(bounds)
+        ]
+        v = np.asarray(vals)
+        span = float(v.max() - v.min())
+        video = (v - v.min()) / span if span > 0.15 else np.full(n, 0.5) + (v - v.mean())
+    else:
+        video = np.full(n, 0.5)
+    x = (np.arange(n) + 0.5) / n
+    arc = np.where(x < 0.7, 0.25 + 0.75 * x / 0.7, 1.0 - 1.5 * (x - 0.7))
+    e = 0.55 * np.clip(video, 0, 1) + 0.45 * arc
+    return np.clip(np.convolve(np.pad(e, 1, mode="edge"), np.ones(3) / 3, mode="valid"), 0, 1)
+
+
+def _sections(energy: np.ndarray, downbeats: Sequence[float], duration_s: float) -> list[ScoreSection]:
+    """Intro (first bars), outro (the final bar or two), and between them stretches of two or more
+    bars at a level: the top third of energy is the peak, rising stretches build."""
+    n = len(energy)
+    if n == 0:
+        return []
+    bounds = [*downbeats, duration_s]
+    intro = min(2 if n >= 8 else 1, max(0, n - 2))
+    outro = 2 if n >= 10 else 1 if n >= 3 else 0
+    hi = float(np.quantile(energy[intro : n - outro], 0.66)) if n - outro > intro else 1.0
+    names: list[str] = []
+    for i in range(n):
+        if i < intro:
+            names.append("intro")
+        elif i >= n - outro:
+            names.append("outro")
+        elif energy[i] >= hi:
+            names.append("peak")
+        else:
+            names.append("build" if i + 1 < n and energy[min(n - 1, i + 2)] > energy[i] + 0.03 else "verse")
+    # Stretches of at least two bars: a lone bar joins its left neighbour.
+    for i in range(1, n - 1):
+        if names[i] != names[i - 1] and names[i] != names[i + 1] and names[i] not in ("intro", "outro"):
+            names[i] = names[i - 1] if names[i - 1] not in ("intro",) else names[i + 1]
+    out: list[ScoreSection] = []
+    start = 0
+    for i in range(1, n + 1):
+        if i == n or names[i] != names[start]:
+            level = float(energy[start:i].mean())
+            out.append(ScoreSection(names[start], start, i, float(bounds[start]), float(bounds[i]), level))
+            start = i
+    return out
+
+
+def _accents(
+    cuts: Sequence[tuple[float, float]], downbeats: Sequence[float], sections: Sequence[ScoreSection]
+) -> list[Accent]:
+    """A crash on the strongest cuts that fall on downbeats (at most one per two bars, the top
+    third by strength, every section start that is a cut), a hit on the other landed strong ones,
+    and a drop-out before the cut that opens the first peak."""
+    down = np.asarray(downbeats, float)
+    landed = []
+    for t, s in cuts:
+        if s < STRONG_CUT or not len(down):
+            continue
+        i = int(np.argmin(np.abs(down - t)))
+        if abs(down[i] - t) <= ON_BEAT_TOL_S and i > 0:
+            landed.append((float(down[i]), i, s))
+    if not landed:
+        return []
+    strengths = sorted((s for _, _, s in landed), reverse=True)
+    top = strengths[max(0, len(strengths) // 3 - 1)]
+    starts = {s.start_bar for s in sections}
+    peak_bar = next((s.start_bar for s in sections if s.name == "peak"), -1)
+    out: list[Accent] = []
+    last_crash = -10
+    for t, bar, s in landed:
+        if bar == peak_bar:
+            out.append(Accent(t, bar, "drop", s))
+            last_crash = bar
+        elif (s >= top or bar in starts) and bar - last_crash >= 2:
+            out.append(Accent(t, bar, "crash", s))
+            last_crash = bar
+        else:
+            out.append(Accent(t, bar, "hit", s))
+    return out
+
+
+def count_on(marks: Sequence[float], cuts: Sequence[float], tol: float = ON_BEAT_TOL_S) -> int:
+    """How many cuts have a mark within ``tol``."""
+    arr = np.asarray(marks, float)
+    return int(sum(1 for c in cuts if len(arr) and float(np.min(np.abs(arr - c))) <= tol))
+
+
+def plan_score(
+    profile: VideoProfile,
+    *,
+    duration_s: float,
+    style: str,
+    mood: str,
+    tonic: int,
+    mode: str,
+    tempo_range: tuple[float, float],
+    seed: int = 0,
+    start_s: float = 0.0,
+) -> ScorePlan:
+    """The score's plan for the music over ``[start_s, start_s + duration_s)`` of the profile's timeline.
+
+    Args:
+        profile: The timeline's profile (cuts, speech, arousal).
+        duration_s: Length of the music; its last bar line.
+        style, mood, tonic, mode: What to write (see music/compose/style.py).
+        tempo_range: (lowest, highest) BPM.
+        seed: Recorded for the composer (the plan itself has no random choice).
+        start_s: Where the music starts on the timeline.
+    """
+    cuts = [(c.time_s - start_s, c.strength) for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
+    beats, phase = tempo_map(cuts, duration_s, tempo_range)
+    body = tuple(float(b) for b in beats[:-1])
+    downs = [t for i, t in enumerate(body) if (i + phase) % BEATS_PER_BAR == 0]
+    energy = _bar_energy(profile, downs, duration_s, start_s)
+    sections = _sections(energy, downs, duration_s)
+    ibi = np.diff(beats)
+    speech = tuple(
+        (max(0.0, iv.start_s - start_s), min(duration_s, iv.end_s - start_s))
+        for iv in profile.speech
+        if iv.end_s > start_s and iv.start_s < start_s + duration_s
+    )
+    cut_times = [t for t, _ in cuts]
+    return ScorePlan(
+        seed=seed,
+        style=style,
+        mood=mood,
+        tonic=tonic % 12,
+        mode=mode,
+        duration_s=duration_s,
+        beats_s=body,
+        phase=phase,
+        tempo_bpm=float(60.0 / np.median(ibi)) if len(ibi) else 0.0,
+        sections=tuple(sections),
+        accents=tuple(_accents(cuts, downs, sections)),
+        speech=speech,
+        bar_levels=tuple(float(x) for x in energy),
+        cuts_on_beat=count_on(body, cut_times),
+        cuts_on_downbeat=count_on(downs, cut_times),
+        cuts_total=len(cut_times),
+        tempo_range=tempo_range,
+    )

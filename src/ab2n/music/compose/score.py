@@ -1,0 +1,142 @@
+"""The composer: profile + wishes -> ScorePlan -> notes per stem -> a bed WAV (and the stems).
+
+plan_for(profile, ...)  ->  ScorePlan       (style, key, tempo map, sections, accents; pure)
+compose(plan)           ->  {stem: [Note]}  (harmony, bass, melody, drums; pure, seeded)
+render_score(plan, wav) ->  the bed          (synth.py; stems summed, the drop-outs and the
+                                              final fade applied, 6 dB under full scale)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+from ab2n.analyze.profile import VideoProfile
+from ab2n.music.compose.drums import drop_windows, drum_notes
+from ab2n.music.compose.harmony import bass_notes, chords, harmony_notes
+from ab2n.music.compose.melody import make_motif, melody_notes
+from ab2n.music.compose.notes import Clock, Note
+from ab2n.music.compose.plan import ScorePlan, plan_score
+from ab2n.music.compose.style import STYLES, choose_key, choose_style, tempo_range
+from ab2n.music.compose.synth import PEAK, SR, STEMS, render_stem, room, write_wav
+
+#: Stem levels and their sends to the room, per stem (the room's level set per style).
+STEM_GAIN = {"drums": 0.8, "bass": 0.75, "harmony": 0.5, "melody": 0.55}
+ROOM_SEND = {"drums": 0.08, "bass": 0.0, "harmony": 0.35, "melody": 0.3}
+
+
+def plan_for(
+    profile: VideoProfile,
+    *,
+    duration_s: float,
+    start_s: float = 0.0,
+    mood: str | None = None,
+    words: Sequence[str] = (),
+    tempo: str | None = None,
+    seed: int = 0,
+) -> ScorePlan:
+    """The score's plan for a span of a timeline: style and mode from the mood (the wished one, or
+    the video's) and the words, a key from the seed, the tempo map from the cuts.
+
+    Raises:
+        InvalidArgument: A tempo wish out of range.
+    """
+    want = mood or profile.mood
+    style, mode = choose_style(want, words)
+    return plan_score(
+        profile,
+        duration_s=duration_s,
+        style=style.name,
+        mood=want,
+        tonic=choose_key(mode, seed),
+        mode=mode,
+        tempo_range=tempo_range(style, tempo),
+        seed=seed,
+        start_s=start_s,
+    )
+
+
+def compose(plan: ScorePlan) -> dict[str, list[Note]]:
+    """The notes of every stem (deterministic for a plan, its seed included)."""
+    style = STYLES[plan.style]
+    rng = np.random.default_rng([plan.seed, 23])
+    clock = Clock(plan)
+    chord_list = chords(clock, style, rng)
+    motif = make_motif(style, rng)
+    stems = {
+        "harmony": harmony_notes(clock, style, chord_list, rng),
+        "bass": bass_notes(clock, style, chord_list),
+        "melody": melody_notes(clock, style, chord_list, motif),
+        "drums": drum_notes(clock, style.drums, style.swing, rng),
+    }
+    drops = drop_windows(clock)
+    if drops:
+        stems = {
+            k: [n for n in v if not any(a - 0.02 <= n.start_s < b - 0.01 for a, b in drops)] for k, v in stems.items()
+        }
+    return stems
+
+
+def _gain_envelope(plan: ScorePlan, n: int, clock: Clock) -> np.ndarray:
+    """Drop-outs (20 ms ramps) and the final fade: a quarter cosine over the last half bar, reaching
+    silence on the last sample so the final chord rings into the last frame."""
+    g = np.ones(n, np.float32)
+    ramp = int(0.02 * SR)
+    for a, b in drop_windows(clock):
+        i0, i1 = int(a * SR), int(b * SR)
+        g[i0:i1] = 0.0
+        g[max(0, i0 - ramp) : i0] *= np.linspace(1, 0, min(ramp, i0))[-(i0 - max(0, i0 - ramp)) :]
+    bar_s = plan.duration_s - (plan.downbeats_s[-1] if plan.downbeats_s else 0.0)
+    fade = int(min(1.2, max(0.3, bar_s / 2)) * SR)
+    fade = min(fade, n)
+    g[n - fade :] *= np.cos(0.5 * np.pi * (np.arange(fade) + 1) / fade).astype(np.float32)
+    return g
+
+
+def render_stems(plan: ScorePlan, cancel: threading.Event | None = None) -> dict[str, np.ndarray]:
+    """Each stem as stereo float32 (n, 2) at 48 kHz, levelled, with its share of the room, the
+    drop-outs and the ending applied (their sum is the bed before its peak level)."""
+    style = STYLES[plan.style]
+    n = round(plan.duration_s * SR)
+    notes = compose(plan)
+    clock = Clock(plan)
+    dry = {k: render_stem(notes[k], n, cancel) * STEM_GAIN[k] for k in STEMS}
+    send = sum(dry[k] * ROOM_SEND[k] * (1.6 if style.reverb_s > 2 else 1.0) for k in STEMS)
+    wet = room(np.asarray(send, np.float32), style.reverb_s, plan.seed)
+    total_send = sum(ROOM_SEND.values())
+    env = _gain_envelope(plan, n, clock)[:, None]
+    out: dict[str, np.ndarray] = {}
+    for k in STEMS:
+        share = ROOM_SEND[k] / total_send
+        y = dry[k] + wet * share
+        if plan.style == "lo-fi":  # the lo-fi colour: tape-dark top end
+            y = np.asarray(signal.sosfilt(signal.butter(2, 5200, fs=SR, output="sos"), y, axis=0), np.float32)
+        out[k] = y * env
+    return out
+
+
+def render_score(
+    plan: ScorePlan,
+    out_wav: Path,
+    *,
+    stems_dir: Path | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Write the composed bed (and, with ``stems_dir``, one WAV per stem at the same scale).
+
+    The bed has exactly ``round(plan.duration_s * 48000)`` samples, peak at -6 dBFS.
+    """
+    stems = render_stems(plan, cancel)
+    bed = sum(stems.values())
+    bed = np.asarray(bed, np.float32)
+    peak = float(np.max(np.abs(bed))) if bed.size else 0.0
+    scale = PEAK / peak if peak > 0 else 1.0
+    if stems_dir is not None:
+        stems_dir.mkdir(parents=True, exist_ok=True)
+        for k, y in stems.items():
+            write_wav(y * scale, stems_dir / f"{k}.wav")
+    return write_wav(bed * scale, out_wav)

@@ -1,0 +1,84 @@
+"""The score's plan: cuts on beats, strong cuts on downbeats, the end a bar line, seeded (music/compose/plan.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ab2n.analyze.profile import Cut, Interval, VideoProfile
+from ab2n.music.compose.plan import ScorePlan, plan_score, tempo_map
+from ab2n.music.compose.score import plan_for
+
+
+def _profile(cuts: list[float], seconds: float, strength: float = 1.0) -> VideoProfile:
+    return VideoProfile(
+        duration_s=seconds,
+        fps=30,
+        cuts=tuple(Cut(t, round(t * 30), strength) for t in cuts),
+        speech=(Interval(10.0, 13.0),),
+        arousal=list(np.linspace(-0.5, 0.6, int(seconds))),
+        valence=[0.3] * int(seconds),
+        mood="happy",
+    )
+
+
+def _cuts(seed: int, seconds: float) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return [float(t) for t in np.cumsum(rng.uniform(1.5, 8.0, int(seconds))) if t < seconds - 1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_cut_on_a_beat_most_on_downbeats_within_range(seed: int) -> None:
+    cuts = _cuts(seed, 45.0)
+    beats, phase = tempo_map([(c, 1.0) for c in cuts], 45.0, (86.0, 132.0))
+    assert beats[0] == 0.0 and beats[-1] == pytest.approx(45.0)
+    bpm = 60 / np.diff(beats)
+    assert bpm.min() >= 86 * 0.95 and bpm.max() <= 132 * 1.05
+    downs = beats[[(i + phase) % 4 == 0 for i in range(len(beats))]]
+    assert downs[-1] == pytest.approx(45.0)  # the end is a bar line
+    on_beat = [np.min(np.abs(beats - c)) < 1e-6 for c in cuts]
+    on_down = [np.min(np.abs(downs - c)) < 1e-6 for c in cuts]
+    assert all(on_beat)
+    assert np.mean(on_down) >= 0.6
+
+
+def test_weak_cuts_need_only_a_beat() -> None:
+    cuts = _cuts(4, 40.0)
+    strong = plan_score(
+        _profile(cuts, 40.0),
+        duration_s=40.0,
+        style="acoustic",
+        mood="happy",
+        tonic=0,
+        mode="major",
+        tempo_range=(86.0, 132.0),
+    )
+    weak = plan_score(
+        _profile(cuts, 40.0, 0.1),
+        duration_s=40.0,
+        style="acoustic",
+        mood="happy",
+        tonic=0,
+        mode="major",
+        tempo_range=(86.0, 132.0),
+    )
+    assert strong.cuts_on_beat == weak.cuts_on_beat == len(cuts)
+    assert strong.cuts_on_downbeat > weak.cuts_on_downbeat or strong.cuts_on_downbeat == len(cuts)
+    # Free of downbeats, the tempo stays steadier.
+    assert np.std(np.diff(weak.beats_s)) <= np.std(np.diff(strong.beats_s))
+
+
+def test_plan_sections_accents_round_trip() -> None:
+    prof = _profile(_cuts(5, 50.0), 50.0)
+    plan = plan_for(prof, duration_s=50.0, seed=3)
+    names = [s.name for s in plan.sections]
+    assert names[0] == "intro" and names[-1] == "outro" and "peak" in names
+    assert plan.sections[-1].end_s == pytest.approx(50.0)
+    assert all(a.time_s in plan.downbeats_s for a in plan.accents)
+    assert plan.speech == ((10.0, 13.0),)
+    j1 = plan.to_json()
+    j2 = ScorePlan.from_json(j1).to_json()
+    maps = j1.pop("tempo_map"), j2.pop("tempo_map")
+    assert j1 == j2  # (the tempo map is derived from the rounded beats)
+    assert [b["bpm"] for b in maps[0]] == pytest.approx([b["bpm"] for b in maps[1]], abs=0.05)
+    assert plan_for(prof, duration_s=50.0, seed=3).to_json() == plan.to_json()
