@@ -21,6 +21,7 @@ from ab2n.server.jobs import WorkerPool
 from ab2n.server.migrate import current_revision
 from ab2n.server.queue import ANALYZE_TASK, RENDER_TASK, CeleryQueue
 from ab2n.server.settings import Settings
+from ab2n.server.storage import make_storage
 from ab2n.server.store import make_engine, make_sessionmaker
 from ab2n.server.work import analysed, make_renderer
 
@@ -36,7 +37,8 @@ def make_app(settings: Settings) -> tuple[Celery, threading.Thread]:
     if current_revision(engine) is None:
         raise ValueError("the database has no ab2n schema yet: start `ab2n serve` on it once first")
     maker = make_sessionmaker(engine)
-    pool = WorkerPool(maker, settings, make_renderer(maker, settings))
+    storage = make_storage(settings)
+    pool = WorkerPool(maker, settings, make_renderer(maker, settings, storage), storage)
     name = f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
     app = Celery("ab2n", broker=settings.broker_url)
     app.conf.update(
@@ -54,7 +56,7 @@ def make_app(settings: Settings) -> tuple[Celery, threading.Thread]:
 
     @app.task(name=ANALYZE_TASK)
     def analyze_media(media_id: str) -> None:
-        analysed(maker, media_id)
+        analysed(maker, storage, media_id)
 
     queue = CeleryQueue(settings.broker_url)
 

@@ -1,4 +1,10 @@
-"""A real uvicorn on 127.0.0.1 with a real SQLite file, started as a subprocess per test module."""
+"""A real uvicorn on 127.0.0.1 with a real SQLite file, started as a subprocess per test module.
+
+``AB2N_TEST_DATABASE_URL=postgresql+psycopg://user@host:port/postgres`` runs the same service tests
+on PostgreSQL instead: every server a test starts gets a fresh database of its own on that server
+(created from the URL's maintenance database, dropped when the test session ends). A restart of
+the same server (``Server(srv.data, srv.env)``) keeps its database, as it keeps its data folder.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +28,59 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: Set to run the service tests on PostgreSQL (see the module docstring).
+TEST_DATABASE_URL = os.environ.get("AB2N_TEST_DATABASE_URL", "")
+#: This test session's databases share a prefix: test modules import this file again under
+#: another name (``server.conftest``), so a list kept here would not see all of them.
+_PREFIX = f"ab2n_t_{os.getpid()}_"
+
+
+def on_postgresql() -> bool:
+    """The service tests run on PostgreSQL (``AB2N_TEST_DATABASE_URL``)."""
+    return TEST_DATABASE_URL.startswith("postgresql")
+
+
+def _admin_dsn() -> str:
+    """A psycopg connection string for the maintenance database of ``AB2N_TEST_DATABASE_URL``."""
+    return TEST_DATABASE_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def fresh_database() -> str:
+    """A new, empty PostgreSQL database's SQLAlchemy URL (dropped at the end of the session)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = _PREFIX + uuid.uuid4().hex[:10]
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_databases() -> None:
+    """Drop every database ``fresh_database`` made in this session."""
+    if not on_postgresql():
+        return
+    import psycopg
+
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        names = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (_PREFIX,)).fetchall()
+        for (name,) in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # a server left running too
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_databases() -> Iterator[None]:
+    yield
+    drop_databases()
+
+
 class Server:
     """A running ``ab2n serve``."""
 
     def __init__(self, data: Path, env: dict[str, str]) -> None:
         self.data = data
+        if on_postgresql() and "AB2N_DATABASE_URL" not in env:
+            env = {**env, "AB2N_DATABASE_URL": fresh_database()}
         self.env = env
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -34,6 +88,11 @@ class Server:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL of this server's database (to read rows a test checks)."""
+        return self.env.get("AB2N_DATABASE_URL") or f"sqlite:///{self.data / 'ab2n.db'}"
 
     def start(self) -> Server:
         env = {**os.environ, **self.env}

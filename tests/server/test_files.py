@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from ab2n.media.probe import probe
 from mediagen import clip_with_cuts
@@ -28,8 +30,6 @@ def _by_name(state: dict) -> dict[str, dict]:
 
 
 def _job_ids(answer: str) -> list[str]:
-    import re
-
     return list(dict.fromkeys(re.findall(r"render_[0-9a-f]{20}", answer)))
 
 
@@ -91,6 +91,15 @@ def test_three_uploads_each_get_their_own_timeline_and_render(make_server, tmp_p
     out = tmp_path / "one.mp4"
     out.write_bytes(httpx.get(job["output_url"], headers=auth(tok), timeout=60).content)
     assert probe(out).duration_s == pytest.approx(7.0, abs=0.1)  # export renders the active file: beach
+    # Rows name files by storage key, not by this machine's path (another machine mounts the folder).
+    engine = sa.create_engine(srv.database_url)
+    with engine.connect() as db:
+        uploads = db.execute(sa.text("SELECT path FROM media")).scalars().all()
+        outputs = db.execute(sa.text("SELECT output_path FROM jobs WHERE status = 'done'")).scalars().all()
+    engine.dispose()
+    assert len(uploads) == 3 and all(k.startswith("uploads/") for k in uploads), uploads
+    assert len(outputs) == 4 and all(re.fullmatch(r"outputs/cli_\w+/job_\w+\.mp4", k) for k in outputs), outputs
+    assert all((srv.data / k).is_file() for k in uploads + outputs)
 
 
 def test_one_file_sessions_are_unchanged_and_a_montage_joins_them(make_server) -> None:

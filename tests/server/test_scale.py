@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -24,7 +25,7 @@ import pytest
 
 from ab2n.media.probe import probe
 from mediagen import clip_with_cuts
-from server.conftest import auth, token
+from server.conftest import auth, sse_events, texts, token
 from server.test_security import _render, _session, _upload, _wait
 
 pytestmark = pytest.mark.scale
@@ -197,3 +198,56 @@ def test_migrations_up_and_down_on_postgresql(pg_url: str) -> None:
     with pytest.raises(InvalidArgument, match="9999"):
         upgrade(engine)
     engine.dispose()
+
+
+def test_chat_over_sse_while_a_worker_does_the_work(make_server, pg_url: str, redis_url: str, tmp_path: Path) -> None:
+    env = {
+        "AB2N_DATABASE_URL": pg_url,
+        "AB2N_BROKER_URL": redis_url,
+        "AB2N_SSE_HEARTBEAT_S": "0.2",
+        "XDG_CACHE_HOME": str(tmp_path),
+    }
+    srv = make_server(**env)
+    worker = Worker(srv.data, env)
+    try:
+        tok = token(srv.url)
+        sid = _session(srv.url, tok)
+        clip, _ = clip_with_cuts([1.5, 3.0], duration_s=5, audio="tone")
+        assert _upload(srv.url, tok, sid, clip, name="trip.mp4")["code"] == 0
+        # A client that hangs up on the first frame loses nothing: the turn (waiting for the
+        # worker's analysis of the upload) runs to the end and its edit is saved.
+        with httpx.stream(
+            "POST",
+            srv.url + "/run_sse",
+            headers={**auth(tok), "Accept": "text/event-stream"},
+            json={"session_id": sid, "new_message": {"role": "user", "parts": [{"text": "add calm music"}]}},
+            timeout=60,
+        ) as r:
+            assert r.status_code == 200
+            next(r.iter_lines())
+        deadline = time.monotonic() + 120
+        while True:
+            draft = httpx.get(f"{srv.url}/api/state/nemo_agent/me/{sid}/latest", headers=auth(tok)).json()["data"]
+            if draft["draft"] and any(t["tt"] == 1 for t in draft["draft"]["t"]):
+                break
+            assert time.monotonic() < deadline, "the turn whose client hung up was not saved"
+            time.sleep(0.3)
+        ev = sse_events(srv.url, tok, sid, "make it 35%")
+        assert any("function_call" in p for e in ev for p in e.get("content", {}).get("parts", [])), ev
+        assert "35%" in texts(ev) and ev[-1].get("_event") == "end"
+        answer = texts(sse_events(srv.url, tok, sid, "export"))
+        job_id = re.findall(r"render_[0-9a-f]{20}", answer)[0]
+        job = _wait(srv.url, tok, job_id, timeout_s=240)
+        assert job["status"] == "done", job
+        out = tmp_path / "out.mp4"
+        out.write_bytes(httpx.get(job["output_url"], headers=auth(tok), timeout=60).content)
+        assert probe(out).duration_s == pytest.approx(5.0, abs=0.1)
+        import psycopg
+
+        with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql")) as conn:
+            row = conn.execute("SELECT worker FROM jobs").fetchone()
+            profiled = conn.execute("SELECT count(*) FROM media WHERE profile IS NOT NULL").fetchone()
+        assert row is not None and str(row[0]).startswith(socket.gethostname() + "-")  # an `ab2n worker` rendered
+        assert profiled is not None and profiled[0] == 1
+    finally:
+        worker.stop()

@@ -9,13 +9,13 @@ import hashlib
 import hmac
 import os
 import re
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from ab2n.media.probe import probe
 from mediagen import clip_with_cuts, espeak_available, speech_wav
@@ -320,8 +320,10 @@ def test_signed_download_and_analysis(make_server, tmp_path: Path) -> None:
         assert httpx.get(bad).status_code in (400, 404), bad
     # Correctly signed with the server's key, but past its expiry: refused like a forgery.
     server_job_id = good.path.rsplit("/", 1)[1]
-    with sqlite3.connect(srv.data / "ab2n.db") as db:
-        (owner,) = db.execute("SELECT owner_id FROM jobs WHERE id = ?", (server_job_id,)).fetchone()
+    engine = sa.create_engine(srv.database_url)
+    with engine.connect() as db:
+        owner = db.execute(sa.text("SELECT owner_id FROM jobs WHERE id = :id"), {"id": server_job_id}).scalar_one()
+    engine.dispose()
     key = (srv.data / "download.key").read_bytes()
     past = int(time.time()) - 5
     stale = hmac.new(key, f"{server_job_id}\n{owner}\n{past}".encode(), hashlib.sha256).hexdigest()

@@ -23,6 +23,7 @@ from ab2n.server.migrate import upgrade
 from ab2n.server.queue import make_queue
 from ab2n.server.routes import auth, chat, credits, render, sessions, studio
 from ab2n.server.settings import Settings
+from ab2n.server.storage import make_storage
 from ab2n.server.store import RequestLog, make_engine, make_sessionmaker
 from ab2n.server.work import make_renderer
 
@@ -36,7 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(cfg.db_url)
     upgrade(engine)
     maker = make_sessionmaker(engine)
-    pool = WorkerPool(maker, cfg, make_renderer(maker, cfg))
+    storage = make_storage(cfg)
+    pool = WorkerPool(maker, cfg, make_renderer(maker, cfg, storage), storage)
     keeper = Housekeeper(cfg, maker)
     fetch_pool = ThreadPoolExecutor(cfg.fetch_threads, thread_name_prefix="ab2n-fetch")
     probe_pool = ThreadPoolExecutor(cfg.probe_threads, thread_name_prefix="ab2n-probe")
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         probe_pool=probe_pool,
         fetch_slots=PerClientSlots(cfg.url_fetches_per_client, "URL downloads"),
         queue=make_queue(cfg),
+        storage=storage,
     )
     for r in (auth.router, sessions.router, chat.router, credits.router, render.router, studio.router):
         app.include_router(r)

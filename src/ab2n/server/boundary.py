@@ -23,6 +23,7 @@ from typing import Any
 from ab2n.errors import InvalidArgument
 from ab2n.music.catalog import bundled_tracks
 from ab2n.server.bodies import DraftBody
+from ab2n.server.storage import Storage
 from ab2n.timeline.draft import TT_AUDIO, TT_VIDEO, Draft
 
 #: Stands in for a path that has no id (never expected; never a path).
@@ -47,9 +48,9 @@ class SessionFiles:
     media: dict[str, tuple[str, str]]
 
     @classmethod
-    def of(cls, rows: Iterable[Any]) -> SessionFiles:
-        """From the session's media rows (``id``, ``path``, ``kind``)."""
-        return cls({r.id: (r.path, r.kind) for r in rows})
+    def of(cls, rows: Iterable[Any], storage: Storage) -> SessionFiles:
+        """From the session's media rows (``id``, ``path`` (a storage key), ``kind``)."""
+        return cls({r.id: (str(storage.local(r.path)), r.kind) for r in rows})
 
     def id_for_path(self, path: str) -> str:
         """The id a client may see for a music file path."""

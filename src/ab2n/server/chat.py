@@ -20,6 +20,7 @@ from ab2n.server.errors import SessionNotFound, public_message
 from ab2n.server.jobs import create_job
 from ab2n.server.queue import WorkQueue
 from ab2n.server.settings import Settings
+from ab2n.server.storage import make_storage
 from ab2n.server.store import EditSession, Message, new_id
 from ab2n.server.work import arrange, media_and_profiles, media_names
 from ab2n.timeline.draft import Draft
@@ -40,6 +41,7 @@ class DbWorkspace:
     ) -> None:
         self.maker = maker
         self.queue = queue
+        self.storage = make_storage(settings)
         self.settings = settings
         self.owner_id = owner_id
         self.session_id = session_id
@@ -88,7 +90,7 @@ class DbWorkspace:
     def load(self, key: str) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
         """Probe and analyse only what the file shows."""
         only = None if key == MONTAGE else {key}
-        return media_and_profiles(self.maker, self.session_id, only=only, wait_s=self.wait_s)
+        return media_and_profiles(self.maker, self.storage, self.session_id, only=only, wait_s=self.wait_s)
 
     def base_draft(self, key: str, media: dict[str, MediaInfo], profiles: dict[str, VideoProfile]) -> Draft:
         """The file as uploaded."""

@@ -21,6 +21,7 @@ from ab2n.server.bodies import M, parse_body
 from ab2n.server.errors import BadToken, RateLimited, SessionNotFound
 from ab2n.server.queue import WorkQueue
 from ab2n.server.settings import Settings
+from ab2n.server.storage import Storage
 from ab2n.server.store import Client, EditSession, RateHit, now
 
 
@@ -35,6 +36,7 @@ class AppState:
     probe_pool: ThreadPoolExecutor  # probing uploads: short CPU work
     fetch_slots: PerClientSlots
     queue: WorkQueue  # embedded threads or Celery workers
+    storage: Storage  # uploads and outputs (the data folder, shared on N machines)
 
 
 def ok(data: Any = None, message: str = "ok") -> JSONResponse:

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ab2n.server.settings import Settings
+from ab2n.server.storage import make_storage
 from ab2n.server.store import Job, RateHit, now
 
 log = logging.getLogger("ab2n.housekeeping")
@@ -74,8 +75,10 @@ def sweep(settings: Settings, maker: sessionmaker[Session]) -> int:
             removed += 1
     with maker.begin() as db:  # hits of clients that went quiet (active ones trim their own)
         db.execute(delete(RateHit).where(RateHit.at < t - 3600))
+    storage = make_storage(settings)
     for job in expired:
-        Path(job.output_path or "").unlink(missing_ok=True)
+        if job.output_path:
+            storage.delete(job.output_path)
         with maker.begin() as db:
             row = db.get(Job, job.id)
             if row is not None:

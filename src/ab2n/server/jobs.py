@@ -27,6 +27,7 @@ from ab2n.server import ledger
 from ab2n.server.errors import public_message
 from ab2n.server.housekeeping import clear_job_leftovers, work_dir
 from ab2n.server.settings import Settings
+from ab2n.server.storage import Storage
 from ab2n.server.store import Job, new_id, now
 
 log = logging.getLogger("ab2n.jobs")
@@ -76,16 +77,12 @@ def create_job(
     return job, True
 
 
-def output_path(settings: Settings, job: Job) -> Path:
-    """Where a job's MP4 goes: the owner's folder, named by the server's job id."""
-    return settings.data_dir / "outputs" / job.owner_id / f"{job.id}.mp4"
-
-
 class WorkerPool:
     """N worker threads inside ``ab2n serve`` (the embedded default)."""
 
-    def __init__(self, maker: sessionmaker[Session], settings: Settings, render: RenderFn) -> None:
+    def __init__(self, maker: sessionmaker[Session], settings: Settings, render: RenderFn, storage: Storage) -> None:
         self.maker = maker
+        self.storage = storage
         self.settings = settings
         self.render = render
         self.boot = uuid.uuid4().hex[:8]
@@ -173,7 +170,7 @@ class WorkerPool:
 
     def run(self, job: Job, worker: str) -> None:
         """Render one claimed job with heartbeats, then settle it."""
-        out = output_path(self.settings, job)
+        out = self.storage.output_file(job.owner_id, job.id)  # named by the server's job id
         done = threading.Event()
         progress = [0.0]
 
@@ -205,7 +202,8 @@ class WorkerPool:
             if row is None or row.worker != worker or row.status != "running":
                 return  # lost the lease to another worker: it owns the job now
             if error is None:
-                row.status, row.progress, row.output_path, row.finished_at = "done", 1.0, str(out), now()
+                key = self.storage.keep_output(out, row.owner_id, row.id)
+                row.status, row.progress, row.output_path, row.finished_at = "done", 1.0, key, now()
                 ledger.capture(db, row.owner_id, row.id)  # same transaction as the completion
                 return
             bad_input = isinstance(error, Ab2nError) and error.code in (400, 404, 4001, 4002)

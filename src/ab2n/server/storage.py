@@ -1,24 +1,28 @@
-"""Files on disk: uploads streamed in under random names, outputs beside them.
+"""Where uploads and outputs live: a small storage interface, and the folder that implements it.
 
-Multipart bodies are parsed as they arrive (python-multipart's streaming parser), written straight
-to a temporary file, and the size limit is enforced while receiving: a 500 MB upload never sits in
-memory, and an over-size one is cut off with 4002 and its partial file removed.
+Rows name stored files by *key*, never by a machine's path: ``uploads/<random>.<ext>`` for an upload,
+``outputs/<owner id>/<job id>.mp4`` for a render. Work happens on local files (FFmpeg and the
+analysis read paths), so the interface is about moving a local file in and getting one out:
+
+- an upload is received into ``receiving_path()``, probed there, then ``keep_upload`` stores it;
+- a render writes to ``output_file()``, then ``keep_output`` stores it;
+- ``local(key)`` is a readable local file for a key (where the analysis, the renderer and the
+  download read it).
+
+``FolderStorage`` is a folder every machine mounts (NFS, a cloud file share; docs/deploy.md): a
+stored file is the local file, so keeping is a rename and ``local`` is a join. An object store
+would implement the same seven methods: keep = upload then delete the local file, ``local`` = fetch
+into a cache folder once. Rows written before keys existed hold absolute paths; ``local`` takes
+those as they are.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Protocol
 
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
-
-from ab2n.errors import InvalidArgument, MediaTooLarge
-
-DRAIN_BYTES = 64 * 1024 * 1024
-
+from ab2n.server.settings import Settings
 
 #: Marks a file still being received; the housekeeping sweep removes stale ones.
 PARTIAL = ".partial"
@@ -29,112 +33,78 @@ def random_name(suffix: str = "") -> str:
     return secrets.token_hex(16) + suffix
 
 
-def partial_upload_path(folder: Path) -> Path:
-    """A fresh name for an upload being received (renamed once it is complete and probed)."""
-    return folder / ("." + random_name(PARTIAL))
+class Storage(Protocol):
+    """Uploads and outputs by key (see the module docstring)."""
+
+    def receiving_path(self) -> Path:
+        """A fresh local file name for an upload being received (kept once complete and probed)."""
+
+    def keep_upload(self, received: Path, suffix: str) -> str:
+        """Store a received upload; returns its key. ``received`` is gone afterwards."""
+
+    def output_file(self, owner_id: str, job_id: str) -> Path:
+        """The local file a job's render writes (its folder exists)."""
+
+    def keep_output(self, written: Path, owner_id: str, job_id: str) -> str:
+        """Store a finished render written at ``output_file(...)``; returns its key."""
+
+    def local(self, key: str) -> Path:
+        """A local file with the stored content of ``key``."""
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is stored."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (nothing if it is gone already)."""
 
 
-def client_file_name(name: str) -> str:
-    """The client's file name as metadata: its last path part, printable, at most 255 characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    clean = "".join(ch for ch in base if ch.isprintable()).strip()
-    return clean[:255] or "upload"
+class FolderStorage:
+    """A folder (``<data>/uploads``, ``<data>/outputs``): local, or mounted by every machine."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def receiving_path(self) -> Path:
+        """``uploads/.<random>.partial``: on the same file system as the upload's final name."""
+        return self.root / "uploads" / ("." + random_name(PARTIAL))
+
+    def keep_upload(self, received: Path, suffix: str) -> str:
+        """Rename the received file to a random name under ``uploads/``."""
+        key = f"uploads/{random_name(suffix)}"
+        received.rename(self.root / key)
+        return key
+
+    def output_file(self, owner_id: str, job_id: str) -> Path:
+        """``outputs/<owner>/<job>.mp4`` (the renderer writes a temporary name beside it, then renames)."""
+        folder = self.root / "outputs" / owner_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{job_id}.mp4"
+
+    def keep_output(self, written: Path, owner_id: str, job_id: str) -> str:
+        """The render is already in place: only its key."""
+        key = f"outputs/{owner_id}/{job_id}.mp4"
+        if written != self.root / key:
+            written.replace(self.root / key)
+        return key
+
+    def local(self, key: str) -> Path:
+        """The file itself. Keys come from rows the server wrote; one that climbs out is refused."""
+        path = PurePosixPath(key)
+        if path.is_absolute():  # a row from before keys: the path as it was written
+            return Path(key)
+        if ".." in path.parts:
+            raise ValueError(f"not a storage key: {key!r}")
+        return self.root / path
+
+    def exists(self, key: str) -> bool:
+        """The file is there."""
+        return self.local(key).is_file()
+
+    def delete(self, key: str) -> None:
+        """Unlink the file."""
+        self.local(key).unlink(missing_ok=True)
 
 
-async def receive_multipart(
-    stream: AsyncIterator[bytes], content_type: str, dest: Path, *, max_bytes: int, field: str = "file"
-) -> str:
-    """Stream the ``field`` part of a multipart body into ``dest``; returns the client's file name.
-
-    Raises:
-        InvalidArgument: Not multipart, or no such field.
-        MediaTooLarge: The file part exceeds ``max_bytes`` (``dest`` is removed).
-    """
-    ctype, params = parse_options_header(content_type)
-    boundary = params.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise InvalidArgument("send the file as multipart/form-data with a 'file' field, or JSON {\"url\": ...}")
-    state: dict[str, Any] = {
-        "headers": {},
-        "name": None,
-        "filename": "",
-        "in_file": False,
-        "size": 0,
-        "seen": False,
-    }
-    fh = dest.open("wb")
-    header_field = bytearray()
-    header_value = bytearray()
-
-    def on_part_begin() -> None:
-        state["headers"] = {}
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        header_field.extend(data[start:end])
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        header_value.extend(data[start:end])
-
-    def on_header_end() -> None:
-        state["headers"][bytes(header_field).lower()] = bytes(header_value)
-        header_field.clear()
-        header_value.clear()
-
-    def on_headers_finished() -> None:
-        disp = state["headers"].get(b"content-disposition", b"")
-        _, p = parse_options_header(disp)
-        state["name"] = p.get(b"name", b"").decode("utf-8", "replace")
-        state["filename"] = p.get(b"filename", b"").decode("utf-8", "replace")
-        state["in_file"] = state["name"] == field
-        if state["in_file"]:
-            state["seen"] = True
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        if not state["in_file"]:
-            return
-        state["size"] += end - start
-        if state["size"] > max_bytes:
-            raise MediaTooLarge(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
-        fh.write(data[start:end])
-
-    def on_part_end() -> None:
-        state["in_file"] = False
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    try:
-        try:
-            async for chunk in stream:
-                parser.write(chunk)
-            parser.finalize()
-        except MultipartParseError:
-            raise InvalidArgument(
-                "the multipart body is malformed (a part header over 4 KB, or a broken boundary)"
-            ) from None
-        except MediaTooLarge:
-            # Read (and drop) a bounded rest of the body so the client, still sending, gets our
-            # answer instead of a reset connection; past the bound the connection is simply closed.
-            drained = 0
-            async for chunk in stream:
-                drained += len(chunk)
-                if drained > DRAIN_BYTES:
-                    break
-            raise
-        fh.close()
-        if not state["seen"]:
-            raise InvalidArgument(f"no '{field}' field in the upload")
-    except BaseException:
-        fh.close()
-        dest.unlink(missing_ok=True)
-        raise
-    return str(state["filename"])
+def make_storage(settings: Settings) -> Storage:
+    """The storage the settings name: today the data folder (shared by all machines on N machines)."""
+    return FolderStorage(settings.data_dir.resolve())

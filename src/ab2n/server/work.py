@@ -23,6 +23,7 @@ from ab2n.pipeline import resolve_music
 from ab2n.server.drafts import active_draft
 from ab2n.server.housekeeping import work_dir
 from ab2n.server.settings import Settings
+from ab2n.server.storage import Storage
 from ab2n.server.store import EditSession, Job, MediaRow
 from ab2n.timeline.draft import Draft
 
@@ -35,7 +36,12 @@ def session_media(db: Session, session_id: str) -> list[MediaRow]:
 
 
 def media_and_profiles(
-    maker: sessionmaker[Session], session_id: str, *, only: set[str] | None = None, wait_s: float | None = None
+    maker: sessionmaker[Session],
+    storage: Storage,
+    session_id: str,
+    *,
+    only: set[str] | None = None,
+    wait_s: float | None = None,
 ) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
     """Probe the session's files (or ``only`` those ids) and their analysis (cached on the media rows).
 
@@ -51,14 +57,18 @@ def media_and_profiles(
     media: dict[str, MediaInfo] = {}
     profiles: dict[str, VideoProfile] = {}
     for row in rows:
-        media[row.id] = probe(row.path)
+        media[row.id] = probe(storage.local(row.path))
         profiles[row.id] = (
-            analysed(maker, row.id, media[row.id]) if wait_s is None else _wait_for_profile(maker, row.id, wait_s)
+            analysed(maker, storage, row.id, media[row.id])
+            if wait_s is None
+            else _wait_for_profile(maker, row.id, wait_s)
         )
     return media, profiles
 
 
-def analysed(maker: sessionmaker[Session], media_id: str, info: MediaInfo | None = None) -> VideoProfile:
+def analysed(
+    maker: sessionmaker[Session], storage: Storage, media_id: str, info: MediaInfo | None = None
+) -> VideoProfile:
     """The media's analysis: cached on its row, or computed now and cached."""
     with maker() as db:
         row = db.get(MediaRow, media_id)
@@ -66,8 +76,8 @@ def analysed(maker: sessionmaker[Session], media_id: str, info: MediaInfo | None
             raise ProcessingError("the upload is gone")
         if row.profile:
             return VideoProfile.from_json(row.profile)
-        path = row.path
-    prof = analyze(info or probe(path))
+        key = row.path
+    prof = analyze(info or probe(storage.local(key)))
     with maker.begin() as db:
         r = db.get(MediaRow, media_id)
         if r is not None:
@@ -104,7 +114,7 @@ def arrange(draft: Draft, media: dict[str, MediaInfo], profiles: dict[str, Video
 
 
 def make_renderer(
-    maker: sessionmaker[Session], settings: Settings
+    maker: sessionmaker[Session], settings: Settings, storage: Storage
 ) -> Callable[[Job, Path, Callable[[float], None]], None]:
     """The job runner's render function."""
 
@@ -114,10 +124,12 @@ def make_renderer(
             draft = Draft.from_json(job.draft) if job.draft else (active_draft(db, sess) if sess else None)
             key = sess.active_key if sess else ""
         if draft is None or not draft.video:  # nothing edited yet: the active file as uploaded
-            media, profiles = media_and_profiles(maker, job.session_id, only=None if key in ("", MONTAGE) else {key})
+            media, profiles = media_and_profiles(
+                maker, storage, job.session_id, only=None if key in ("", MONTAGE) else {key}
+            )
             draft = file_base_draft(key, media, profiles, media_names(maker, job.session_id))
         else:  # only the files this render shows are probed and analysed
-            media, profiles = media_and_profiles(maker, job.session_id, only=draft_media(draft))
+            media, profiles = media_and_profiles(maker, storage, job.session_id, only=draft_media(draft))
         draft = arrange(draft, media, profiles, settings)
         if settings.test_render_delay_s > 0:  # tests: keep the job running long enough to kill the server
             end = time.monotonic() + settings.test_render_delay_s

@@ -17,7 +17,6 @@ import hmac
 import os
 import secrets
 import time
-from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -25,7 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from ab2n.errors import NotFound
 from ab2n.server.bodies import RenderBody
 from ab2n.server.boundary import SessionFiles, client_draft
-from ab2n.server.deps import base_url, current_client, ok, owned_session, read_body, state
+from ab2n.server.deps import AppState, base_url, current_client, ok, owned_session, read_body, state
 from ab2n.server.errors import ExportBlocked
 from ab2n.server.jobs import create_job, find_job
 from ab2n.server.openapi import body_doc, errors
@@ -114,7 +113,7 @@ async def start_render(request: Request) -> JSONResponse:
             return ok(job_json(request, existing))
         draft = None
         if body.draft is not None:
-            draft = client_draft(body.draft, SessionFiles.of(session_media(db, sid))).to_json()
+            draft = client_draft(body.draft, SessionFiles.of(session_media(db, sid), st.storage)).to_json()
         job, _ = create_job(db, st.settings, client_ref=body.id, owner_id=client.id, session_id=sid, draft=draft)
     st.queue.render(job.id)
     return ok(job_json(request, job))
@@ -144,7 +143,7 @@ def download(job_id: str, request: Request) -> FileResponse:
         job = db.get(Job, job_id)
     if job is None or job.owner_id != client.id or job.status != "done":
         raise NotFound("no such output")
-    return _output_file(st.settings, job)
+    return _output_file(st, job)
 
 
 @router.get(
@@ -167,14 +166,14 @@ def signed_download(
         raise NotFound("no such output (or the link has expired)")
     if not hmac.compare_digest(sig.encode(), _signature(st.settings, job, exp).encode()):
         raise NotFound("no such output (or the link has expired)")
-    return _output_file(st.settings, job)
+    return _output_file(st, job)
 
 
-def _output_file(settings: Settings, job: Job) -> FileResponse:
+def _output_file(st: AppState, job: Job) -> FileResponse:
     """The job's MP4 unless it has expired or been swept."""
-    if not job.output_path or (job.finished_at and now() - job.finished_at > settings.output_days * 86400):
+    days = st.settings.output_days
+    if not job.output_path or (job.finished_at and now() - job.finished_at > days * 86400):
         raise NotFound("this output has expired")
-    path = Path(job.output_path)
-    if not path.is_file():
+    if not st.storage.exists(job.output_path):
         raise NotFound("this output has expired")
-    return FileResponse(path, media_type="video/mp4", filename=f"{job.client_ref}.mp4")
+    return FileResponse(st.storage.local(job.output_path), media_type="video/mp4", filename=f"{job.client_ref}.mp4")

@@ -15,10 +15,10 @@ from ab2n.server.bodies import NewSessionBody, UrlUploadBody
 from ab2n.server.boundary import SessionFiles, public_draft
 from ab2n.server.deps import AppState, current_client, ok, owned_session, read_body, state
 from ab2n.server.drafts import cursor, file_draft
+from ab2n.server.multipart import client_file_name, receive_multipart
 from ab2n.server.openapi import body_doc, errors
 from ab2n.server.routes.render import output_url
 from ab2n.server.ssrf import fetch
-from ab2n.server.storage import client_file_name, partial_upload_path, random_name, receive_multipart
 from ab2n.server.store import EditSession, Job, MediaRow, new_id
 from ab2n.server.work import media_json, session_media
 from ab2n.timeline.summary import summarize
@@ -62,7 +62,7 @@ async def upload(sid: str, request: Request) -> JSONResponse:
     if declared.isdigit() and int(declared) > st.settings.max_upload_bytes + MULTIPART_SLACK:
         raise MediaTooLarge(f"the file is larger than {st.settings.max_upload_bytes // (1024 * 1024)} MB")
     st.limiter.check(client.id, "upload", st.settings.rate_upload_per_min)
-    dest = partial_upload_path(st.settings.data_dir / "uploads")
+    dest = st.storage.receiving_path()
     loop = asyncio.get_running_loop()
     ctype = request.headers.get("content-type", "")
     try:
@@ -77,14 +77,13 @@ async def upload(sid: str, request: Request) -> JSONResponse:
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-    final = dest.with_name(random_name(AUDIO_SUFFIX.get(info.demuxer, ".bin") if info.kind == "audio" else ".bin"))
-    dest.rename(final)
+    key = st.storage.keep_upload(dest, AUDIO_SUFFIX.get(info.demuxer, ".bin") if info.kind == "audio" else ".bin")
     with st.maker.begin() as db:
         row = MediaRow(
             id=new_id("med"),
             session_id=sid,
             owner_id=client.id,
-            path=str(final),
+            path=key,
             name=name,
             kind=info.kind,
             info=info.to_json(),
@@ -120,7 +119,7 @@ def latest_state(sid: str, request: Request) -> JSONResponse:
     with st.maker() as db:
         sess = owned_session(db, sid, client.id)
         rows = session_media(db, sid)
-        files = SessionFiles.of(rows)
+        files = SessionFiles.of(rows, st.storage)
         keys = [r.id for r in rows] + ([MONTAGE] if cursor(sess, MONTAGE) >= 0 else [])
         drafts = {k: file_draft(db, sess, k) for k in keys}
         active = sess.active_key if sess.active_key in drafts else ""

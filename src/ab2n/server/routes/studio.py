@@ -79,7 +79,9 @@ async def media_analysis(sid: str, mid: str, request: Request) -> JSONResponse:
         profile = VideoProfile.from_json(cached)
     else:
         loop = asyncio.get_running_loop()
-        _, profiles = await loop.run_in_executor(st.probe_pool, lambda: media_and_profiles(st.maker, sid, only={mid}))
+        _, profiles = await loop.run_in_executor(
+            st.probe_pool, lambda: media_and_profiles(st.maker, st.storage, sid, only={mid})
+        )
         profile = profiles[mid]
     return ok(analysis_json(mid, profile))
 
