@@ -152,7 +152,13 @@ def add(
     fit: Annotated[str, typer.Option(help="pad (blurred background) or crop.")] = "pad",
     seed: Annotated[int, typer.Option(help="Selection seed (repeatable choices).")] = 0,
     keep_audio: Annotated[bool, typer.Option("--keep-audio/--mute-audio", help="Keep the input's own sound.")] = True,
-    duration: Annotated[float, typer.Option(help="Seconds for a still image.")] = 15.0,
+    duration: Annotated[
+        float | None,
+        typer.Option(help="Seconds for a still image (default 15); an animated GIF/WebP loops to it (default: once)."),
+    ] = None,
+    hdr: Annotated[
+        str, typer.Option(help="HDR video: sdr (tone-map to SDR BT.709) or keep (10-bit HEVC with its HDR tags).")
+    ] = "sdr",
     loudness: Annotated[
         str, typer.Option(help="youtube (-14), apple/podcast (-16), ebu (-23) or a LUFS number.")
     ] = "youtube",
@@ -180,7 +186,9 @@ def add(
             fit=fit,
             seed=seed,
             keep_audio=keep_audio,
-            image_duration_s=duration,
+            image_duration_s=15.0 if duration is None else duration,
+            animation_s=duration,
+            hdr=hdr,  # type: ignore[arg-type]  # checked by AddOptions
             target_lufs=target_for(loudness),
             montage=montage,
             limits=MediaLimits(max_bytes=max_mb * 1024 * 1024),

@@ -36,7 +36,8 @@ from ab2n.mix.mixdown import MixPlan
 from ab2n.mix.program import mix_draft
 from ab2n.music.medley import arrange_music
 from ab2n.music.select import MusicChoice, MusicWishes, choose_music
-from ab2n.render.export import RenderResult, render_output
+from ab2n.render.colour import HDR_MODES, HdrMode
+from ab2n.render.export import RenderResult, check_colour_support, render_output
 from ab2n.timeline.draft import ASPECTS, FITS, Draft, DraftSettings, MusicSegment, VideoSegment, wished_mood
 from ab2n.timeline.profile import timeline_profile
 
@@ -62,6 +63,9 @@ class AddOptions:
         seed: Selection seed (the same seed, the same choice).
         keep_audio: Keep the input's own sound under the music.
         image_duration_s: How long a still image plays.
+        animation_s: How long an animated GIF/WebP plays, looped (None: once, its own length).
+        hdr: "sdr" tone-maps HDR video to SDR BT.709 when it is encoded; "keep" encodes 10-bit HEVC
+            with the HDR tags. A copied video keeps its stream either way.
         target_lufs: Programme loudness (-40..-5; -14 suits YouTube and TikTok).
         montage: Join the inputs into one video, its cuts on the music's downbeats.
         limits: Input size/duration/pixel limits.
@@ -80,6 +84,8 @@ class AddOptions:
     seed: int = 0
     keep_audio: bool = True
     image_duration_s: float = 15.0
+    animation_s: float | None = None
+    hdr: HdrMode = "sdr"
     target_lufs: float = -14.0
     montage: bool = False
     limits: MediaLimits = field(default_factory=MediaLimits)
@@ -96,6 +102,10 @@ class AddOptions:
             raise InvalidArgument(f"loudness target must be between -40 and -5 LUFS, not {self.target_lufs}")
         if not self.image_duration_s > 0:
             raise InvalidArgument("a still image must play for more than 0 seconds")
+        if self.animation_s is not None and not self.animation_s > 0:
+            raise InvalidArgument("an animation must play for more than 0 seconds")
+        if self.hdr not in HDR_MODES:
+            raise InvalidArgument(f"unknown HDR mode {self.hdr!r}; use one of {', '.join(HDR_MODES)}")
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,8 @@ class AddResult:
     profile: VideoProfile | None = None
     mix: MixPlan | None = None
     encodes: int = 0  # AAC encodes the mix took
+    hdr_out: str | None = None  # "hlg"/"pq" when the output is HDR
+    tone_mapped: tuple[str, ...] = ()  # HDR kinds tone-mapped to SDR
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable result printed by ``--json``."""
@@ -145,6 +157,7 @@ class AddResult:
                 "encodes": self.encodes,
             },
             "video_copied": self.video_copied,
+            "color": {"hdr": self.hdr_out, "tone_mapped": list(self.tone_mapped)},
             "duration_s": round(self.duration_s, 3),
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
             "notes": self.notes,
@@ -224,14 +237,21 @@ def initial_draft(
     *,
     montage: bool = False,
     image_duration_s: float = 15.0,
+    animation_s: float | None = None,
     settings: DraftSettings | None = None,
     music: MusicSegment | None = None,
 ) -> Draft:
-    """A draft with the inputs on the video track (consecutive for a montage) and a BGM over all of it."""
+    """A draft with the inputs on the video track (consecutive for a montage) and a BGM over all of it.
+
+    A still plays ``image_duration_s``; an animated GIF/WebP its own length, or ``animation_s``
+    looped when given.
+    """
     segs: list[VideoSegment] = []
     t = 0
     for mid, info in media.items():
         dur_s = info.duration_s if info.kind != "image" else image_duration_s
+        if info.animated and animation_s is not None:
+            dur_s = animation_s  # looped by the render (plan._segment_input)
         if montage and info.kind == "image":
             dur_s = min(image_duration_s, 4.0) if image_duration_s == 15.0 else image_duration_s
         dur_ms = max(1, round(dur_s * 1000))
@@ -326,14 +346,25 @@ def render(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
+    hdr: HdrMode = "sdr",
 ) -> RenderResult:
-    """Mix and render a draft whose music is arranged (the mix and render stages, one progress)."""
+    """Mix and render a draft whose music is arranged (the mix and render stages, one progress).
+
+    ``hdr``: "sdr" tone-maps HDR video when it is encoded, "keep" encodes 10-bit HEVC with its tags.
+    """
     tell = progress or (lambda f: None)
     with tempfile.TemporaryDirectory(prefix="ab2n-", dir=work_dir) as tmp:
         mixed = mix_draft(draft, media, profiles, work_dir=Path(tmp), progress=lambda f: tell(0.4 * f), cancel=cancel)
         _check(cancel)
         return render_output(
-            draft, media, mixed, out_path, progress=lambda f: tell(0.4 + 0.6 * f), cancel=cancel, work_dir=work_dir
+            draft,
+            media,
+            mixed,
+            out_path,
+            progress=lambda f: tell(0.4 + 0.6 * f),
+            cancel=cancel,
+            work_dir=work_dir,
+            hdr=hdr,
         )
 
 
@@ -424,12 +455,28 @@ def _wished_draft(
         profiles,
         montage=options.montage,
         image_duration_s=options.image_duration_s,
+        animation_s=options.animation_s,
         settings=settings,
         music=wish,
     )
+    notes = _animation_notes(draft, media)
     if options.prompt:
-        return apply_prompt(draft, options.prompt)
-    return draft, []
+        draft, said = apply_prompt(draft, options.prompt)
+        return draft, notes + said
+    return draft, notes
+
+
+def _animation_notes(draft: Draft, media: Mapping[str, MediaInfo]) -> list[str]:
+    """Say how each animated GIF/WebP plays (its own timing; looped when its segment is longer)."""
+    notes = []
+    for seg in draft.video:
+        info = media[seg.media_id]
+        if not info.animated:
+            continue
+        what = f"{info.path.name} is an animation ({info.duration_s:.2f} s): played at its own timing"
+        loops = seg.duration_ms / 1000 / info.duration_s
+        notes.append(what + (f", looped to {seg.duration_ms / 1000:.2f} s ({loops:.1f}x)" if loops > 1.001 else ""))
+    return notes
 
 
 def add_music(
@@ -453,6 +500,7 @@ def add_music(
     """
     stages = _Stages(progress, cancel)
     media = stages.run("probe", lambda tell: load_media(inputs, limits=options.limits, progress=tell, cancel=cancel))
+    check_colour_support(media, options.hdr)  # an HDR clip this FFmpeg can't convert: say so before the work
     profiles = stages.run(
         "analyze", lambda tell: understand(media, progress=tell, cancel=cancel, workers=analyze_workers)
     )
@@ -473,7 +521,8 @@ def add_music(
             "mix", lambda tell: mix_draft(draft, media, profiles, work_dir=work, progress=tell, cancel=cancel)
         )
         result = stages.run(
-            "render", lambda tell: render_output(draft, media, mixed, output, progress=tell, cancel=cancel)
+            "render",
+            lambda tell: render_output(draft, media, mixed, output, progress=tell, cancel=cancel, hdr=options.hdr),
         )
     return _add_result(inputs, draft, profiles, result, mixed.plan, stages.timings_s, notes)
 
@@ -508,4 +557,6 @@ def _add_result(
         profile=profile,
         mix=mix,
         encodes=result.loudness.encodes if result.loudness else 0,
+        hdr_out=result.hdr_out,
+        tone_mapped=result.tone_mapped,
     )

@@ -5,8 +5,22 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from ab2n.media.ffmpeg import ffmpeg_exe
-from mediagen import cached
+from mediagen import cached, click_track_wav
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A track-analysis cache shared by the media tests that run ``add_music``."""
+    return tmp_path_factory.mktemp("analysis-cache")
+
+
+@pytest.fixture(scope="session")
+def music() -> Path:
+    """A short music file to give ``add_music``: only it is analysed, not the bundled library."""
+    return click_track_wav(120.0, duration_s=8.0)[0]
 
 
 def ff(*args: str) -> None:

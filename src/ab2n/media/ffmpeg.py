@@ -73,6 +73,7 @@ def set_ffmpeg_exe(path: str | None) -> None:
     global _override_exe
     _override_exe = path
     ffmpeg_exe.cache_clear()
+    ffmpeg_features.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -106,6 +107,35 @@ def _version_ok(exe: str) -> bool:
             return ver.startswith("N") or parts[2].startswith("N")
         nums.append(int(piece))
     return tuple(nums) >= (5, 1)
+
+
+@lru_cache(maxsize=8)
+def ffmpeg_features(exe: str | None = None) -> frozenset[str]:
+    """What this FFmpeg build has, as "filter:NAME", "encoder:NAME", "decoder:NAME", "demuxer:NAME".
+
+    Builds differ (Debian's 5.1 has no animated-WebP decoder, another build may lack zscale), so a
+    job that needs a feature checks for it first and fails with a clear message instead of an
+    FFmpeg error in the middle of a render.
+    """
+    found: set[str] = set()
+    for kind in ("filter", "encoder", "decoder", "demuxer"):
+        flag = f"-{kind}s"
+        res = run_ffmpeg([flag], capture_stdout=True, check=False, timeout_s=30, exe=exe)
+        for line in res.stdout.decode("utf-8", "replace").splitlines():
+            parts = line.split()
+            # Listing rows are "FLAGS NAME ..." (filters: "FLAGS NAME IN->OUT ..."); headers have "=".
+            if len(parts) >= 2 and "=" not in parts[0] and parts[0] != "--":
+                for name in parts[1].split(","):
+                    found.add(f"{kind}:{name}")
+    return frozenset(found)
+
+
+def missing_features(needs: Sequence[str], exe: str | None = None) -> list[str]:
+    """The ones of ``needs`` ("filter:zscale", ...) that the FFmpeg in use lacks."""
+    if not needs:
+        return []
+    have = ffmpeg_features(exe or ffmpeg_exe())
+    return [n for n in needs if n not in have]
 
 
 def input_args(

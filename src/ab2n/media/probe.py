@@ -19,6 +19,29 @@ from ab2n.media.container import open_container
 from ab2n.media.sniff import Sniffed, image_header_size, sniff
 
 MediaKind = Literal["video", "audio", "image"]
+HdrKind = Literal["hlg", "pq"]
+
+#: HDR transfer characteristics (FFmpeg names) and what they are.
+HDR_TRANSFERS: dict[str, HdrKind] = {"arib-std-b67": "hlg", "smpte2084": "pq"}
+
+# FFmpeg's enum values (libavutil/pixfmt.h, stable ABI) -> the names its options take. Only the
+# values cameras and phones write; anything else reads as untagged.
+_PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020", 11: "smpte431", 12: "smpte432"}
+_TRANSFERS = {
+    1: "bt709",
+    4: "gamma22",
+    5: "gamma28",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "linear",
+    13: "iec61966-2-1",
+    14: "bt2020-10",
+    15: "bt2020-12",
+    16: "smpte2084",
+    18: "arib-std-b67",
+}
+_MATRICES = {0: "gbr", 1: "bt709", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 9: "bt2020nc", 10: "bt2020c"}
+_RANGES = {1: "tv", 2: "pc"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,11 @@ class MediaInfo:
         has_audio: Whether there is an audio stream.
         audio_codec, sample_rate, channels: Of the first audio stream.
         frame_count: Frames in the video stream if known, else 0.
+        video_stream: The video stream's index in the container (cover art and extra tracks skipped).
+        animated: An animated GIF/WebP (kind "video": it plays at its own frame timing).
+        color_primaries, color_trc, color_space, color_range: The video's colour tags as FFmpeg
+            names ("bt709", "bt2020", "arib-std-b67", "smpte2084", "tv", ...), None if untagged.
+        tags: Container metadata.
     """
 
     path: Path
@@ -71,12 +99,23 @@ class MediaInfo:
     sample_rate: int = 0
     channels: int = 0
     frame_count: int = 0
+    video_stream: int = 0
+    animated: bool = False
+    color_primaries: str | None = None
+    color_trc: str | None = None
+    color_space: str | None = None
+    color_range: str | None = None
     tags: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def has_video(self) -> bool:
         """True for video and image kinds."""
         return self.kind in ("video", "image")
+
+    @property
+    def hdr(self) -> HdrKind | None:
+        """ "hlg" or "pq" when the video's transfer is an HDR one (what phones record), else None."""
+        return HDR_TRANSFERS.get(self.color_trc or "")
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready description (paths as strings)."""
@@ -96,6 +135,14 @@ class MediaInfo:
             "audio_codec": self.audio_codec,
             "sample_rate": self.sample_rate,
             "channels": self.channels,
+            "animated": self.animated,
+            "hdr": self.hdr,
+            "color": {
+                "primaries": self.color_primaries,
+                "transfer": self.color_trc,
+                "matrix": self.color_space,
+                "range": self.color_range,
+            },
         }
 
 
@@ -166,32 +213,15 @@ def _describe(
     info: dict[str, object] = {}
     kind: MediaKind
     if videos:
-        v = videos[0]
-        cc = v.codec_context
-        w, h = int(cc.width or 0), int(cc.height or 0)
-        if w <= 0 or h <= 0:
-            raise UnsupportedMedia(f"{p.name}: the video stream has no picture size")
-        # Over max_pixels was refused by open_container, before anything was decoded.
-        if cc.name is None or av.codec.Codec(cc.name, "r") is None:  # pragma: no cover - defensive
-            raise UnsupportedMedia(f"{p.name}: unsupported video codec")
-        rotation = _first_frame_rotation(container, v, p)
-        disp_w, disp_h = (h, w) if rotation in (90, 270) else (w, h)
-        fps = float(v.average_rate or v.guessed_rate or 0) if not is_image else 0.0
-        kind = "image" if is_image or (v.frames <= 1 and duration <= 0.05 and not audios) else "video"
-        info.update(
-            width=disp_w,
-            height=disp_h,
-            coded_width=w,
-            coded_height=h,
-            rotation=rotation,
-            fps=fps,
-            video_codec=cc.name,
-            pix_fmt=cc.format.name if cc.format else None,
-            video_bit_rate=int(cc.bit_rate or 0),
-            frame_count=int(v.frames or 0),
-        )
+        info = _video_fields(container, videos[0], p, still_format=is_image)
+        animated = bool(info["animated"])
+        kind = "video" if animated else "image" if is_image else "video"
+        if not is_image and int(videos[0].frames or 0) <= 1 and duration <= 0.05 and not audios:
+            kind = "image"
         if kind == "image":
             duration = 0.0
+        elif animated and duration <= 0:
+            raise UnsupportedMedia(f"{p.name} is an animation with no timing")
     else:
         kind = "audio"
     if audios:
@@ -215,16 +245,67 @@ def _describe(
     )
 
 
-def _first_frame_rotation(container: av.container.InputContainer, v: av.stream.Stream, p: Path) -> int:
-    """Display rotation, clockwise degrees, from the first decoded frame's display matrix.
+def _video_fields(
+    container: av.container.InputContainer, v: av.video.stream.VideoStream, p: Path, *, still_format: bool
+) -> dict[str, object]:
+    """The MediaInfo fields of the video stream ``v`` (size, rotation, rate, codec, colour tags).
 
-    Decoding one frame also proves the codec is decodable: a stream FFmpeg can't decode is refused
+    ``still_format``: the container is an image format (GIF, WebP, PNG, JPEG); it is an animation
+    when it holds a second frame.
+    """
+    cc = v.codec_context
+    w, h = int(cc.width or 0), int(cc.height or 0)
+    if w <= 0 or h <= 0:
+        raise UnsupportedMedia(f"{p.name}: the video stream has no picture size")
+    # Over max_pixels was refused by open_container, before anything was decoded.
+    if cc.name is None or av.codec.Codec(cc.name, "r") is None:  # pragma: no cover - defensive
+        raise UnsupportedMedia(f"{p.name}: unsupported video codec")
+    rotation, frames = _first_frames(container, v, p, want=2 if still_format else 1)
+    animated = still_format and frames > 1
+    disp_w, disp_h = (h, w) if rotation in (90, 270) else (w, h)
+    fps = float(v.average_rate or v.guessed_rate or 0) if animated or not still_format else 0.0
+    return {
+        "width": disp_w,
+        "height": disp_h,
+        "coded_width": w,
+        "coded_height": h,
+        "rotation": rotation,
+        "fps": fps,
+        "video_codec": cc.name,
+        "pix_fmt": cc.format.name if cc.format else None,
+        "video_bit_rate": int(cc.bit_rate or 0),
+        "frame_count": int(v.frames or 0),
+        "video_stream": int(v.index),
+        "animated": animated,
+        # Read after a frame was decoded: some decoders fill the tags from the bitstream only then.
+        "color_primaries": _PRIMARIES.get(int(cc.color_primaries or 2)),
+        "color_trc": _TRANSFERS.get(int(cc.color_trc or 2)),
+        "color_space": _MATRICES.get(int(cc.colorspace if cc.colorspace is not None else 2)),
+        "color_range": _RANGES.get(int(cc.color_range or 0)),
+    }
+
+
+def _first_frames(
+    container: av.container.InputContainer, v: av.stream.Stream, p: Path, *, want: int
+) -> tuple[int, int]:
+    """(rotation, frames decoded): the first frame's display rotation, clockwise degrees, and how
+    many of up to ``want`` frames decode.
+
+    Decoding a frame also proves the codec is decodable: a stream FFmpeg can't decode is refused
     here (4001) rather than deep inside a render.
     """
+    rotation, n = 0, 0
     try:
         for frame in container.decode(v):
-            # FFmpeg's display matrix angle is counter-clockwise; players rotate clockwise by -angle.
-            return round(-float(getattr(frame, "rotation", 0) or 0)) % 360
+            if n == 0:
+                # FFmpeg's display matrix angle is counter-clockwise; players rotate clockwise by -angle.
+                rotation = round(-float(getattr(frame, "rotation", 0) or 0)) % 360
+            n += 1
+            if n >= want:
+                break
     except av.FFmpegError as exc:
-        raise UnsupportedMedia(f"{p.name}: the video could not be decoded ({_short(exc)})") from None
-    raise UnsupportedMedia(f"{p.name}: the video stream has no decodable frame (truncated?)")
+        if n == 0:
+            raise UnsupportedMedia(f"{p.name}: the video could not be decoded ({_short(exc)})") from None
+    if n == 0:
+        raise UnsupportedMedia(f"{p.name}: the video stream has no decodable frame (truncated?)")
+    return rotation, n

@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ab2n.errors import Cancelled
-from ab2n.media.ffmpeg import commit_output, run_ffmpeg, temp_output_path
+from ab2n.errors import Cancelled, InvalidArgument, UnsupportedMedia
+from ab2n.media.ffmpeg import commit_output, ffmpeg_exe, missing_features, run_ffmpeg, temp_output_path
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.loudness import LoudnessReport
 from ab2n.mix.program import MixedAudio
+from ab2n.render.colour import HDR_MODES, ColourTarget, HdrMode, colour_needs
 from ab2n.render.overlay import CJK_FONT_NAME, FALLBACK_FONT_NAME, build_ass, title_font
 from ab2n.render.plan import VideoJob, plan_video
 from ab2n.timeline.draft import Draft
@@ -39,6 +40,8 @@ class RenderResult:
     loudness: LoudnessReport | None
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    hdr_out: str | None = None
+    tone_mapped: tuple[str, ...] = ()
 
 
 def render_output(
@@ -50,6 +53,7 @@ def render_output(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
+    hdr: HdrMode = "sdr",
 ) -> RenderResult:
     """Write the draft to ``out_path``: MP4, or the audio alone (M4A) when the timeline has no picture.
 
@@ -61,7 +65,14 @@ def render_output(
         progress: Called with 0..1.
         cancel: Set to stop; raises ``Cancelled`` and leaves nothing behind.
         work_dir: Folder for intermediates (titles; default: a temporary folder).
+        hdr: "sdr" (tone-map HDR inputs when the video is encoded) or "keep" (10-bit HEVC, HDR tags).
+
+    Raises:
+        UnsupportedMedia: An HDR input needs a filter this FFmpeg lacks (code 4001).
+        InvalidArgument: ``hdr`` is not one of ``HDR_MODES``, or "keep" and this FFmpeg has no libx265.
     """
+    if hdr not in HDR_MODES:
+        raise InvalidArgument(f"unknown HDR mode {hdr!r}; use one of {', '.join(HDR_MODES)}")
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda f: None)
@@ -76,7 +87,8 @@ def render_output(
             report(1.0)
             return RenderResult(out, duration_s, False, 0, 0, audio.loudness, {"video": 0.0}, ())
         with tempfile.TemporaryDirectory(prefix="ab2n-", dir=work_dir) as tmp:
-            job, notes = _picture_job(draft, media, audio.path, Path(tmp))
+            job, notes = _picture_job(draft, media, audio.path, Path(tmp), hdr)
+            _check_features(job, media, hdr)
             run_ffmpeg(
                 [*job.args, "-movflags", "+faststart", "-f", "mp4", "-y", str(target)],
                 duration_s=duration_s,
@@ -89,7 +101,9 @@ def render_output(
         target.unlink(missing_ok=True)
     report(1.0)
     timings = {"video": time.perf_counter() - t0}
-    return RenderResult(out, duration_s, job.copy, job.width, job.height, audio.loudness, timings, notes)
+    return RenderResult(
+        out, duration_s, job.copy, job.width, job.height, audio.loudness, timings, notes, job.hdr_out, job.tone_mapped
+    )
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -97,8 +111,38 @@ def _check(cancel: threading.Event | None) -> None:
         raise Cancelled("cancelled")
 
 
+def check_colour_support(media: Mapping[str, MediaInfo], hdr: HdrMode) -> None:
+    """Refuse early (before analysis) inputs whose colours this FFmpeg can't convert for ``hdr``.
+
+    Raises:
+        UnsupportedMedia: HDR input, and no zscale/tonemap in this FFmpeg (code 4001).
+        InvalidArgument: ``hdr`` is "keep" with an HDR input, and this FFmpeg has no libx265.
+    """
+    infos = [i for i in media.values() if i.has_video]
+    target = ColourTarget(next((i.hdr for i in infos if i.hdr), None) if hdr == "keep" else None)
+    _refuse_missing(missing_features(colour_needs(infos, target)), media, hdr)
+
+
+def _check_features(job: VideoJob, media: Mapping[str, MediaInfo], hdr: HdrMode) -> None:
+    """Refuse, before FFmpeg starts, a job whose filters or encoder this FFmpeg build lacks."""
+    _refuse_missing(missing_features(job.needs), media, hdr)
+
+
+def _refuse_missing(missing: list[str], media: Mapping[str, MediaInfo], hdr: HdrMode) -> None:
+    if not missing:
+        return
+    names = ", ".join(m.split(":", 1)[1] for m in missing)
+    if any(m.startswith("encoder:") for m in missing):
+        raise InvalidArgument(f"--hdr {hdr} encodes HEVC, and {ffmpeg_exe()} has no {names}; use --hdr sdr")
+    kinds = "/".join(k.upper() for k in sorted({i.hdr for i in media.values() if i.hdr}))
+    raise UnsupportedMedia(
+        f"the video is HDR ({kinds}) and converting its colours needs FFmpeg's {names}, which {ffmpeg_exe()} lacks; "
+        "point AB2N_FFMPEG at a build with zimg (Debian's ffmpeg and the bundled one have it)"
+    )
+
+
 def _picture_job(
-    draft: Draft, media: Mapping[str, MediaInfo], audio: Path, tmp: Path
+    draft: Draft, media: Mapping[str, MediaInfo], audio: Path, tmp: Path, hdr: HdrMode
 ) -> tuple[VideoJob, tuple[str, ...]]:
     """The FFmpeg job for the picture muxed with ``audio``, with its titles file written into ``tmp``."""
     notes: list[str] = []
@@ -107,8 +151,21 @@ def _picture_job(
         font = title_font(draft.texts)  # a CJK title with no CJK font is an error, not boxes
         ass = tmp / "titles.ass"
         fonts_dir = font.parent if font else None
-    job = plan_video(draft, media, audio=audio, ass=ass, fonts_dir=fonts_dir)
+    job = plan_video(draft, media, audio=audio, ass=ass, fonts_dir=fonts_dir, hdr=hdr)
+    notes += _colour_notes(job)
     if ass is not None:
         name = CJK_FONT_NAME if fonts_dir else FALLBACK_FONT_NAME
         ass.write_text(build_ass(draft.texts, job.width, job.height, font_name=name), encoding="utf-8")
     return job, tuple(notes)
+
+
+def _colour_notes(job: VideoJob) -> list[str]:
+    """What happened to HDR, for the user (--json notes)."""
+    if job.copy and job.hdr_out:
+        return [f"the video is {job.hdr_out.upper()} HDR and was copied with its colour tags"]
+    notes = [f"{k.upper()} HDR tone-mapped to SDR BT.709 (zscale, tonemap mobius)" for k in job.tone_mapped]
+    if job.hdr_out:
+        notes = [f"{k.upper()} converted to {job.hdr_out.upper()}" for k in job.tone_mapped]
+    if job.hdr_out and not job.copy:
+        notes.append(f"HDR kept: 10-bit HEVC tagged BT.2020/{job.hdr_out.upper()}")
+    return notes

@@ -4,7 +4,9 @@ Two video paths:
 - **copy**: nothing visual changes (one whole H.264 8-bit clip <= 1080p, aspect "source", no
   titles, no trim): the output's video packets are the input's (``-c:v copy``), only audio is new.
 - **encode**: a filter graph per segment (CFR, fit to the frame by blurred pad or crop, photos held
-  with a gentle zoom), concatenated, titles burned by libass, H.264 yuv420p.
+  with a gentle zoom, animations at their own timing and looped when asked, HDR tone-mapped by
+  ``render.colour``), concatenated, titles burned by libass, H.264 yuv420p BT.709 (or, with
+  ``hdr="keep"``, 10-bit HEVC with the HDR tags).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from ab2n.media.ffmpeg import input_args
 from ab2n.media.presets import output_size
 from ab2n.media.probe import MediaInfo
+from ab2n.render.colour import ColourTarget, HdrMode, colour_chain, colour_needs, colour_target, encoder_args
 from ab2n.render.overlay import filter_path
 from ab2n.timeline.draft import Draft, VideoSegment
 
@@ -35,6 +38,9 @@ class VideoJob:
         width, height: Output display size.
         fps: Output frame rate.
         duration_s: Output duration.
+        needs: FFmpeg features the job uses that not every build has ("filter:zscale", "encoder:libx265").
+        hdr_out: "hlg"/"pq" when the output is HDR (kept or copied), None for SDR.
+        tone_mapped: The HDR kinds that were tone-mapped to the output's colours.
     """
 
     args: list[str]
@@ -43,6 +49,9 @@ class VideoJob:
     height: int
     fps: float
     duration_s: float
+    needs: tuple[str, ...] = ()
+    hdr_out: str | None = None
+    tone_mapped: tuple[str, ...] = ()
 
 
 def frame_size(draft: Draft, media: Mapping[str, MediaInfo]) -> tuple[int, int]:
@@ -55,10 +64,15 @@ def frame_size(draft: Draft, media: Mapping[str, MediaInfo]) -> tuple[int, int]:
 
 
 def output_fps(draft: Draft, media: Mapping[str, MediaInfo]) -> float:
-    """Constant output frame rate: the first video's rate, capped at 60, else 30."""
-    rates = [media[s.media_id].fps for s in draft.video if media[s.media_id].kind == "video"]
-    fps = rates[0] if rates and rates[0] > 0 else DEFAULT_FPS
-    return min(MAX_FPS, fps)
+    """Constant output frame rate: the first video's rate, capped at 60, else 30.
+
+    An animation's rate is at least 30: GIF and WebP frame delays vary frame to frame, so their
+    average rate would misplace frames; at 30 fps each lands within 17 ms of its own time.
+    """
+    first = next((media[s.media_id] for s in draft.video if media[s.media_id].kind == "video"), None)
+    if first is None or first.fps <= 0:
+        return DEFAULT_FPS
+    return min(MAX_FPS, max(DEFAULT_FPS, first.fps) if first.animated else first.fps)
 
 
 def can_copy_video(draft: Draft, media: Mapping[str, MediaInfo]) -> bool:
@@ -109,6 +123,7 @@ def plan_video(
     audio: Path | None,
     ass: Path | None = None,
     fonts_dir: Path | None = None,
+    hdr: HdrMode = "sdr",
 ) -> VideoJob:
     """The FFmpeg arguments that produce the picture (and mux ``audio``, an AAC .m4a, if given).
 
@@ -118,45 +133,31 @@ def plan_video(
         audio: The finished programme audio to mux (copied, not re-encoded).
         ass: Titles file to burn in.
         fonts_dir: Folder with the title font for libass.
+        hdr: "sdr" tone-maps HDR inputs to SDR BT.709 H.264 when the video is encoded; "keep"
+            encodes 10-bit HEVC with the HDR tags of the first HDR input (as "sdr" without one).
+            A copied video keeps its stream and tags either way.
     """
     duration_s = draft.duration_ms / 1000
     segs = sorted(draft.video, key=lambda s: s.start_ms)
     if can_copy_video(draft, media):
         info = media[segs[0].media_id]
         copy_args = [*input_args(info.path, info.demuxer)]
-        copy_maps = ["-map", "0:v:0"]
+        copy_maps = ["-map", f"0:{info.video_stream}"]
         if audio is not None:
             copy_args += input_args(audio, "mov")
             copy_maps += ["-map", "1:a:0"]
         copy_args += [*copy_maps, "-c", "copy", "-t", f"{duration_s:.6f}"]
-        return VideoJob(copy_args, True, info.width, info.height, info.fps, duration_s)
+        return VideoJob(copy_args, True, info.width, info.height, info.fps, duration_s, hdr_out=info.hdr)
 
     w, h = frame_size(draft, media)
     fps = output_fps(draft, media)
-    montage = len(segs) > 1
+    target = colour_target(segs, media, hdr)
     args: list[str] = []
     chains: list[str] = []
     for i, seg in enumerate(segs):
-        args += _segment_input(seg, media[seg.media_id])
         info = media[seg.media_id]
-        dur = seg.duration_ms / 1000
-        still = info.kind == "image"
-        head = f"[{i}:v:0]"
-        if still:
-            head += f"loop=loop=-1:size=1:start=0,setpts=N/({fps:g}*TB),"
-        chain = _fit_chain(
-            draft.settings.fit if draft.settings.aspect != "source" or montage else "crop",
-            w,
-            h,
-            still and montage,
-            fps,
-            dur,
-        )
-        if draft.settings.aspect == "source" and not montage:
-            chain = f"scale={w}:{h}"
-        chains.append(
-            f"{head}fps={fps:g},{chain},setsar=1,format=yuv420p,trim=duration={dur:.6f},setpts=PTS-STARTPTS[v{i}]"
-        )
+        args += _segment_input(seg, info)
+        chains.append(_segment_chain(i, seg, info, draft, w, h, fps, montage=len(segs) > 1, target=target))
     if len(segs) > 1:
         chains.append("".join(f"[v{i}]" for i in range(len(segs))) + f"concat=n={len(segs)}:v=1:a=0[vcat]")
         last = "[vcat]"
@@ -170,29 +171,53 @@ def plan_video(
     if audio is not None:
         args += input_args(audio, "mov")
         maps += ["-map", f"{len(segs)}:a:0", "-c:a", "copy"]
-    args += [
-        "-filter_complex",
-        ";".join(chains),
-        *maps,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-crf",
-        "20",
-        "-pix_fmt",
-        "yuv420p",
-        "-profile:v",
-        "high",
-        "-r",
-        f"{fps:g}",
-        "-t",
-        f"{duration_s:.6f}",
-    ]
-    return VideoJob(args, False, w, h, fps, duration_s)
+    infos = [media[s.media_id] for s in segs]
+    mapped = tuple(sorted({k for i in infos if (k := i.hdr) and k != target.hdr}))
+    args += ["-filter_complex", ";".join(chains), *maps, *encoder_args(target, tag_bt709=bool(mapped))]
+    args += ["-r", f"{fps:g}", "-t", f"{duration_s:.6f}"]
+    needs = colour_needs(infos, target)
+    return VideoJob(args, False, w, h, fps, duration_s, needs=needs, hdr_out=target.hdr, tone_mapped=mapped)
+
+
+def _segment_chain(
+    i: int,
+    seg: VideoSegment,
+    info: MediaInfo,
+    draft: Draft,
+    w: int,
+    h: int,
+    fps: float,
+    *,
+    montage: bool,
+    target: ColourTarget,
+) -> str:
+    """The filter chain taking input ``i`` to segment ``[v{i}]``: w x h at ``fps``, in the output's colours."""
+    dur = seg.duration_ms / 1000
+    still = info.kind == "image"
+    head = f"[{i}:{info.video_stream}]"
+    if still:
+        head += f"loop=loop=-1:size=1:start=0,setpts=N/({fps:g}*TB),"
+    chain = _fit_chain(
+        draft.settings.fit if draft.settings.aspect != "source" or montage else "crop",
+        w,
+        h,
+        still and montage,
+        fps,
+        dur,
+    )
+    if draft.settings.aspect == "source" and not montage:
+        chain = f"scale={w}:{h}"
+    colour = colour_chain(info, target, w, h)
+    return (
+        f"{head}fps={fps:g},{colour}{chain},setsar=1,format={target.pix_fmt},"
+        f"trim=duration={dur:.6f},setpts=PTS-STARTPTS[v{i}]"
+    )
 
 
 def _segment_input(seg: VideoSegment, info: MediaInfo) -> list[str]:
     if info.kind == "image":
         return input_args(info.path, info.demuxer)
-    return input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None, duration_s=seg.duration_ms / 1000 + 0.5)
+    dur = seg.duration_ms / 1000
+    # An animation plays at its own timing; a segment longer than it loops it (GIF/WebP loop too).
+    loop = ["-stream_loop", "-1"] if info.animated and seg.in_ms / 1000 + dur > info.duration_s + 1e-3 else []
+    return input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None, duration_s=dur + 0.5, extra=loop)
