@@ -170,3 +170,18 @@ def test_one_list_of_shapes_and_fits() -> None:
 def test_schema_version_is_the_last_migrations_target() -> None:
     assert SCHEMA_VERSION == max(MIGRATIONS) + 1 == DRAFT_SCHEMA["properties"]["v"]["const"]
     assert _base().to_json()["v"] == SCHEMA_VERSION
+
+
+def test_set_text_changes_the_last_title_and_titles_count_from_the_end() -> None:
+    d = apply_edit(_base(), Edit("add_text", {"text": "First"}))
+    d = apply_edit(d, Edit("add_text", {"text": "The End", "start_ms": -3000}))
+    assert (d.texts[1].start_ms, d.texts[1].duration_ms) == (d.duration_ms - 3000, 3000)
+    longer = apply_edit(d, Edit("set_text", {"delta_ms": 1000, "start_ms": 1000}))
+    assert longer.texts[0] == d.texts[0]
+    assert (longer.texts[1].start_ms, longer.texts[1].duration_ms) == (1000, 4000)
+    moved = apply_edit(d, Edit("set_text", {"position": "top", "duration_ms": 5000, "index": 0}))
+    assert (moved.texts[0].position, moved.texts[0].duration_ms) == ("top", 5000)
+    with pytest.raises(InvalidArgument):
+        apply_edit(d, Edit("set_text", {"position": "sideways"}))
+    with pytest.raises(InvalidArgument):
+        apply_edit(_base(), Edit("set_text", {"delta_ms": 1000}))

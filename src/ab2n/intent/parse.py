@@ -1,10 +1,16 @@
 """Words -> a command or a list of timeline edits, in English and Chinese.
 
-A rule-based parser over per-language lexicons (``lexicon/en.json``, ``lexicon/zh.json``: add a
-word there, not here). It reads numbers ("35%", "百分之三十五", "-6 dB", "ten seconds"), times
-("from 0:05 to 0:30", "the first 10 seconds", "前10秒"), quoted titles, moods, genres,
-instruments, tempo and aspect words, and can find several edits in one sentence. What it cannot
-map gets an honest answer listing what it can do: never a silent no-op.
+A rule-based reader over per-language lexicons (``lexicon/en.json``, ``lexicon/zh.json``: add a
+word there, not here). The message is made regular first (``normal``: case, number words, "9 by 16",
+one-letter typos of lexicon words), its title words are taken out (``titles``: quoted or not), and
+then one extractor per edit family reads it: music, volume, fades, titles, shape, original sound,
+trim, loudness. The grammar is verb classes and objects ("remove/delete/lose/take off" + "the
+music/bgm/soundtrack"; "mute/turn off" + "the original sound/my voice"; "keep" + "my voice"),
+negations ("no background music", "不要原声"), platforms (Shorts/Reels/TikTok -> 9:16, feed -> 4:5),
+places ("at the start", "at the end") and follow-ups that lean on what the last turn changed
+(``after="music"``: "remove it"; ``after="title"``: "longer", "move it to the top").
+
+What it cannot map gets an honest answer: what it did understand and the two nearest edits.
 """
 
 from __future__ import annotations
@@ -12,9 +18,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any
 
 from ab2n.intent.lexicons import lexicon
+from ab2n.intent.normal import comparatives, correct, normalise
+from ab2n.intent.times import at, duration, fade_length, place, span, to_ms
+from ab2n.intent.titles import find_titles
 from ab2n.timeline.draft import AUTO_MOOD
 from ab2n.timeline.edits import Edit
 
@@ -25,15 +35,19 @@ COMMANDS = ("export", "credits", "status", "upload", "help", "undo", "redo")
 CAPABILITIES = (
     "add or change background music (a mood, genre or instrument: 'calm piano', 'upbeat acoustic'), "
     "set its volume ('35%', 'a bit quieter'), try another track, remove it, fade it, "
-    "add a title ('title \"Lisbon\" for 3 seconds'), change the shape ('vertical for TikTok', 'square'), "
+    "add a title ('a title that says Lisbon', 'title \"Lisbon\" for 3 seconds'), make it longer or move it, "
+    "change the shape ('vertical for TikTok', 'square', 'Instagram feed'), "
     "mute or keep the original sound, trim ('the first 10 seconds'), undo/redo, "
     "and 'export', 'credits' or 'status'"
 )
 CAPABILITIES_ZH = (
     "添加或更换背景音乐（如“欢快的钢琴”）、调整音量（“35%”“小声一点”）、换一首、去掉音乐、淡入淡出、"
-    "添加标题（标题“城市之梦”3秒）、改画幅（竖屏、方形）、静音/保留原声、剪辑（前10秒）、撤销/重做，"
-    "以及“导出”“积分”“状态”"
+    "添加标题（标题“城市之梦”3秒、标题写巴黎）、标题加长或移动、改画幅（竖屏、方形、抖音）、静音/保留原声、"
+    "剪辑（前10秒）、撤销/重做，以及“导出”“积分”“状态”"
 )
+
+#: What a follow-up may lean on: the family the previous turn changed.
+TOPICS = ("music", "title")
 
 
 @dataclass(frozen=True)
@@ -45,12 +59,14 @@ class ParseResult:
         edits: Timeline edits in the order to apply them.
         unrecognised: An honest message when (part of) the text could not be mapped.
         lang: "en" or "zh".
+        nearest: When nothing mapped, the two nearest edits as examples of how to say them.
     """
 
     command: str | None = None
     edits: list[Edit] = field(default_factory=list)
     unrecognised: str | None = None
     lang: str = "en"
+    nearest: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """``{"command": ...}`` or ``{"edits": [...]}`` (plus ``unrecognised`` when set)."""
@@ -69,233 +85,6 @@ class ParseResult:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_ZH_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_EN_NUMBERS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
-    "half a": 0.5,
-}
-
-
-def _zh_number(s: str) -> int:
-    """Chinese numeral up to 999 -> int ("三十五" -> 35, "十" -> 10, "一百" -> 100)."""
-    total, cur = 0, 0
-    for ch in s:
-        if ch in _ZH_DIGITS:
-            cur = _ZH_DIGITS[ch]
-        elif ch == "十":
-            total += (cur or 1) * 10
-            cur = 0
-        elif ch == "百":
-            total += (cur or 1) * 100
-            cur = 0
-    return total + cur
-
-
-def normalise(text: str) -> str:
-    """Lower case, ASCII digits/punctuation, Chinese and English number words as digits."""
-    t = text.strip()
-    t = t.translate(str.maketrans("０１２３４５６７８９％：，。！？（）", "0123456789%:,.!?()"))
-    t = re.sub(r"百分之([零〇一二两三四五六七八九十百]+)", lambda m: f"{_zh_number(m.group(1))}%", t)
-    t = re.sub(
-        r"([零〇一二两三四五六七八九十百]+)(?=\s*(秒|分钟|分|%|db|分贝|倍))",
-        lambda m: str(_zh_number(m.group(1))),
-        t,
-    )
-    t = t.lower()
-
-    def en_num(m: re.Match[str]) -> str:
-        words = m.group(0).split()
-        val = sum(_EN_NUMBERS[w] for w in words if w in _EN_NUMBERS)
-        return f"{val:g}"
-
-    names = "|".join(sorted((k for k in _EN_NUMBERS if k != "half a"), key=len, reverse=True))
-    t = re.sub(
-        rf"\b(?:(?:{names})[\s-]?)+(?=\s*(?:seconds?|secs?|s\b|%|percent|db|minutes?))",
-        lambda m: en_num(re.match(r".*", m.group(0).replace("-", " ")) or m) + " ",
-        t,
-    )
-    t = re.sub(r"\bhalf a (second|minute)", r"0.5 \1", t)
-    return re.sub(r"\s+", " ", t)
-
-
-def _has(text: str, phrases: list[str], lang: str) -> bool:
-    for p in phrases:
-        if lang == "zh" or _CJK.search(p) or not p[:1].isalnum():
-            if p in text:
-                return True
-        elif re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", text):
-            return True
-    return False
-
-
-def _first_key(text: str, table: dict[str, list[str]], lang: str) -> str | None:
-    best: tuple[int, str] | None = None
-    for key, phrases in table.items():
-        for p in phrases:
-            idx = _find(text, p, lang)
-            if idx >= 0 and (best is None or idx < best[0]):
-                best = (idx, key)
-    return best[1] if best else None
-
-
-def _all_keys(text: str, table: dict[str, list[str]], lang: str) -> list[str]:
-    hits = []
-    for key, phrases in table.items():
-        positions = [i for i in (_find(text, p, lang) for p in phrases) if i >= 0]
-        if positions:
-            hits.append((min(positions), key))
-    return [k for _, k in sorted(hits)]
-
-
-def _find(text: str, phrase: str, lang: str) -> int:
-    if lang == "zh" or _CJK.search(phrase) or not phrase[:1].isalnum():
-        return text.find(phrase)
-    m = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)
-    return m.start() if m else -1
-
-
-_QUOTES = [
-    re.compile(r'"([^"]+)"'),
-    re.compile(r"“([^”]+)”"),
-    re.compile(r"「([^」]+)」"),
-    re.compile(r"『([^』]+)』"),
-    re.compile(r"《([^》]+)》"),
-    re.compile(r"‘([^’]+)’"),
-    re.compile(r"(?:(?<=\s)|^)'([^']+?)'(?=[\s,.!?;:]|$)"),
-]
-_TIME = r"(\d+(?::\d{1,2})?(?:\.\d+)?)"
-_UNIT_EN = r"(?:\s*(?:seconds?|secs?|s)\b)?"
-
-
-def _to_ms(token: str, unit: str | None = None) -> int:
-    if ":" in token:
-        mm, ss = token.split(":", 1)
-        return round((int(mm) * 60 + float(ss)) * 1000)
-    v = float(token)
-    if unit and unit.startswith(("min", "分")):
-        v *= 60
-    return round(v * 1000)
-
-
-def _quoted(original: str) -> list[tuple[str, int, int]]:
-    found: list[tuple[str, int, int]] = []
-    for rx in _QUOTES:
-        for m in rx.finditer(original):
-            if not any(a <= m.start() < b for _, a, b in found):
-                found.append((m.group(1).strip(), m.start(), m.end()))
-    return sorted(found, key=lambda x: x[1])
-
-
-def _span(text: str, lang: str) -> tuple[int | None, int | None]:
-    """(start_ms, end_ms) of a time span in the text; negative start = counted from the end."""
-    if lang == "zh":
-        m = re.search(r"从\s*" + _TIME + r"\s*(秒|分钟|分)?\s*(?:到|至|-)\s*" + _TIME + r"\s*(秒|分钟|分)?", text)
-        if m:
-            return _to_ms(m.group(1), m.group(2) or m.group(4)), _to_ms(m.group(3), m.group(4))
-        m = re.search(r"前\s*" + _TIME + r"\s*(秒|分钟|分)", text)
-        if m:
-            return 0, _to_ms(m.group(1), m.group(2))
-        m = re.search(r"(?:最后|后)\s*" + _TIME + r"\s*(秒|分钟|分)", text)
-        if m:
-            return -_to_ms(m.group(1), m.group(2)), None
-        m = re.search(_TIME + r"\s*(秒|分钟|分)\s*(?:之后|以后|后|开始)", text)
-        if m:
-            return _to_ms(m.group(1), m.group(2)), None
-        return None, None
-    m = re.search(
-        r"(?:from|between)\s+"
-        + _TIME
-        + r"\s*(s|sec|secs|seconds?|min|minutes?)?\s*(?:to|and|until|till|-)\s*"
-        + _TIME
-        + r"\s*(s|sec|secs|seconds?|min|minutes?)?",
-        text,
-    )
-    if m:
-        return _to_ms(m.group(1), m.group(2) or m.group(4)), _to_ms(m.group(3), m.group(4))
-    m = re.search(r"\b" + _TIME + r"\s*-\s*" + _TIME + r"\b", text)
-    if m and ":" in m.group(0):
-        return _to_ms(m.group(1)), _to_ms(m.group(2))
-    m = re.search(r"first\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)\b", text)
-    if m:
-        return 0, _to_ms(m.group(1), m.group(2))
-    m = re.search(r"last\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)\b", text)
-    if m:
-        return -_to_ms(m.group(1), m.group(2)), None
-    m = re.search(
-        r"(?:after|from|starting at|start at|starting from)\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)?\b",
-        text,
-    )
-    if m:
-        return _to_ms(m.group(1), m.group(2)), None
-    m = re.search(r"(?:until|till|up to|to)\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)\b", text)
-    if m:
-        return 0, _to_ms(m.group(1), m.group(2))
-    return None, None
-
-
-def _duration(text: str, lang: str) -> int | None:
-    if lang == "zh":
-        m = re.search(r"(?:持续|显示|停留)?\s*" + _TIME + r"\s*(秒|分钟)(?:钟)?", text)
-        return _to_ms(m.group(1), m.group(2)) if m else None
-    m = re.search(
-        r"(?:for|lasting|during|over)\s+(?:the\s+)?(?:first\s+)?" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)\b",
-        text,
-    )
-    if not m:
-        m = re.search(_TIME + r"[\s-]*(?:s|sec|secs|second|seconds)\s+(?:long|title|fade|caption)", text)
-        return _to_ms(m.group(1)) if m else None
-    return _to_ms(m.group(1), m.group(2))
-
-
-def _at(text: str, lang: str) -> int | None:
-    if lang == "zh":
-        m = re.search(r"在\s*" + _TIME + r"\s*(秒|分钟|分)", text)
-        return _to_ms(m.group(1), m.group(2)) if m else None
-    m = re.search(r"\bat\s+" + _TIME + r"\s*(s|sec|secs|seconds?|min|minutes?)?\b", text)
-    if m and (m.group(2) or ":" in m.group(1)):
-        return _to_ms(m.group(1), m.group(2))
-    return None
 
 
 def detect_lang(text: str) -> str:
@@ -303,35 +92,37 @@ def detect_lang(text: str) -> str:
     return "zh" if _CJK.search(text) else "en"
 
 
-def parse(text: str) -> ParseResult:
-    """Understand one message (see the module docstring)."""
-    if not text or not text.strip():
-        return ParseResult(unrecognised="I didn't get any words. I can " + CAPABILITIES)
-    lang = detect_lang(text)
-    quotes = _quoted(text)
-    # Quoted text is a title, not instructions: remove it before reading words.
-    plain = text
-    for _q, a, b in reversed(quotes):
-        plain = plain[:a] + " " + plain[b:]
-    t = normalise(plain)
-    lexes = [lexicon(lang)] + ([lexicon("en")] if lang == "zh" else [])
-    edits = _edits(t, lexes, lang, [q for q, _, _ in quotes])
-    cmd = None
-    for lx in lexes:
-        cmd = cmd or _first_key(t, lx["commands"], "zh" if lx is lexicon("zh") else "en")
-    if edits and cmd in ("undo", "redo", "help", "status", "credits"):
-        cmd = None  # "undo the title" style sentences are edits with words that look like commands
-    if cmd and not edits:
-        return ParseResult(command=cmd, lang=lang)
-    if edits:
-        return ParseResult(edits=edits, lang=lang)
-    caps = CAPABILITIES_ZH if lang == "zh" else CAPABILITIES
-    msg = (
-        f"抱歉，我没理解“{text.strip()}”。我可以：{caps}"
-        if lang == "zh"
-        else f'Sorry, I couldn\'t map "{text.strip()}" to an edit. I can {caps}.'
-    )
-    return ParseResult(unrecognised=msg, lang=lang)
+def _is_zh(p: str) -> bool:
+    return bool(_CJK.search(p)) or not p[:1].isalnum()
+
+
+@cache
+def _word_rx(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
+
+
+def _matches(text: str, phrases: list[str], lang: str) -> list[tuple[int, int]]:
+    """Where the phrases are in the text (English phrases as whole words)."""
+    out: list[tuple[int, int]] = []
+    for p in phrases:
+        if lang == "zh" or _is_zh(p):
+            i = text.find(p)
+            while i >= 0:
+                out.append((i, i + len(p)))
+                i = text.find(p, i + 1)
+        else:
+            out += [m.span() for m in _word_rx(p).finditer(text)]
+    return out
+
+
+def _longest(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Of overlapping matches keep the longest ("youtube shorts" over "youtube", "background noise"
+    over "background"), in order of appearance."""
+    kept: list[tuple[int, int, str]] = []
+    for a, b, k in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+        if all(b <= x or a >= y for x, y, _ in kept):
+            kept.append((a, b, k))
+    return sorted(kept)
 
 
 @dataclass(frozen=True)
@@ -339,24 +130,41 @@ class _Words:
     """One normalised message and the lexicons to read it with (what every extractor asks)."""
 
     t: str
-    lexes: list[dict[str, Any]]
+    lexes: list[tuple[dict[str, Any], str]]
     lang: str
-    quotes: list[str]
+    titles: list[str]
+    after: str | None = None
 
-    def _lang_of(self, lx: dict[str, Any]) -> str:
-        return "zh" if lx is lexicon("zh") else "en"
+    def lists(self, key: str) -> list[tuple[list[str], str]]:
+        return [(lx.get(key, []), lang) for lx, lang in self.lexes]
 
     def has(self, key: str) -> bool:
         """Whether any phrase of the lexicon list ``key`` is in the text."""
-        return any(_has(self.t, lx.get(key, []), self._lang_of(lx)) for lx in self.lexes)
+        return any(_matches(self.t, ps, lang) for ps, lang in self.lists(key))
+
+    def pattern(self, key: str, sub: str | None = None) -> bool:
+        """Whether one of the lexicon's regular expressions ``key`` (``[sub]``) matches."""
+        for lx, _lang in self.lexes:
+            pats = lx.get(key, {})
+            pats = pats.get(sub, []) if sub is not None else pats
+            if any(re.search(p, self.t) for p in pats):
+                return True
+        return False
+
+    def hits(self, key: str) -> list[tuple[int, int, str]]:
+        """(start, end, key) of every phrase of the table ``key``, the longest of overlapping ones."""
+        found: list[tuple[int, int, str]] = []
+        for lx, lang in self.lexes:
+            for k, phrases in lx.get(key, {}).items():
+                found += [(a, b, k) for a, b in _matches(self.t, phrases, lang)]
+        return _longest(found)
 
     def keys(self, key: str) -> list[str]:
         """The keys of the lexicon table ``key`` found in the text, in order of appearance."""
         out: list[str] = []
-        for lx in self.lexes:
-            for k in _all_keys(self.t, lx.get(key, {}), self._lang_of(lx)):
-                if k not in out:
-                    out.append(k)
+        for _a, _b, k in self.hits(key):
+            if k not in out:
+                out.append(k)
         return out
 
     def first(self, key: str) -> str | None:
@@ -365,33 +173,148 @@ class _Words:
         return ks[0] if ks else None
 
     def says(self, phrases: list[str]) -> bool:
-        """Whether one of these phrases (of the message's language) is in the text."""
-        return _has(self.t, phrases, self.lang)
+        """Whether one of these phrases is in the text."""
+        return bool(_matches(self.t, phrases, self.lang))
+
+    def objects(self) -> list[tuple[int, int, str]]:
+        """What the message talks about, with "it" read as the last turn's topic when there is one."""
+        objs = self.hits("objects")
+        return [(a, b, (self.after or "it") if k == "it" else k) for a, b, k in objs]
+
+    def acts(self, verb: str, obj: str) -> bool:
+        """Whether a verb of class ``verb`` is said of an object of class ``obj`` ("lose the soundtrack",
+        "turn the original audio back on", "把背景音乐删了")."""
+        return (verb, obj) in self.pairs
+
+    @cached_property
+    def pairs(self) -> set[tuple[str, str]]:
+        """(verb class, object class) said together: English verb then object within four words (or a
+        particle after it: "music off"); Chinese in either order within six characters."""
+        objs = self.objects()
+        out: set[tuple[str, str]] = set()
+        for a, b, verb in self.hits("verbs"):
+            near = [o for o in objs if self._close(a, b, o[0], o[1])]
+            if near:
+                out.add((verb, min(near, key=lambda o: abs(o[0] - b))[2]))
+        for a, _b, verb in self.hits("postfix_verbs"):
+            before = [o for o in objs if o[1] <= a and len(self.t[o[1] : a].split()) <= 2]
+            if before:
+                out.add((verb, before[-1][2]))
+        for _a, b, _n in self._negations():
+            after = [
+                o for o in objs if o[0] >= b and o[2] not in ("it", self.after) and len(self.t[b : o[0]].split()) <= 2
+            ]
+            if after:
+                out.add(("remove", after[0][2]))
+        return out
+
+    def _negations(self) -> list[tuple[int, int, str]]:
+        found: list[tuple[int, int, str]] = []
+        for ps, lang in self.lists("negations"):
+            found += [(a, b, "no") for a, b in _matches(self.t, ps, lang)]
+        return found
+
+    def _close(self, va: int, vb: int, oa: int, ob: int) -> bool:
+        if self.lang == "zh":
+            return (oa >= vb and oa - vb <= 6) or (ob <= va and va - ob <= 6)
+        return oa >= vb and len(self.t[vb:oa].split()) <= 4
+
+    def has_verb(self, verb: str) -> bool:
+        """Whether a verb of this class is said."""
+        return any(k == verb for _a, _b, k in self.hits("verbs"))
+
+    def about(self, obj: str) -> bool:
+        """Whether the message names an object of this class (or leans on it as the last topic)."""
+        return any(k == obj for _a, _b, k in self.objects())
 
 
-@dataclass(frozen=True)
-class _Span:
-    """The time span the message names (ms; a negative start counts from the end)."""
-
-    start_ms: int | None
-    end_ms: int | None
-
-    @property
-    def said(self) -> bool:
-        return self.start_ms is not None or self.end_ms is not None
+def _lexes(lang: str) -> list[tuple[dict[str, Any], str]]:
+    return [(lexicon(lang), lang)] + ([(lexicon("en"), "en")] if lang == "zh" else [])
 
 
-def _edits(t: str, lexes: list[dict[str, Any]], lang: str, quotes: list[str]) -> list[Edit]:
+def _read(text: str, lang: str) -> tuple[str, list[str]]:
+    """The message normalised, its titles taken out, typos mended, comparatives read."""
+    titles = find_titles(text, lang)
+    plain = text
+    for _q, a, b in reversed(titles):
+        plain = plain[:a] + " " + plain[b:]
+    t = correct(normalise(plain), "en")
+    wish = [p for table in ("moods", "genres") for ps in lexicon("en")[table].values() for p in ps]
+    t = comparatives(t, wish, "en")
+    mods = "|".join(map(re.escape, lexicon("en")["fade_modifiers"] + lexicon("zh")["fade_modifiers"]))
+    # "a slow fade", "fade out slowly": how to fade, not the music's tempo.
+    t = re.sub(rf"\b(?:{mods})\s+(?=fades?\b)", "", t)
+    t = re.sub(rf"\b(fade (?:in|out)) (?:{mods})\b", r"\1", t)
+    return t, [q for q, _, _ in titles]
+
+
+def parse(text: str, *, after: str | None = None) -> ParseResult:
+    """Understand one message (see the module docstring).
+
+    Args:
+        text: What the person said.
+        after: What the previous turn changed ("music" or "title"), for follow-ups like "louder",
+            "remove it", "longer", "move it to the top".
+    """
+    if not text or not text.strip():
+        return ParseResult(unrecognised="I didn't get any words. I can " + CAPABILITIES)
+    lang = detect_lang(text)
+    t, titles = _read(text, lang)
+    w = _Words(t, _lexes(lang), lang, titles, after if after in TOPICS else None)
+    edits = _edits(w)
+    cmd, strong = _command(w)
+    if cmd and not strong and edits:
+        cmd = None  # "give it a retro feel": a verb that only exports when nothing else is asked
+    if cmd == "export" and edits and all(_weak(w, e) for e in edits):
+        edits = []  # "i'm happy with it, render it": praise, not a wish for happy music
+    if edits and cmd in ("undo", "redo", "help", "status", "credits"):
+        cmd = None  # "undo the title" style sentences are edits with words that look like commands
+    if cmd and not edits:
+        return ParseResult(command=cmd, lang=lang)
+    if edits:
+        return ParseResult(edits=edits, lang=lang)
+    from ab2n.intent.nearest import not_understood
+
+    message, nearest = not_understood(text, w)
+    return ParseResult(unrecognised=message, lang=lang, nearest=nearest)
+
+
+def _weak(w: _Words, e: Edit) -> bool:
+    """An add_music read from a mood word alone, with no music, genre or instrument said."""
+    return e.op == "add_music" and not w.about("music") and set(e.params) <= {"mood"}
+
+
+def _command(w: _Words) -> tuple[str | None, bool]:
+    """(the command the message asks for, whether it is said strongly enough to beat an edit): a
+    phrase, a pattern or an export verb is strong; a delivering verb with its object ("send it",
+    "give me the mp4") is weak."""
+    cmd = w.first("commands")
+    if cmd:
+        return cmd, True
+    for name in ("help", "status", "export"):
+        if w.pattern("command_patterns", name):
+            return name, True
+    if w.has_verb("export"):
+        return "export", True
+    pairs = w.pairs
+    if ("deliver", "result") in pairs or ("deliver", "it") in pairs:
+        return "export", False
+    if ("show", "timeline") in pairs:
+        return "status", False
+    return None, False
+
+
+def _edits(w: _Words) -> list[Edit]:
     """Every edit the message asks for, one extractor per family, in the order to apply them."""
-    w = _Words(t, lexes, lang, quotes)
-    span = _Span(*_span(t, lang))
+    sp = span(w.t, w.lang)
     return [
-        *_music_edits(w, span),
+        *_music_edits(w, sp),
         *_fade_edits(w),
-        *_title_edits(w, span),
+        *_title_edits(w, sp),
+        *_text_change_edits(w),
         *_shape_edits(w),
         *_original_audio_edits(w),
-        *_trim_edits(w, span),
+        *_trim_edits(w, sp),
         *_loudness_edits(w),
     ]
 
@@ -422,25 +345,47 @@ def _wishes_said(w: _Words, wish: dict[str, Any]) -> bool:
     """Whether the wishes are enough to mean music: an instrument word like "keys" or "drums" alone
     is too weak, it needs a music word, a mood or a genre beside it."""
     named = "mood" in wish or "genre" in wish
-    return named or "tempo" in wish or ("instruments" in wish and (w.has("music_words") or named))
+    return named or "tempo" in wish or ("instruments" in wish and (w.has("music_words") or named or w.about("music")))
 
 
-def _adding_music(w: _Words, span: _Span, wish: dict[str, Any], percent: re.Match[str] | None) -> bool:
+def _removing(w: _Words) -> bool:
+    # "fade the music out": the particle belongs to the fade.
+    return w.has("remove_music") or (w.acts("remove", "music") and not any(_fading(w)))
+
+
+def _replacing(w: _Words) -> bool:
+    return w.has("replace_music") or w.pattern("replace_patterns")
+
+
+def _claimed(w: _Words) -> bool:
+    """Whether the music word belongs to another family's sentence ("fade the music out", "no sound
+    from the video, just music", "turn the music down")."""
+    fade_in, fade_out = _fading(w)
+    db = re.search(r"\d\s*(?:db\b|分贝)", w.t) is not None
+    return fade_in or fade_out or db or bool(_original_audio_edits(w)) or _quieter(w) or _louder(w)
+
+
+def _adding_music(w: _Words, sp: tuple[int | None, int | None], wish: dict[str, Any], percent: bool) -> bool:
     """Whether the message asks for music (as opposed to changing or removing it)."""
-    if w.has("remove_music"):
+    if _removing(w):
         return False
     if _wishes_said(w, wish):
         return True
-    if not w.has("music_words") or w.has("replace_music"):
+    if not w.about("music") or _replacing(w) or (w.after == "music" and not w.has("music_words")):
         return False
-    add_verb = w.says(["add", "put", "give", "want", "need", "加", "配", "添加", "来", "要"])
-    strong_add = w.says(["add", "加", "添加", "配"])
-    span_said = span.said or _at(w.t, w.lang) is not None
-    return (
-        AUTO_MOOD in w.keys("moods")
-        or (add_verb and (percent is None or strong_add))
-        or (span_said and not w.has("title_words") and not w.quotes and not w.has("trim"))
-    )
+    if AUTO_MOOD in w.keys("moods"):
+        return True
+    if percent:
+        return w.says(lexicon("en")["strong_add"])
+    return not _claimed(w) and not (w.titles and w.has("trim"))
+
+
+def _quieter(w: _Words) -> bool:
+    return w.has("quieter") or w.pattern("volume_patterns", "quieter")
+
+
+def _louder(w: _Words) -> bool:
+    return (w.has("louder") or w.pattern("volume_patterns", "louder")) and not w.pattern("volume_patterns", "quieter")
 
 
 def _volume(w: _Words, percent: re.Match[str] | None, adding: bool) -> tuple[float | None, float | None]:
@@ -448,7 +393,7 @@ def _volume(w: _Words, percent: re.Match[str] | None, adding: bool) -> tuple[flo
     volume: float | None = float(percent.group(1)) / 100 if percent else None
     delta: float | None = None
     db = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:db\b|分贝)", w.t)
-    quieter, louder = w.has("quieter"), w.has("louder")
+    quieter, louder = _quieter(w), _louder(w)
     if db and not percent:
         v = float(db.group(1))
         delta = -abs(v) if quieter and not db.group(1).startswith("+") else abs(v) if louder else v
@@ -464,24 +409,24 @@ def _volume(w: _Words, percent: re.Match[str] | None, adding: bool) -> tuple[flo
     return volume, delta
 
 
-def _music_edits(w: _Words, span: _Span) -> list[Edit]:
+def _music_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     """add_music / replace_music / remove_music / set_music_volume."""
     edits: list[Edit] = []
     wish = _music_wishes(w)
     percent = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", w.t)
-    adding = _adding_music(w, span, wish, percent)
-    removing, replacing = w.has("remove_music"), w.has("replace_music")
+    adding = _adding_music(w, sp, wish, percent is not None)
+    removing, replacing = _removing(w), _replacing(w)
     volume, delta = _volume(w, percent, adding)
     if adding:
         params: dict[str, Any] = dict(wish)
         if volume is not None:
             params["volume"] = volume
-        if not (w.has("title_words") or w.quotes) and not w.has("trim"):
-            start_ms = span.start_ms if span.said else _at(w.t, w.lang)
+        if not (w.about("title") or w.titles) and not w.has("trim"):
+            start_ms = sp[0] if sp[0] is not None or sp[1] is not None else at(w.t, w.lang)
             if start_ms is not None:
                 params["start_ms"] = start_ms
-            if span.end_ms is not None:
-                params["end_ms"] = span.end_ms
+            if sp[1] is not None:
+                params["end_ms"] = sp[1]
         edits.append(Edit("add_music", params))
     if replacing and not removing:
         if _wishes_said(w, wish) and not adding:
@@ -489,20 +434,19 @@ def _music_edits(w: _Words, span: _Span) -> list[Edit]:
         edits.append(Edit("replace_music", {}))
     if removing:
         edits.append(Edit("remove_music", {}))
-    fading = w.has("fade_in") or w.has("fade_out") or re.search(r"\bfade\b", w.t) is not None
-    if not adding and not removing and (volume is not None or delta is not None) and not fading:
+    fade_in, fade_out = _fading(w)
+    if not adding and not removing and (volume is not None or delta is not None) and not (fade_in or fade_out):
         edits.append(Edit("set_music_volume", {"volume": volume} if volume is not None else {"delta_db": delta}))
     return edits
 
 
 def _fade_edits(w: _Words) -> list[Edit]:
-    """set_fades: "fade out over 3 seconds", "淡入"."""
+    """set_fades: "fade out over 3 seconds", "a 5 second fade out", "淡入"."""
     fade_in, fade_out = _fading(w)
     if not (fade_in or fade_out):
         return []
-    dur = _duration(w.t, w.lang)
-    num = re.search(r"(\d+(?:\.\d+)?)\s*(?:s\b|sec|seconds?|秒)", w.t)
-    ms = dur if dur is not None else (_to_ms(num.group(1)) if num else 2000)
+    length = fade_length(w.t, w.lang)
+    ms = length if length is not None else 2000
     fp: dict[str, Any] = {}
     if fade_in:
         fp["in_ms"] = ms
@@ -511,21 +455,27 @@ def _fade_edits(w: _Words) -> list[Edit]:
     return [Edit("set_fades", fp)]
 
 
-def _title_edits(w: _Words, span: _Span) -> list[Edit]:
-    """add_text for each quoted text, or remove_text."""
-    if w.has("remove_title") and not w.quotes:
-        return [Edit("remove_text", {})]
+def _title_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
+    """add_text for each title text, or remove_text."""
+    if not w.titles:
+        remove = w.has("remove_title") or w.acts("remove", "title")
+        return [Edit("remove_text", {})] if remove else []
     edits: list[Edit] = []
-    for q in w.quotes:
+    for q in w.titles:
         tp: dict[str, Any] = {"text": q}
-        dur = _duration(w.t, w.lang)
+        dur = duration(w.t, w.lang)
         if dur is not None:
             tp["duration_ms"] = dur
-        at = _at(w.t, w.lang)
-        if at is None and span.start_ms is not None and span.start_ms > 0 and not w.has("trim"):
-            at = span.start_ms
-        if at is not None:
-            tp["start_ms"] = at
+        start = at(w.t, w.lang)
+        if start is None and sp[0] is not None and not w.has("trim"):
+            start = sp[0]
+        where = place(w.t, _places(w)) if start is None else None
+        if where == "start":
+            start = 0
+        elif where == "end":
+            start = -(dur or 3000)
+        if start is not None:
+            tp["start_ms"] = start
         pos = w.first("positions")
         if pos:
             tp["position"] = pos
@@ -533,37 +483,72 @@ def _title_edits(w: _Words, span: _Span) -> list[Edit]:
     return edits
 
 
+def _places(w: _Words) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {"start": [], "end": []}
+    for lx, _lang in w.lexes:
+        for k, ps in lx.get("places", {}).items():
+            out.setdefault(k, []).extend(ps)
+    return out
+
+
+def _text_change_edits(w: _Words) -> list[Edit]:
+    """set_text on the last title: "make the title longer", after a title "2 seconds longer",
+    "move it to the top", "make the caption 5 seconds long"."""
+    if w.titles or not (w.about("title") or w.after == "title") or w.acts("remove", "title"):
+        return []
+    if w.about("music") or (w.after != "title" and not w.about("title")):
+        return []
+    tp: dict[str, Any] = {}
+    change = w.first("text_change")
+    num = re.search(r"(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)\b", w.t) or re.search(r"(\d+(?:\.\d+)?)\s*秒", w.t)
+    if change:
+        step = to_ms(num.group(1)) if num else 1000
+        tp["delta_ms"] = step if change == "longer" else -step
+    elif num and (w.about("title") or re.search(r"\blong\b|for\s+\d", w.t)):
+        tp["duration_ms"] = to_ms(num.group(1))
+    pos = w.first("positions")
+    if pos and (w.has_verb("move") or w.about("title") or w.after == "title"):
+        tp["position"] = pos
+    return [Edit("set_text", tp)] if tp else []
+
+
 def _shape_edits(w: _Words) -> list[Edit]:
-    """set_aspect: "vertical for TikTok", "square, cropped"."""
-    aspect = w.first("aspect")
+    """set_aspect: "vertical for TikTok", "square, cropped", "Instagram feed" (a platform decides)."""
+    aspect = w.first("platforms") or w.first("aspect")
     if not aspect:
         return []
     ap: dict[str, Any] = {"preset": aspect}
-    if w.has("fit_crop"):
-        ap["fit"] = "crop"
-    elif w.has("fit_pad"):
+    if w.has("fit_pad"):
         ap["fit"] = "pad"
+    elif w.has("fit_crop"):
+        ap["fit"] = "crop"
     return [Edit("set_aspect", ap)]
 
 
 def _original_audio_edits(w: _Words) -> list[Edit]:
     """set_original_audio: mute or keep the video's own sound."""
-    if w.has("mute_original"):
+    if w.has("mute_original") or w.acts("remove", "original"):
         return [Edit("set_original_audio", {"mode": "mute"})]
-    if w.has("keep_original"):
+    if w.has("keep_original") or w.acts("keep", "original"):
         return [Edit("set_original_audio", {"mode": "keep"})]
     return []
 
 
-def _trim_edits(w: _Words, span: _Span) -> list[Edit]:
-    """trim: "keep the first 10 seconds", "剪掉前5秒"."""
-    if not (w.has("trim") and span.said):
+def _trim_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
+    """trim: "keep the first 10 seconds", "cut it down to 15 seconds", "cut the first 5 seconds"."""
+    if not ((w.has("trim") or w.pattern("trim_patterns")) and (sp[0] is not None or sp[1] is not None)):
+        if not w.has("cut_away") or sp[0] != 0 or sp[1] is None:
+            return []
+    if w.about("title") or w.titles or (w.about("music") and not w.has("trim")):
         return []
+    first = re.search(r"\bfirst\s+\d|前\s*\d", w.t)
+    if first and sp[0] == 0 and sp[1] is not None and w.has("cut_away") and not w.says(["keep", "only", "保留"]):
+        return [Edit("trim", {"start_ms": sp[1]})]  # "cut the first 5 seconds": keep what follows
     tr: dict[str, Any] = {}
-    if span.start_ms is not None:
-        tr["start_ms"] = span.start_ms
-    if span.end_ms is not None:
-        tr["end_ms"] = span.end_ms
+    if sp[0] is not None:
+        tr["start_ms"] = sp[0]
+    if sp[1] is not None:
+        tr["end_ms"] = sp[1]
     return [Edit("trim", tr)]
 
 
@@ -571,7 +556,7 @@ def _loudness_edits(w: _Words) -> list[Edit]:
     """set_loudness: "-16 LUFS", "loudness for podcasts"."""
     lufs = re.search(r"(-\d+(?:\.\d+)?)\s*lufs", w.t)
     target = float(lufs.group(1)) if lufs else None
-    if target is None and w.says(["loudness", "loud", "响度", "mastered", "master"]):
+    if target is None and w.has("loudness_words"):
         key = w.first("loudness")
         target = float(key) if key else None
     return [Edit("set_loudness", {"target_lufs": target})] if target is not None else []

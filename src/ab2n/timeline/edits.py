@@ -146,18 +146,47 @@ def add_text(
     position: str = "center",
     size: str = "large",
 ) -> Draft:
-    """Add a title/caption."""
+    """Add a title/caption (a negative ``start_ms`` counts from the end: "at the end", "the last 5 s")."""
     if not text.strip():
         raise InvalidArgument("a title needs some text")
     if position not in POSITIONS:
         raise InvalidArgument(f"position must be one of {', '.join(POSITIONS)}")
-    start = max(0, int(start_ms))
     dur = max(200, int(duration_ms))
+    start = max(0, draft.duration_ms + int(start_ms)) if int(start_ms) < 0 else int(start_ms)
     if draft.duration_ms:
         start = min(start, max(0, draft.duration_ms - 200))
         dur = min(dur, draft.duration_ms - start)
     seg = TextSegment(text.strip(), start, dur, position, size)  # type: ignore[arg-type]
     return dataclasses.replace(draft, texts=(*draft.texts, seg))
+
+
+def set_text(
+    draft: Draft,
+    *,
+    index: int = -1,
+    duration_ms: int | None = None,
+    delta_ms: int | None = None,
+    start_ms: int | None = None,
+    position: str | None = None,
+) -> Draft:
+    """Change a title already there (-1 = the last one): its length (or by ``delta_ms``), start, place."""
+    if not draft.texts:
+        raise InvalidArgument("there is no title yet; say 'add a title that says ...' first")
+    texts = list(draft.texts)
+    try:
+        t = texts[int(index)]
+    except IndexError:
+        raise InvalidArgument(f"there is no title number {index + 1}") from None
+    if position is not None and position not in POSITIONS:
+        raise InvalidArgument(f"position must be one of {', '.join(POSITIONS)}")
+    start = t.start_ms if start_ms is None else max(0, int(start_ms))
+    dur = t.duration_ms if duration_ms is None else int(duration_ms)
+    dur = max(200, dur + int(delta_ms or 0))
+    if draft.duration_ms:
+        start = min(start, max(0, draft.duration_ms - 200))
+        dur = min(dur, draft.duration_ms - start)
+    texts[int(index)] = dataclasses.replace(t, start_ms=start, duration_ms=dur, position=position or t.position)  # type: ignore[arg-type]
+    return dataclasses.replace(draft, texts=tuple(texts))
 
 
 def remove_text(draft: Draft, *, index: int = -1) -> Draft:
@@ -254,6 +283,7 @@ _OPS: dict[str, Callable[..., Draft]] = {
     "replace_music": replace_music,
     "set_fades": set_fades,
     "add_text": add_text,
+    "set_text": set_text,
     "remove_text": remove_text,
     "set_aspect": set_aspect,
     "set_original_audio": set_original_audio,
@@ -304,6 +334,7 @@ __all__ = [
     "set_loudness",
     "set_music_volume",
     "set_original_audio",
+    "set_text",
     "snap_montage_to_beats",
     "trim",
     "wish_music",

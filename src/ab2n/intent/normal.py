@@ -1,0 +1,190 @@
+"""One message made regular before it is read: case, digits, number words, typos, comparatives.
+
+``normalise`` turns "Fade in over THREE seconds" into "fade in over 3 seconds", "百分之三十五" into
+"35%", "9 by 16" into "9:16"; ``correct`` mends one-letter typos of the lexicon's words ("musc",
+"vertcal", "exprot") but never a word shorter than four letters, never a word the lexicon knows,
+and never a common word listed in the lexicon's ``never_corrected``; ``comparatives`` reads
+"calmer", "happier", "jazzier" as the wish words "calm", "happy", "jazzy".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from ab2n.intent.lexicons import lexicon
+
+__all__ = ["comparatives", "correct", "normalise", "vocabulary", "zh_number"]
+
+_ZH_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZH_NUM = "零〇一二两三四五六七八九十百"
+_EN_UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_EN_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_UNIT_AHEAD = r"(?=\s*(?:seconds?|secs?|s\b|%|percent|per cent|db|minutes?|mins?))"
+
+
+def zh_number(s: str) -> int:
+    """Chinese numeral up to 999 -> int ("三十五" -> 35, "十" -> 10, "一百" -> 100)."""
+    total, cur = 0, 0
+    for ch in s:
+        if ch in _ZH_DIGITS:
+            cur = _ZH_DIGITS[ch]
+        elif ch == "十":
+            total += (cur or 1) * 10
+            cur = 0
+        elif ch == "百":
+            total += (cur or 1) * 100
+            cur = 0
+    return total + cur
+
+
+def _en_numbers(t: str) -> str:
+    """English number words as digits: "twenty five percent" -> "25 percent", "ten to twenty seconds"
+    -> "10 to 20 seconds". A lone "one" stays a word unless a unit follows ("another one", "day one")."""
+    tens = "|".join(_EN_TENS)
+    units = "|".join(sorted(_EN_UNITS, key=len, reverse=True))
+    rx = re.compile(rf"\b(?:(?:({tens})(?:[\s-]({units}))?)|({units}))(?:\s+hundred)?\b")
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(0) == "one" and not re.match(_UNIT_AHEAD, t[m.end() :]):
+            return m.group(0)
+        val = _EN_TENS.get(m.group(1) or "", 0) + _EN_UNITS.get(m.group(2) or m.group(3) or "", 0)
+        return str(val * 100 if m.group(0).endswith("hundred") else val)
+
+    t = rx.sub(sub, t)
+    t = re.sub(r"\bhalf an? (second|minute)", r"0.5 \1", t)
+    t = re.sub(r"\ba (second|minute)\b", r"1 \1", t)
+    return re.sub(r"\b(to|at) half\b(?! a)", r"\1 50%", t)
+
+
+def normalise(text: str) -> str:
+    """Lower case, ASCII digits/punctuation, Chinese and English number words as digits."""
+    t = text.strip()
+    t = t.translate(str.maketrans("０１２３４５６７８９％：，。！？（）", "0123456789%:,.!?()"))
+    t = re.sub(rf"百分之([{_ZH_NUM}]+)", lambda m: f"{zh_number(m.group(1))}%", t)
+    t = re.sub(rf"([{_ZH_NUM}]+)(?=\s*(秒|分钟|分|%|db|分贝|倍))", lambda m: str(zh_number(m.group(1))), t)
+    t = t.lower()
+    t = _en_numbers(t)
+    t = re.sub(r"\b(\d{1,2})\s*(?:by|x)\s*(\d{1,2})\b", r"\1:\2", t)  # "9 by 16"
+    return re.sub(r"\s+", " ", t)
+
+
+def _osa1(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are one edit apart (insert, delete, substitute or swap two neighbours)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1 :]
+
+
+def _words_of(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield from re.findall(r"[a-z]+", value.lower())
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if not k.startswith("_"):
+                yield from _words_of(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _words_of(v)
+
+
+@lru_cache(maxsize=2)
+def vocabulary(lang: str) -> frozenset[str]:
+    """Every word of a lexicon (the words a typo may be mended to are those of four letters or more)."""
+    lex = lexicon(lang)
+    # Regular expressions and examples are not words people type.
+    skip = ("never_corrected", "title_cues", "examples")
+    return frozenset(w for k, v in lex.items() if k not in skip and not k.endswith("_patterns") for w in _words_of(v))
+
+
+def correct(t: str, lang: str = "en") -> str:
+    """Mend one-letter typos of the lexicon's words in normalised text (see the module docstring).
+
+    A word is changed only when exactly one lexicon word is one edit away: "lowder" (lower? louder?)
+    stays as it is.
+    """
+    known = vocabulary(lang)
+    targets = [v for v in known if len(v) >= 4]
+    never = set(lexicon(lang).get("never_corrected", []))
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if len(w) < 4 or w in known or w in never:
+            return w
+        near = [v for v in targets if _osa1(w, v)]
+        return near[0] if len(near) == 1 else w
+
+    return re.sub(r"(?<![\w'-])[a-z]+(?![\w'-])", fix, t)
+
+
+def comparatives(t: str, words: Iterable[str], lang: str = "en") -> str:
+    """ "calmer" -> "calm", "happier" -> "happy", "sadder" -> "sad" when the plain form is one of
+    ``words`` (the wish words) and the comparative itself is not a lexicon word ("softer", "louder")."""
+    plain = set(words)
+    known = vocabulary(lang)
+
+    def sub(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w in known:
+            return w
+        stem = w[:-2]
+        for cand in (stem, stem[:-1] + "y" if w.endswith("ier") else "", stem[:-1] if len(stem) > 2 else ""):
+            if cand and cand in plain:
+                return cand
+        return w
+
+    return re.sub(r"\b[a-z]{3,}er\b", sub, t)

@@ -1,0 +1,122 @@
+"""Times said in a message, in milliseconds: spans, lengths, moments and places in the video.
+
+"from 0:05 to 0:30", "between 10 and 25 seconds", "the first 10 seconds", "the last 5 s",
+"after 3 seconds", "前10秒", "从5秒到20秒", "最后5秒" (a span; a negative start counts from the end);
+"for 3 seconds", "显示5秒" (a length); "at 0:20", "在10秒" (a moment); "at the start", "at the end",
+"开头", "结尾" (a place). Text arrives normalised (``normal.normalise``): number words are digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["TIME", "at", "duration", "fade_length", "place", "span", "to_ms"]
+
+TIME = r"(\d+(?::\d{1,2})?(?:\.\d+)?)"
+_U = r"(s|sec|secs|seconds?|min|mins|minutes?)"
+_ZU = r"(秒|分钟|分)"
+
+
+def to_ms(token: str, unit: str | None = None) -> int:
+    """ "0:05" or "5" (+ a unit word) -> ms."""
+    if ":" in token:
+        mm, ss = token.split(":", 1)
+        return round((int(mm) * 60 + float(ss)) * 1000)
+    v = float(token)
+    if unit and unit.startswith(("min", "分")):
+        v *= 60
+    return round(v * 1000)
+
+
+def _span_zh(text: str) -> tuple[int | None, int | None]:
+    m = re.search(r"从\s*第?\s*" + TIME + r"\s*" + _ZU + r"?\s*(?:到|至|-)\s*第?\s*" + TIME + r"\s*" + _ZU + "?", text)
+    if m:
+        return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
+    m = re.search(r"(?:前|开头)\s*" + TIME + r"\s*" + _ZU, text)
+    if m:
+        return 0, to_ms(m.group(1), m.group(2))
+    m = re.search(r"(?:最后|后|结尾)\s*" + TIME + r"\s*" + _ZU, text)
+    if m:
+        return -to_ms(m.group(1), m.group(2)), None
+    m = re.search(r"(?:从\s*)?第?\s*" + TIME + r"\s*" + _ZU + r"\s*(?:之后|以后|后|开始|起)", text)
+    if m:
+        return to_ms(m.group(1), m.group(2)), None
+    m = re.search(r"(?:剪到|剪成|裁到|截到|缩短到)\s*" + TIME + r"\s*" + _ZU, text)
+    if m:
+        return 0, to_ms(m.group(1), m.group(2))
+    return None, None
+
+
+def span(text: str, lang: str) -> tuple[int | None, int | None]:
+    """(start_ms, end_ms) of a time span in the text; negative start = counted from the end."""
+    if lang == "zh":
+        return _span_zh(text)
+    m = re.search(rf"(?:from|between)\s+{TIME}\s*{_U}?\s*(?:to|and|until|till|-)\s*{TIME}\s*{_U}?", text)
+    if m:
+        return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
+    m = re.search(r"\b" + TIME + r"\s*-\s*" + TIME + r"\b", text)
+    if m and ":" in m.group(0):
+        return to_ms(m.group(1)), to_ms(m.group(2))
+    m = re.search(rf"first\s+{TIME}\s*{_U}\b", text)
+    if m:
+        return 0, to_ms(m.group(1), m.group(2))
+    m = re.search(rf"last\s+{TIME}\s*{_U}\b", text)
+    if m:
+        return -to_ms(m.group(1), m.group(2)), None
+    m = re.search(rf"(?:after|from|starting at|start at|starting from|in at|come in at)\s+{TIME}\s*{_U}?\b", text)
+    if m:
+        return to_ms(m.group(1), m.group(2)), None
+    m = re.search(rf"(?:until|till|up to|to|down to|like)\s+{TIME}\s*{_U}\b", text)
+    if m:
+        return 0, to_ms(m.group(1), m.group(2))
+    m = re.search(rf"\b{TIME}\s*{_U}\s+long\b", text)
+    if m:
+        return 0, to_ms(m.group(1), m.group(2))
+    return None, None
+
+
+def duration(text: str, lang: str) -> int | None:
+    """A length: "for 3 seconds", "lasting 2 s", "a 3 second title", "显示5秒"."""
+    if lang == "zh":
+        m = re.search(r"(?:持续|显示|停留)?\s*" + TIME + r"\s*(秒|分钟)(?:钟)?", text)
+        return to_ms(m.group(1), m.group(2)) if m else None
+    m = re.search(rf"(?:for|lasting|during|over)\s+(?:the\s+)?(?:first\s+|last\s+)?{TIME}\s*{_U}\b", text)
+    if m:
+        return to_ms(m.group(1), m.group(2))
+    m = re.search(TIME + r"[\s-]*(?:s|sec|secs|second|seconds)\s+(?:long|title|fade|caption)", text)
+    return to_ms(m.group(1)) if m else None
+
+
+def at(text: str, lang: str) -> int | None:
+    """A moment: "at 0:20", "at 5 seconds", "在10秒"."""
+    if lang == "zh":
+        m = re.search(r"在\s*(?:第\s*)?" + TIME + r"\s*" + _ZU, text) or re.search(r"在\s*(\d+:\d{1,2})", text)
+        return to_ms(m.group(1), m.group(2) if m.lastindex and m.lastindex > 1 else None) if m else None
+    m = re.search(rf"\bat\s+{TIME}\s*{_U}?\b", text)
+    if m and (m.group(2) or ":" in m.group(1)):
+        return to_ms(m.group(1), m.group(2))
+    return None
+
+
+def place(text: str, places: dict[str, list[str]]) -> str | None:
+    """ "start" or "end" when the text says where in the video ("at the start", "at the end", "开头")."""
+    for key in ("start", "end"):
+        for p in places.get(key, []):
+            if (p in text) if re.search(r"[\u4e00-\u9fff]", p) else re.search(rf"\b{re.escape(p)}\b", text):
+                return key
+    return None
+
+
+def fade_length(text: str, lang: str) -> int | None:
+    """The length of a fade when the number is said with the fade ("fade out over 3 s", "a 5 second
+    fade", "fade-out 4s", "淡出5秒", "最后3秒淡出"), not any number of the sentence."""
+    if lang == "zh":
+        m = re.search(r"(?:淡入|淡出|渐入|渐出|渐弱)\s*" + TIME + r"\s*秒", text) or re.search(
+            TIME + r"\s*秒\s*(?:的)?\s*(?:淡入|淡出|渐入|渐出|渐弱)", text
+        )
+        return to_ms(m.group(1)) if m else None
+    m = re.search(rf"\bfades?\b(?:[\s-]+\w+){{0,3}}?[\s-]+(?:over|for|in|during|of|the last)?\s*{TIME}\s*{_U}\b", text)
+    if m:
+        return to_ms(m.group(1), m.group(2))
+    m = re.search(rf"{TIME}\s*{_U}?[\s-]*(?:long\s+)?fades?\b", text)
+    return to_ms(m.group(1), m.group(2)) if m else None
