@@ -10,7 +10,9 @@ The pipeline is six stages, each usable alone (docs/api.md):
     probe(path) -> MediaInfo -> analyze(info) -> VideoProfile
       -> choose -> arrange (MusicPlan) -> mix (MixPlan) -> render (the file)
 
-``add_music`` runs all six; ``AddResult`` says what it did. The modules under ``ab2n`` are
+``add_music`` runs all six; ``AddResult`` says what it did. ``AddOptions(music=ab2n.COMPOSE)``
+composes music for the video instead of choosing a recording (``AddResult.to_json()["score"]``
+reports its tempo map, sections and seed; ``ScorePlan`` is the score's plan). The modules under ``ab2n`` are
 private by convention: what is here is the public API, kept stable across minor versions.
 
 Every error is an :class:`Ab2nError` with a protocol ``code``:
@@ -44,6 +46,8 @@ from ab2n.errors import (
 from ab2n.media.probe import MediaInfo, MediaLimits, probe
 from ab2n.mix.mixdown import MixPlan
 from ab2n.music.arrange import MusicPlan
+from ab2n.music.compose import COMPOSE
+from ab2n.music.compose.plan import ScorePlan
 from ab2n.pipeline import STAGES, AddOptions, AddResult, add_music
 from ab2n.render.export import RenderResult
 from ab2n.timeline.draft import Draft
@@ -51,6 +55,7 @@ from ab2n.timeline.draft import Draft
 __version__ = "0.1.0"
 
 __all__ = [
+    "COMPOSE",
     "STAGES",
     "Ab2nError",
     "AddOptions",
@@ -67,6 +72,7 @@ __all__ = [
     "ProcessTimeout",
     "ProcessingError",
     "RenderResult",
+    "ScorePlan",
     "UnsupportedMedia",
     "VideoProfile",
     "__version__",

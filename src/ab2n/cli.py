@@ -146,7 +146,10 @@ def add(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file (a folder for a batch).")] = None,
     mood: Annotated[str, typer.Option(help="auto, calm, happy, energetic, tender, nostalgic, epic, ...")] = "auto",
     prompt: Annotated[str | None, typer.Option(help="Say what you want: \"lo-fi at 35%, title 'Lisbon'\".")] = None,
-    music: Annotated[Path | None, typer.Option(help="A music file or a folder of music to use.")] = None,
+    music: Annotated[
+        Path | None,
+        typer.Option(help='A music file or a folder of music to use, or "compose": music written for the video.'),
+    ] = None,
     volume: Annotated[str | None, typer.Option(help="Music level, e.g. 35% (100% = programme level).")] = None,
     preset: Annotated[str, typer.Option(help="source, 1080p, vertical, square, portrait.")] = "source",
     fit: Annotated[str, typer.Option(help="pad (blurred background) or crop.")] = "pad",

@@ -34,6 +34,8 @@ from ab2n.media.probe import MediaInfo, MediaLimits, probe
 from ab2n.mix.aside import aside_note
 from ab2n.mix.mixdown import MixPlan
 from ab2n.mix.program import mix_draft
+from ab2n.music.compose import COMPOSE
+from ab2n.music.compose.score import music_plan_json, plan_for
 from ab2n.music.medley import arrange_music
 from ab2n.music.select import MusicChoice, MusicWishes, choose_music
 from ab2n.render.colour import HDR_MODES, HdrMode
@@ -56,7 +58,8 @@ class AddOptions:
     Attributes:
         mood: A mood word ("calm", "epic", "欢快"); None or "auto" = the video's own.
         prompt: Words to apply as edits first ("lo-fi at 35%, title 'Lisbon'").
-        music: A music file to use, or a folder of music to choose from.
+        music: A music file to use, a folder of music to choose from, or ``"compose"``: music
+            composed for the video (music/compose/).
         volume: Music level, 1.0 = as loud as the programme (0..2); None = automatic.
         preset: Output shape, one of ``ASPECTS`` ("source", "1080p", "vertical", "square", "portrait").
         fit: How another shape fills the frame, one of ``FITS`` ("pad": blurred, "crop").
@@ -77,7 +80,7 @@ class AddOptions:
 
     mood: str | None = None
     prompt: str | None = None
-    music: Path | None = None
+    music: Path | str | None = None
     volume: float | None = None
     preset: str = "source"
     fit: str = "pad"
@@ -147,6 +150,7 @@ class AddResult:
             "output": str(self.output_path),
             "track": {"id": self.track_id, "title": self.track_title},
             "songs": songs,
+            "score": _score_json(music.plan if music is not None else None),
             "mood": self.mood,
             "cuts_found": self.cuts_found,
             "cuts_on_beat": self.cuts_on_beat,
@@ -163,6 +167,15 @@ class AddResult:
             "notes": self.notes,
             "mix": _mix_json(self.mix),
         }
+
+
+def _score_json(plan: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A composed bed's score for ``--json``: style, key, seed, tempo map, sections, accents."""
+    score = (plan or {}).get("score")
+    if not isinstance(score, dict):
+        return None
+    keep = ("style", "mood", "tonic", "mode", "seed", "tempo_bpm", "tempo_range", "tempo_map", "sections", "accents")
+    return {k: score[k] for k in keep if k in score}
 
 
 def _mix_json(mix: MixPlan | None) -> dict[str, Any] | None:
@@ -287,7 +300,7 @@ def choose(
         The choice, or None when the draft has no BGM or its plan is still current.
     """
     m = draft.music
-    if m is None or _plan_current(m):
+    if m is None or _plan_current(m) or m.source == COMPOSE:
         return None
     wishes = MusicWishes(mood=m.mood, genres=m.genres, instruments=m.instruments, tempo=m.tempo, exclude_ids=m.tried)
     return choose_music(
@@ -322,6 +335,30 @@ def arrange(
     return dataclasses.replace(draft, music=music)
 
 
+def compose(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Draft:
+    """The arrange stage for a composed BGM (``source == "compose"``): the score's plan written to
+    the timeline's cuts, speech and energy, stored in the draft (rendered by the mix stage).
+
+    The seed, the wished mood, genres/instruments (the style) and tempo come from the BGM, so
+    "another one" (a new seed) or "slower" composes again.
+    """
+    m = draft.music
+    if m is None or m.source != COMPOSE or _plan_current(m):
+        return draft
+    score = plan_for(
+        timeline_profile(draft, profiles),
+        duration_s=m.duration_ms / 1000,
+        start_s=m.start_ms / 1000,
+        mood=m.mood,
+        words=[*m.genres, *m.instruments],
+        tempo=m.tempo,
+        seed=m.seed,
+    )
+    plan = music_plan_json(score)
+    music = dataclasses.replace(m, track_id=plan["track_id"], track_title=plan["track_title"], plan=plan)
+    return dataclasses.replace(draft, music=music)
+
+
 def resolve_music(
     draft: Draft,
     media: Mapping[str, MediaInfo],
@@ -333,6 +370,8 @@ def resolve_music(
 ) -> Draft:
     """Choose and arrange the music where the BGM has no plan yet (or its span changed)."""
     del media  # the profiles carry what the music needs
+    if draft.music is not None and draft.music.source == COMPOSE:
+        return compose(draft, profiles)
     choice = choose(draft, profiles, extra_music=extra_music, cache_dir=cache_dir, cancel=cancel)
     return arrange(draft, choice, cancel=cancel)
 
@@ -447,7 +486,7 @@ def _wished_draft(
         0,
         volume=options.volume,
         mood=wished_mood(options.mood),
-        source=str(options.music) if options.music else None,
+        source=(COMPOSE if str(options.music) == COMPOSE else str(options.music)) if options.music else None,
         seed=options.seed,
     )
     draft = initial_draft(
@@ -509,7 +548,7 @@ def add_music(
     choice = stages.run("choose", lambda tell: choose(draft, profiles, cache_dir=cache, progress=tell, cancel=cancel))
 
     def arrange_stage(tell: Progress) -> Draft:
-        arranged = arrange(draft, choice, progress=tell, cancel=cancel)
+        arranged = compose(draft, profiles) if choice is None else arrange(draft, choice, progress=tell, cancel=cancel)
         if not options.montage:
             return arranged
         return montage_on_downbeats(arranged, media, profiles, cache_dir=cache, cancel=cancel)

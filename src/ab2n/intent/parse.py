@@ -414,11 +414,12 @@ def _music_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     edits: list[Edit] = []
     wish = _music_wishes(w)
     percent = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", w.t)
-    adding = _adding_music(w, sp, wish, percent is not None)
+    composing = w.has("compose")  # "compose music for it", "作一首曲子": music written for the video
+    adding = composing or _adding_music(w, sp, wish, percent is not None)
     removing, replacing = _removing(w), _replacing(w)
     volume, delta = _volume(w, percent, adding)
     if adding:
-        params: dict[str, Any] = dict(wish)
+        params: dict[str, Any] = dict(wish, source="compose") if composing else dict(wish)
         if volume is not None:
             params["volume"] = volume
         if not (w.about("title") or w.titles) and not w.has("trim"):

@@ -22,6 +22,7 @@ from ab2n.mix.loudness import LoudnessReport
 from ab2n.mix.mixdown import SAMPLE_RATE, MixPlan, MixSettings, plan_mix, render_audio
 from ab2n.music.arrange import MusicPlan
 from ab2n.music.bed import render_bed
+from ab2n.music.compose.score import is_composed, render_plan_bed
 from ab2n.timeline.draft import Draft
 from ab2n.timeline.profile import timeline_profile
 
@@ -133,7 +134,9 @@ def mix_draft(
     report = progress or (lambda f: None)
     original = timeline_audio(draft, media, work_dir, cancel=cancel)
     bed: Path | None = None
-    if draft.music is not None and draft.music.plan:
+    if draft.music is not None and is_composed(draft.music.plan):
+        bed = render_plan_bed(draft.music.plan or {}, work_dir / "bed.wav", cancel=cancel)
+    elif draft.music is not None and draft.music.plan:
         bed = render_bed(MusicPlan.from_json(draft.music.plan), work_dir / "bed.wav", cancel=cancel)
     report(_PREPARE_SHARE)
     if cancel is not None and cancel.is_set():

@@ -101,6 +101,49 @@ class PlanSong(Body):
     title: Name = ""
 
 
+class ScoreSectionBody(Body):
+    """A section of a composed score."""
+
+    name: ShortText
+    start_bar: Annotated[int, Field(ge=0, le=100_000)]
+    end_bar: Annotated[int, Field(ge=0, le=100_000)]
+    start_s: Seconds
+    end_s: Seconds
+    level: Annotated[float, Field(ge=0, le=1)]
+
+
+class ScoreAccentBody(Body):
+    """An accent of a composed score."""
+
+    time_s: Seconds
+    bar: Annotated[int, Field(ge=0, le=100_000)]
+    kind: Literal["crash", "hit", "drop"]
+    strength: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+
+class ScoreBody(Body):
+    """A composed bed's score (what composing again starts from); the tempo map is derived."""
+
+    seed: Annotated[int, Field(ge=0, le=2**31)]
+    style: Literal["lo-fi", "acoustic", "cinematic", "electronic", "ambient", "piano"]
+    mood: ShortText = ""
+    tonic: Annotated[int, Field(ge=0, le=11)]
+    mode: Literal["major", "minor"]
+    duration_s: Seconds
+    beats_s: Annotated[list[Seconds], Field(max_length=50_000)]
+    phase: Annotated[int, Field(ge=0, le=11)] = 0
+    beats_per_bar: Annotated[int, Field(ge=1, le=12)] = 4
+    tempo_bpm: Annotated[float, Field(ge=0, le=400)] = 0.0
+    tempo_range: Annotated[list[Annotated[float, Field(ge=0, le=400)]], Field(max_length=2)] = []
+    sections: Annotated[list[ScoreSectionBody], Field(max_length=10_000)] = []
+    accents: Annotated[list[ScoreAccentBody], Field(max_length=10_000)] = []
+    speech: Annotated[list[Annotated[list[Seconds], Field(min_length=2, max_length=2)]], Field(max_length=10_000)] = []
+    bar_levels: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(max_length=20_000)] = []
+    cuts_on_beat: Annotated[int, Field(ge=0, le=100_000)] = 0
+    cuts_on_downbeat: Annotated[int, Field(ge=0, le=100_000)] = 0
+    cuts_total: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
 class MusicPlanBody(Body):
     """An arranged music plan (as the state endpoint hands it out)."""
 
@@ -117,6 +160,7 @@ class MusicPlanBody(Body):
     mood: ShortText | None = None
     tempo_bpm: Annotated[float, Field(ge=0, le=400)] = 0.0
     songs: Annotated[list[PlanSong], Field(max_length=64)] | None = None
+    score: ScoreBody | None = None
 
 
 class Segment(Body):

@@ -22,6 +22,7 @@ from typing import Any
 
 from ab2n.errors import InvalidArgument
 from ab2n.music.catalog import bundled_tracks
+from ab2n.music.compose import COMPOSE
 from ab2n.server.bodies import DraftBody
 from ab2n.server.storage import Storage
 from ab2n.timeline.draft import TT_AUDIO, TT_VIDEO, Draft
@@ -79,7 +80,7 @@ def public_draft(draft: Draft, files: SessionFiles) -> dict[str, Any]:
         if track["tt"] != TT_AUDIO:
             continue
         for sg in track["sg"]:
-            if sg.get("src"):
+            if sg.get("src") and sg["src"] != COMPOSE:  # "compose" names no file
                 sg["src"] = files.id_for_path(str(sg["src"]))
             for seg in (sg.get("plan") or {}).get("segments", []):
                 seg["src"] = files.id_for_path(str(seg["src"]))
@@ -99,7 +100,7 @@ def client_draft(body: DraftBody, files: SessionFiles) -> Draft:
             if track["tt"] == TT_VIDEO:
                 _check_video(sg, files)
             elif track["tt"] == TT_AUDIO:
-                if sg.get("src"):
+                if sg.get("src") and sg["src"] != COMPOSE:
                     sg["src"] = files.audio_path(sg["src"], catalog=False)
                 for seg in (sg.get("plan") or {}).get("segments", []):
                     seg["src"] = files.audio_path(seg["src"], catalog=True)

@@ -13,6 +13,72 @@ _S = {"type": "number", "minimum": 0}
 _SECONDS = {"type": "array", "items": _S}
 _COUNT = {"type": "integer", "minimum": 0}
 
+_BAR = {"type": "integer", "minimum": 0}
+#: A composed bed's score (music.compose.plan.ScorePlan.to_json): what "another one" or "slower"
+#: composes again from.
+SCORE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "the composed score's plan (times in seconds on the music timeline)",
+    "required": ["seed", "style", "tonic", "mode", "duration_s", "beats_s"],
+    "properties": {
+        "seed": {"type": "integer", "minimum": 0},
+        "style": {"type": "string", "description": "lo-fi, acoustic, cinematic, electronic, ambient or piano"},
+        "mood": {"type": "string"},
+        "tonic": {"type": "integer", "minimum": 0, "maximum": 11, "description": "pitch class, 0 = C"},
+        "mode": {"enum": ["major", "minor"]},
+        "duration_s": _S,
+        "beats_s": {**_SECONDS, "description": "every beat of the tempo map before the end"},
+        "phase": {"type": "integer", "minimum": 0, "maximum": 11, "description": "bar position of the first beat"},
+        "beats_per_bar": {"type": "integer", "minimum": 1, "maximum": 12},
+        "tempo_bpm": _S,
+        "tempo_range": {"type": "array", "items": _S, "maxItems": 2},
+        "tempo_map": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"bar_s": _S, "bpm": _S},
+                "additionalProperties": False,
+            },
+        },
+        "sections": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "start_bar", "end_bar", "start_s", "end_s", "level"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "start_bar": _BAR,
+                    "end_bar": _BAR,
+                    "start_s": _S,
+                    "end_s": _S,
+                    "level": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "accents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["time_s", "bar", "kind"],
+                "properties": {
+                    "time_s": _S,
+                    "bar": _BAR,
+                    "kind": {"enum": ["crash", "hit", "drop"]},
+                    "strength": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "speech": {"type": "array", "items": {"type": "array", "items": _S, "minItems": 2, "maxItems": 2}},
+        "bar_levels": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}},
+        "cuts_on_beat": _COUNT,
+        "cuts_on_downbeat": _COUNT,
+        "cuts_total": _COUNT,
+    },
+    "additionalProperties": False,
+}
+
 #: The arranged music (music.arrange.MusicPlan.to_json), typed so the snapshot test sees changes.
 MUSIC_PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -48,6 +114,7 @@ MUSIC_PLAN_SCHEMA: dict[str, Any] = {
         "cuts_total": _COUNT,
         "mood": {"type": ["string", "null"]},
         "tempo_bpm": _S,
+        "score": {**SCORE_SCHEMA, "description": "a composed bed (no segments): the score's plan"},
         "songs": {
             "type": "array",
             "description": "a medley's songs: where each starts on the music timeline",

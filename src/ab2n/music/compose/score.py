@@ -9,13 +9,15 @@ render_score(plan, wav) ->  the bed          (synth.py; stems summed, the drop-o
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import signal
 
 from ab2n.analyze.profile import VideoProfile
+from ab2n.music.compose import COMPOSE
 from ab2n.music.compose.drums import drop_windows, drum_notes
 from ab2n.music.compose.harmony import bass_notes, chords, harmony_notes
 from ab2n.music.compose.melody import make_motif, melody_notes
@@ -140,3 +142,41 @@ def render_score(
         for k, y in stems.items():
             write_wav(y * scale, stems_dir / f"{k}.wav")
     return write_wav(bed * scale, out_wav)
+
+
+PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def score_title(score: ScorePlan) -> str:
+    """For people: "Composed lo-fi in D minor, 88 BPM"."""
+    return f"Composed {score.style} in {PITCH_NAMES[score.tonic]} {score.mode}, {score.tempo_bpm:.0f} BPM"
+
+
+def music_plan_json(score: ScorePlan) -> dict[str, Any]:
+    """The draft's music plan for a composed bed: the keys every reader of a MusicPlan uses (no
+    segments: nothing is cut from a recording) and the score itself under ``"score"``."""
+    return {
+        "track_id": f"{COMPOSE}:{score.style}:{score.seed}",
+        "track_title": score_title(score),
+        "duration_s": round(score.duration_s, 4),
+        "segments": [],
+        "fade_out_s": 0.0,
+        "beats_s": [round(b, 4) for b in score.beats_s],
+        "downbeats_s": [round(b, 4) for b in score.downbeats_s],
+        "cuts_on_beat": score.cuts_on_beat,
+        "cuts_on_downbeat": score.cuts_on_downbeat,
+        "cuts_total": score.cuts_total,
+        "mood": score.mood,
+        "tempo_bpm": round(score.tempo_bpm, 2),
+        "score": score.to_json(),
+    }
+
+
+def is_composed(plan: Mapping[str, Any] | None) -> bool:
+    """Whether a draft's music plan is a composed score (else a catalog arrangement)."""
+    return bool(plan) and isinstance(plan.get("score"), dict)  # type: ignore[union-attr]
+
+
+def render_plan_bed(plan: Mapping[str, Any], out_wav: Path, *, cancel: threading.Event | None = None) -> Path:
+    """The bed of a composed music plan (see :func:`music_plan_json`)."""
+    return render_score(ScorePlan.from_json(dict(plan["score"])), out_wav, cancel=cancel)

@@ -1,0 +1,125 @@
+"""The composer on rendered audio: seeded, different seeds differ, cuts on beats an analyser hears,
+the end on the last frame; and the draft round: words -> compose -> "try another" -> "slower"."""
+
+from __future__ import annotations
+
+import hashlib
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ab2n.analyze.profile import Cut, VideoProfile
+from ab2n.errors import InvalidArgument
+from ab2n.intent.parse import parse
+from ab2n.music.beats import analyze_track
+from ab2n.music.compose.plan import ScorePlan
+from ab2n.music.compose.score import compose, is_composed, plan_for, render_score
+from ab2n.pipeline import compose as compose_stage
+from ab2n.timeline.draft import Draft, VideoSegment
+from ab2n.timeline.edits import apply_said_edit
+
+CUTS = [2.3, 5.1, 7.2, 10.4, 12.9, 15.8]
+SECONDS = 18.0
+
+
+def _profile(mood: str = "happy") -> VideoProfile:
+    return VideoProfile(
+        duration_s=SECONDS,
+        fps=30,
+        cuts=tuple(Cut(t, round(t * 30), 0.9) for t in CUTS),
+        arousal=list(np.linspace(-0.4, 0.7, int(SECONDS))),
+        valence=[0.4] * int(SECONDS),
+        mood=mood,
+    )
+
+
+def _read(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as wf:
+        assert wf.getframerate() == 48000 and wf.getnchannels() == 2
+        return np.frombuffer(wf.readframes(wf.getnframes()), "<i4").reshape(-1, 2) / 2**31
+
+
+def test_same_seed_same_piece_other_seed_another(tmp_path: Path) -> None:
+    a = plan_for(_profile(), duration_s=SECONDS, seed=7)
+    assert compose(a) == compose(plan_for(_profile(), duration_s=SECONDS, seed=7))
+    stored = compose(ScorePlan.from_json(a.to_json()))  # as the draft keeps it: times to 0.1 ms
+    assert [(n.pitch, n.voice) for n in stored["melody"]] == [(n.pitch, n.voice) for n in compose(a)["melody"]]
+    w1 = render_score(a, tmp_path / "a.wav")
+    w2 = render_score(plan_for(_profile(), duration_s=SECONDS, seed=7), tmp_path / "b.wav")
+    assert hashlib.sha256(w1.read_bytes()).digest() == hashlib.sha256(w2.read_bytes()).digest()
+    other = plan_for(_profile(), duration_s=SECONDS, seed=8)
+    assert compose(other)["melody"] != compose(a)["melody"]
+    w3 = render_score(other, tmp_path / "c.wav")
+    x, y = _read(w1), _read(w3)
+    assert len(x) == len(y) == round(SECONDS * 48000)
+    assert float(np.corrcoef(x[:, 0], y[:, 0])[0, 1]) < 0.9
+
+
+@pytest.mark.parametrize(("mood", "words"), [("happy", []), ("energetic", ["electronic"]), ("tender", ["piano"])])
+def test_cuts_on_beats_heard_and_ending_on_the_last_frame(tmp_path: Path, mood: str, words: list[str]) -> None:
+    plan = plan_for(_profile(mood), duration_s=SECONDS, words=words, seed=1)
+    bed = render_score(plan, tmp_path / "bed.wav")
+    heard = analyze_track(bed)  # ab2n's own analyser, blind: it never sees the plan
+    beats = np.asarray(heard.beats_s)
+    on_beat = np.mean([np.min(np.abs(beats - c)) <= 0.05 for c in CUTS])
+    assert on_beat >= 0.8, (plan.style, on_beat)
+    assert abs(heard.tempo_bpm - plan.tempo_bpm) / plan.tempo_bpm <= 0.08 or plan.style == "piano"
+    y = _read(bed)
+    assert np.max(np.abs(y)) <= 0.51  # 6 dB under full scale: never clips
+    frame = 960  # 20 ms
+    rms = np.sqrt((y[: len(y) // frame * frame, 0].reshape(-1, frame) ** 2).mean(axis=1))
+    loud = np.flatnonzero(rms > np.max(rms) * 10 ** (-40 / 20))
+    assert SECONDS - (loud[-1] + 1) * frame / 48000 <= 0.25  # the final chord rings into the end
+    assert rms[-1] < np.max(rms) * 0.2  # ... and has faded by the last frame
+
+
+def test_words_compose_and_recompose_from_the_draft() -> None:
+    draft = Draft(video=(VideoSegment("m1", 0, round(SECONDS * 1000)),))
+    for edit in parse("compose music for it").edits:
+        draft = apply_said_edit(draft, edit)
+    assert draft.music is not None and draft.music.source == "compose"
+    first = compose_stage(draft, {"m1": _profile()})
+    assert first.music is not None and is_composed(first.music.plan)
+    score = (first.music.plan or {})["score"]
+    assert score["seed"] == 0 and score["tempo_map"] and score["sections"]
+    for words in ("try another", "slower"):
+        again = first
+        for edit in parse(words).edits:
+            again = apply_said_edit(again, edit)
+        assert again.music is not None and again.music.plan is None and again.music.source == "compose"
+        redone = compose_stage(again, {"m1": _profile()})
+        assert redone.music is not None and redone.music.plan is not None
+        new = redone.music.plan["score"]
+        if words == "try another":
+            assert new["seed"] == 1 and new["beats_s"] == score["beats_s"] and new["tonic"] != score["tonic"]
+        else:
+            assert new["tempo_range"][1] < score["tempo_range"][1] and new["tempo_bpm"] < score["tempo_bpm"]
+    zh = parse("作一首曲子").edits
+    assert zh and zh[0].params.get("source") == "compose"
+
+
+def test_a_tempo_out_of_range_is_a_one_line_error() -> None:
+    with pytest.raises(InvalidArgument, match="between 40 and 220 BPM"):
+        plan_for(_profile(), duration_s=SECONDS, tempo="400")
+    fast = plan_for(_profile(), duration_s=SECONDS, tempo="150")
+    assert 150 / 1.12 * 0.95 <= fast.tempo_bpm <= 150 * 1.12 * 1.05
+
+
+def test_a_composed_draft_crosses_the_service_boundary_intact() -> None:
+    from ab2n.server.bodies import DraftBody
+    from ab2n.server.boundary import SessionFiles, client_draft, public_draft
+
+    draft = Draft(video=(VideoSegment("m1", 0, round(SECONDS * 1000)),))
+    draft = apply_said_edit(draft, parse("compose music for it").edits[0])
+    draft = compose_stage(draft, {"m1": _profile()})
+    files = SessionFiles({"m1": ("/data/m1.mp4", "video")})
+    seen = public_draft(draft, files)
+    back = client_draft(DraftBody.model_validate(seen), files)
+    assert back.music is not None and draft.music is not None
+    assert back.music.source == "compose"
+    got, want = dict(back.music.plan or {}), dict(draft.music.plan or {})
+    # The tempo map is derived from the beats, so the service does not take it from a client.
+    assert ScorePlan.from_json(got.pop("score")).to_json() == ScorePlan.from_json(want.pop("score")).to_json()
+    assert got == want
