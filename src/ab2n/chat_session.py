@@ -112,6 +112,11 @@ class ChatSession:
             return None
         return h.undo() if delta < 0 else h.redo()
 
+    def previous(self, key: str) -> Draft | None:
+        """The file's draft before the current one."""
+        h = self.histories.get(key)
+        return h.drafts[h.cursor - 1] if h and h.cursor >= 1 else None
+
     def load(self, key: str) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
         """Media and analysis (already loaded: all of them)."""
         return self.media, self.profiles

@@ -308,12 +308,19 @@ def analyze(
 def intent(
     text: Annotated[str, typer.Argument(help="What a person would say.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the parse as JSON.")] = False,
+    after: Annotated[
+        str | None, typer.Option(help="What the previous turn changed (music or title), as the chat knows it.")
+    ] = None,
 ) -> None:
-    """Show how ab2n understands an instruction (English or Chinese)."""
+    """Show how ab2n understands an instruction (English or Chinese), exactly as the chat reads it."""
     try:
-        from ab2n.intent.parse import parse
+        from ab2n.errors import InvalidArgument
+        from ab2n.intent.message import read_message
+        from ab2n.intent.parse import TOPICS
 
-        res = parse(text)
+        if after is not None and after not in TOPICS:
+            raise InvalidArgument(f"--after is one of {', '.join(TOPICS)}")
+        _address, res = read_message(text, after=after)
         if as_json:
             out.print_json(json.dumps(res.to_json(), ensure_ascii=False))
         else:

@@ -17,7 +17,8 @@ from typing import Any, Protocol
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Ab2nError
 from ab2n.intent.address import Address, parse_address
-from ab2n.intent.parse import CAPABILITIES, CAPABILITIES_ZH, ParseResult, detect_lang, parse
+from ab2n.intent.message import read_message
+from ab2n.intent.parse import CAPABILITIES, CAPABILITIES_ZH, ParseResult, detect_lang
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.aside import aside_note, aside_regions
 from ab2n.timeline.draft import Draft
@@ -51,6 +52,9 @@ class Workspace(Protocol):
 
     def step(self, key: str, delta: int) -> Draft | None:
         """Undo (-1) / redo (+1) on one file; None when there is nothing to step to."""
+
+    def previous(self, key: str) -> Draft | None:
+        """The file's draft before its current one (None at its first edit or before it)."""
 
     def load(self, key: str) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
         """The media and analysis the file shows (every file for ``MONTAGE``)."""
@@ -98,15 +102,7 @@ class Turn:
 
     def keys(self) -> list[str]:
         """The file keys this message is about (the active file when it names none)."""
-        ids = list(self.names)
-        if self.address.kind == "all":
-            return ids
-        if self.address.kind == "montage":
-            return [MONTAGE]
-        if self.address.kind == "one" and self.address.index is not None:
-            return [ids[self.address.index]]
-        active = self.ws.active()
-        return [active if active in (*ids, MONTAGE) else (ids[-1] if ids else "")]
+        return addressed(self.ws, self.address, self.names)
 
     def label(self, key: str) -> str:
         """How a person calls the file: its uploaded name."""
@@ -119,6 +115,30 @@ class Turn:
         return len(self.names) > 1
 
 
+def addressed(ws: Workspace, address: Address, names: Mapping[str, str]) -> list[str]:
+    """The file keys a message is about (the active file when it names none)."""
+    ids = list(names)
+    if address.kind == "all":
+        return ids
+    if address.kind == "montage":
+        return [MONTAGE]
+    if address.kind == "one" and address.index is not None:
+        return [ids[address.index]]
+    active = ws.active()
+    return [active if active in (*ids, MONTAGE) else (ids[-1] if ids else "")]
+
+
+def topic(previous: Draft | None, current: Draft | None) -> str | None:
+    """What the last turn changed on a file, for follow-ups: "title" or "music" (or None)."""
+    if current is None:
+        return None
+    if current.texts != (previous.texts if previous else ()):
+        return "title"
+    if current.music != (previous.music if previous else None):
+        return "music"
+    return None
+
+
 def answer(text: str, ws: Workspace, *, emit: Emit | None = None) -> str:
     """Answer one message in ``ws`` (always with text; an error becomes an honest sentence).
 
@@ -129,11 +149,15 @@ def answer(text: str, ws: Workspace, *, emit: Emit | None = None) -> str:
     """
     tell: Emit = emit or (lambda _e: None)
     names = ws.files()
+    # The file is known before the words are read: a follow-up leans on what its last turn changed.
     address = parse_address(text, list(names.values()), lang=detect_lang(text))
-    result = parse(address.text or text)
+    keys = addressed(ws, address, names)
+    after = topic(ws.previous(keys[0]), ws.draft(keys[0])) if len(keys) == 1 else None
+    address, result = read_message(text, names=list(names.values()), after=after)
     turn = Turn(ws, result, address, names, tell)
     tell({"function_call": {"name": "route_message", "args": {"text": text}}})
-    tell({"function_response": {"name": "route_message", "response": {**result.to_json(), "files": address.kind}}})
+    response = {**result.to_json(), "files": address.kind, "after": after}
+    tell({"function_response": {"name": "route_message", "response": response}})
     try:
         return _route(turn)
     except Ab2nError as exc:
@@ -161,7 +185,7 @@ def _status(turn: Turn) -> str:
     lines = []
     for key in keys:
         d = turn.ws.draft(key)
-        text = summarize(d) if d else turn.say("no edits yet", "还没有编辑")
+        text = summarize(d, zh=turn.zh) if d else turn.say("no edits yet", "还没有编辑")
         mark = turn.say(" (active)", "（当前）") if key == active and len(keys) > 1 else ""
         lines.append(f"{turn.label(key)}{mark}: {text}" if turn.several() else text)
     return "\n".join(lines)
@@ -176,7 +200,7 @@ def _step(turn: Turn) -> str:
     turn.ws.set_active(key)
     done = turn.say("Undone" if undo else "Redone", "已撤销" if undo else "已重做")
     where = f" ({turn.label(key)})" if turn.several() else ""
-    return f"{done}{where}. {summarize(draft)}"
+    return f"{done}{where}{turn.say('. ', '。')}{summarize(draft, zh=turn.zh)}"
 
 
 def _export(turn: Turn) -> str:
@@ -219,7 +243,7 @@ def _edit(turn: Turn, edits: list[Edit]) -> str:
         for edit in edits:
             turn.emit({"function_call": {"name": edit.op, "args": edit.params}})
             draft = turn.ws.arrange(apply_said_edit(draft, edit), media, profiles)
-            changes.append(describe(edit, draft))
+            changes.append(describe(edit, draft, zh=turn.zh))
             turn.emit({"function_response": {"name": edit.op, "response": {"ok": True}}})
         if key == MONTAGE:
             draft = turn.ws.montage(draft, media, profiles)
@@ -227,7 +251,7 @@ def _edit(turn: Turn, edits: list[Edit]) -> str:
             changes.append(note)
         turn.ws.push(key, draft)
         prefix = f"{turn.label(key)}: " if turn.several() else ""
-        lines.append(prefix + " ".join(changes) + "\n" + summarize(draft))
+        lines.append(prefix + " ".join(changes) + "\n" + summarize(draft, zh=turn.zh))
     if len(keys) == 1:
         turn.ws.set_active(keys[0])
     return "\n".join(lines) + "\n" + turn.ws.export_hint(turn.zh)
@@ -263,33 +287,51 @@ def file_base_draft(
     return dataclasses.replace(d, video=video, music=None)
 
 
-def describe(edit: Edit, draft: Draft) -> str:
-    """One human line for an applied edit."""
+def describe(edit: Edit, draft: Draft, *, zh: bool = False) -> str:
+    """One human line for an applied edit, in the message's language."""
     p = edit.params
     m = draft.music
+
+    def say(en: str, cn: str) -> str:
+        return cn if zh else en
+
     match edit.op:
         case "add_music" | "replace_music":
             if m is None:
-                return "Music removed."
-            what = m.track_title or "a track"
+                return say("Music removed.", "已去掉音乐。")
+            what = m.track_title or say("a track", "一首曲子")
+            mood = m.plan.get("mood") if m.plan else m.mood or say("auto", "自动")
             vol = f", {m.volume * 100:.0f}%" if m.volume is not None else ""
-            return f"Background music: {what} ({m.plan.get('mood') if m.plan else m.mood or 'auto'}{vol})."
+            return say(f"Background music: {what} ({mood}{vol}).", f"背景音乐：{what}（{mood}{vol}）。")
         case "set_music_volume":
-            return f"Music volume now {m.volume * 100:.0f}%." if m and m.volume is not None else "Music volume changed."
+            if m and m.volume is not None:
+                return say(f"Music volume now {m.volume * 100:.0f}%.", f"音乐音量现在是 {m.volume * 100:.0f}%。")
+            return say("Music volume changed.", "音乐音量已调整。")
         case "remove_music":
-            return "Music removed."
+            return say("Music removed.", "已去掉音乐。")
         case "set_fades":
-            return "Music fades set."
+            return say("Music fades set.", "已设置音乐淡入淡出。")
         case "add_text":
-            return f'Title "{p.get("text")}" added.'
+            return say(f'Title "{p.get("text")}" added.', f"已添加标题“{p.get('text')}”。")
+        case "set_text":
+            t = draft.texts[-1] if draft.texts else None
+            if t is None:
+                return say("Title changed.", "标题已修改。")
+            a, b = t.start_ms / 1000, (t.start_ms + t.duration_ms) / 1000
+            return say(
+                f'Title "{t.text}" now {a:g}-{b:g} s, {t.position}.',
+                f"标题“{t.text}”现在在 {a:g}-{b:g} 秒，{t.position}。",
+            )
         case "remove_text":
-            return "Title removed."
+            return say("Title removed.", "已去掉标题。")
         case "set_aspect":
-            return f"Aspect set to {p.get('preset')}."
+            return say(f"Aspect set to {p.get('preset')}.", f"画幅已改为 {p.get('preset')}。")
         case "set_original_audio":
-            return "Original audio muted." if p.get("mode") == "mute" else "Original audio kept."
+            if p.get("mode") == "mute":
+                return say("Original audio muted.", "原声已静音。")
+            return say("Original audio kept.", "已保留原声。")
         case "trim":
-            return f"Trimmed to {draft.duration_ms / 1000:.1f} s."
+            return say(f"Trimmed to {draft.duration_ms / 1000:.1f} s.", f"已剪到 {draft.duration_ms / 1000:.1f} 秒。")
         case "set_loudness":
-            return f"Loudness target {p.get('target_lufs')} LUFS."
-    return f"{edit.op} done."
+            return say(f"Loudness target {p.get('target_lufs')} LUFS.", f"响度目标 {p.get('target_lufs')} LUFS。")
+    return say(f"{edit.op} done.", f"{edit.op} 已完成。")

@@ -87,6 +87,11 @@ class DbWorkspace:
         with self.maker.begin() as db:
             return step(db, self._sess(db), key, delta)
 
+    def previous(self, key: str) -> Draft | None:
+        """The file's draft before the current one."""
+        with self.maker() as db:
+            return file_draft(db, self._sess(db), key, back=1)
+
     def load(self, key: str) -> tuple[dict[str, MediaInfo], dict[str, VideoProfile]]:
         """Probe and analyse only what the file shows."""
         only = None if key == MONTAGE else {key}
@@ -153,7 +158,11 @@ class DbWorkspace:
 
     def export_hint(self, zh: bool) -> str:
         """No GUI on the other end: name the API action."""
-        return "说“导出”即可生成视频。" if zh else "Say 'export' to render it (POST /api/render/proxy/lambda)."
+        return (
+            "说“导出”即可生成视频（POST /api/render/proxy/lambda）。"
+            if zh
+            else "Say 'export' to render it (POST /api/render/proxy/lambda)."
+        )
 
 
 def handle(

@@ -30,9 +30,9 @@ def _set_cursor(sess: EditSession, key: str, seq: int) -> None:
         sess.cursor = seq
 
 
-def file_draft(db: Session, sess: EditSession, key: str) -> Draft | None:
-    """The draft of one file at its cursor, or None before its first edit."""
-    seq = cursor(sess, key)
+def file_draft(db: Session, sess: EditSession, key: str, *, back: int = 0) -> Draft | None:
+    """The draft of one file at its cursor (``back`` drafts before it), or None before its first edit."""
+    seq = cursor(sess, key) - back
     if seq < 0:
         return None
     row = db.execute(
