@@ -54,9 +54,16 @@ def _unquoted(original: str, lang: str) -> tuple[str, int, int] | None:
                 end = s.start()
         words = rest[:end].strip().rstrip(".!?,;:，。！？")
         words = re.sub(r"\s+(?:please|pls|plz)$", "", words, flags=re.IGNORECASE).strip()
-        if words and not re.fullmatch(r"[\d:.\s]*", words):
+        if words and not re.fullmatch(r"[\d:.\s]*", words) and not _about_music(words):
             return words, a, a + len(rest[:end].rstrip())
     return None
+
+
+def _about_music(words: str) -> bool:
+    """ "write music for this", "write me a song": music to be written, not a title's words."""
+    head = re.sub(r"^(?:(?:me|us|a|an|some|the|my|new|little|short|nice)\s+)+", "", words.lower())
+    music = lexicon("en")["objects"]["music"] + lexicon("zh")["objects"]["music"]
+    return any(head == m or head.startswith(m + " ") for m in music)
 
 
 def find_titles(original: str, lang: str) -> list[tuple[str, int, int]]:
