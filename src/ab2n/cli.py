@@ -140,6 +140,16 @@ def _default_output(inp: Path, kind: str, folder: Path | None) -> Path:
     return (folder or inp.parent) / f"{inp.stem}-music{suffix}"
 
 
+def _video_word(copied: bool, render: dict[str, Any]) -> str:
+    """How the picture was made, for the one-line summary."""
+    if copied:
+        return "video copied"
+    if render.get("mode") == "smart":
+        p = render.get("packets", {})
+        return f"smart render ({p.get('encoded', 0)} of {p.get('encoded', 0) + p.get('copied', 0)} frames encoded)"
+    return "video encoded"
+
+
 @app.command()
 def add(
     inputs: Annotated[list[Path], typer.Argument(help="Video, audio or image files.")],
@@ -173,6 +183,13 @@ def add(
         bool, typer.Option("--json", help="Print the result as JSON on stdout (a batch: one object per line).")
     ] = False,
     max_mb: Annotated[int, typer.Option(help="Largest input file accepted, in MB.")] = 500,
+    smart_render: Annotated[
+        bool,
+        typer.Option(
+            "--smart-render/--full-render",
+            help="Encode only the GOPs a title touches (when the stream can be matched), or the whole picture.",
+        ),
+    ] = True,
 ) -> None:
     """Add music to INPUT(s): one output each, or one montage with --montage."""
     try:
@@ -196,6 +213,7 @@ def add(
             montage=montage,
             limits=MediaLimits(max_bytes=max_mb * 1024 * 1024),
             cache_dir=_cache_dir(),
+            smart_render=smart_render,
         )
         jobs: list[tuple[list[Path], Path]] = []
         if montage or len(inputs) == 1:
@@ -239,7 +257,7 @@ def add(
                 out.print(
                     f"[green]✓[/green] {res.output_path}  ·  {res.track_title or 'no music'} ({res.mood})  ·  "
                     f"{res.cuts_on_beat}/{res.cuts_found} cuts on beats  ·  {lufs}  ·  "
-                    f"{'video copied' if res.video_copied else 'video encoded'}",
+                    f"{_video_word(res.video_copied, res.render)}",
                     highlight=False,
                 )
                 for note in res.notes:

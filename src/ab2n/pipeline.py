@@ -73,6 +73,8 @@ class AddOptions:
         montage: Join the inputs into one video, its cuts on the music's downbeats.
         limits: Input size/duration/pixel limits.
         cache_dir: Where track analyses are cached (None = not cached).
+        smart_render: Encode only the GOPs a title touches when the stream can be matched
+            (False: always encode the whole picture, e.g. to compare).
 
     Raises:
         InvalidArgument: A value out of range or not one of its names (code 400).
@@ -93,6 +95,7 @@ class AddOptions:
     montage: bool = False
     limits: MediaLimits = field(default_factory=MediaLimits)
     cache_dir: Path | None = None
+    smart_render: bool = True
 
     def __post_init__(self) -> None:
         if self.preset not in ASPECTS:
@@ -135,6 +138,7 @@ class AddResult:
     encodes: int = 0  # AAC encodes the mix took
     hdr_out: str | None = None  # "hlg"/"pq" when the output is HDR
     tone_mapped: tuple[str, ...] = ()  # HDR kinds tone-mapped to SDR
+    render: dict[str, Any] = field(default_factory=dict)  # how the picture was made: mode, reason, packets
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable result printed by ``--json``."""
@@ -162,6 +166,7 @@ class AddResult:
             },
             "video_copied": self.video_copied,
             "color": {"hdr": self.hdr_out, "tone_mapped": list(self.tone_mapped)},
+            "render": self.render,
             "duration_s": round(self.duration_s, 3),
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
             "notes": self.notes,
@@ -561,7 +566,16 @@ def add_music(
         )
         result = stages.run(
             "render",
-            lambda tell: render_output(draft, media, mixed, output, progress=tell, cancel=cancel, hdr=options.hdr),
+            lambda tell: render_output(
+                draft,
+                media,
+                mixed,
+                output,
+                progress=tell,
+                cancel=cancel,
+                hdr=options.hdr,
+                smart=options.smart_render,
+            ),
         )
     return _add_result(inputs, draft, profiles, result, mixed.plan, stages.timings_s, notes)
 
@@ -598,4 +612,5 @@ def _add_result(
         encodes=result.loudness.encodes if result.loudness else 0,
         hdr_out=result.hdr_out,
         tone_mapped=result.tone_mapped,
+        render={"mode": result.mode, "reason": result.mode_reason, "packets": result.packets},
     )

@@ -88,3 +88,15 @@ def _is_cover_art(stream: av.stream.Stream) -> bool:
 def _too_large(name: str, width: int, height: int, max_pixels: int) -> MediaTooLarge:
     eight_k = " (8K)" if max_pixels == MAX_PIXELS else ""
     return MediaTooLarge(f"{name} is {width}x{height}; the limit is {max_pixels} pixels{eight_k}")
+
+
+@contextlib.contextmanager
+def create_container(
+    path: str | Path, fmt: str, *, options: Mapping[str, str] | None = None
+) -> Iterator[av.container.OutputContainer]:
+    """Open ``path`` for writing as ``fmt`` (an FFmpeg muxer name); close (and finish) it when the block ends.
+
+    Only ab2n's own files are written here (render's temporary names); nothing is read.
+    """
+    with av.open(str(path), mode="w", format=fmt, options=dict(options or {})) as container:
+        yield container

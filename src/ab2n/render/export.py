@@ -1,8 +1,11 @@
 """The render stage: the draft's picture (copied or encoded) muxed with the mixed audio, one file, atomically.
 
-Only this package writes the user's output. It renders; it does not mix (``mix.program`` makes
-the audio it muxes). Everything goes to a temporary name beside the target and is renamed at the
-end; on any failure or cancel the temporaries are removed, so no partial output is ever left behind.
+Only this package writes the user's output. The picture is copied (nothing visual changes), smart
+rendered (a title on one matched H.264 clip: only the GOPs it touches are encoded, ``render.smart``)
+or encoded whole (``render.plan``), and ``RenderResult.mode`` says which and why. It renders; it
+does not mix (``mix.program`` makes the audio it muxes). Everything goes to a temporary name beside
+the target and is renamed at the end; on any failure or cancel the temporaries are removed, so no
+partial output is ever left behind.
 """
 
 from __future__ import annotations
@@ -12,17 +15,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ab2n.errors import Cancelled, InvalidArgument, UnsupportedMedia
+import av
+
+from ab2n.errors import Cancelled, InvalidArgument, ProcessingError, ProcessTimeout, UnsupportedMedia
 from ab2n.media.ffmpeg import commit_output, ffmpeg_exe, missing_features, run_ffmpeg, temp_output_path
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.loudness import LoudnessReport
 from ab2n.mix.program import MixedAudio
 from ab2n.render.colour import HDR_MODES, ColourTarget, HdrMode, colour_needs
 from ab2n.render.overlay import CJK_FONT_NAME, FALLBACK_FONT_NAME, build_ass, title_font
-from ab2n.render.plan import VideoJob, plan_video
+from ab2n.render.plan import VideoJob, can_copy_video, plan_video
+from ab2n.render.smart import NotSmart, plan_smart, render_smart
 from ab2n.timeline.draft import Draft
 
 Progress = Callable[[float], None]
@@ -42,6 +48,12 @@ class RenderResult:
     notes: tuple[str, ...] = ()
     hdr_out: str | None = None
     tone_mapped: tuple[str, ...] = ()
+    #: "copy" (video packets copied), "smart" (only the GOPs a title touches encoded) or "full".
+    mode: str = "copy"
+    #: Why the picture was not copied or smart rendered ("" when it was).
+    mode_reason: str = ""
+    #: Video packets copied from the source / encoded (smart renders only).
+    packets: dict[str, int] = field(default_factory=dict)
 
 
 def render_output(
@@ -54,6 +66,7 @@ def render_output(
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
     hdr: HdrMode = "sdr",
+    smart: bool = True,
 ) -> RenderResult:
     """Write the draft to ``out_path``: MP4, or the audio alone (M4A) when the timeline has no picture.
 
@@ -70,6 +83,8 @@ def render_output(
     Raises:
         UnsupportedMedia: An HDR input needs a filter this FFmpeg lacks (code 4001).
         InvalidArgument: ``hdr`` is not one of ``HDR_MODES``, or "keep" and this FFmpeg has no libx265.
+        smart: Encode only the GOPs a title touches when the stream can be matched (else, or with
+            False, the whole picture is encoded).
     """
     if hdr not in HDR_MODES:
         raise InvalidArgument(f"unknown HDR mode {hdr!r}; use one of {', '.join(HDR_MODES)}")
@@ -87,6 +102,13 @@ def render_output(
             report(1.0)
             return RenderResult(out, duration_s, False, 0, 0, audio.loudness, {"video": 0.0}, ())
         with tempfile.TemporaryDirectory(prefix="ab2n-", dir=work_dir) as tmp:
+            done = _try_smart(draft, media, audio.path, target, Path(tmp), report, cancel) if smart else None
+            if isinstance(done, RenderResult):
+                _check(cancel)
+                commit_output(target, out)
+                return replace(
+                    done, out_path=out, loudness=audio.loudness, timings_s={"video": time.perf_counter() - t0}
+                )
             job, notes = _picture_job(draft, media, audio.path, Path(tmp), hdr)
             _check_features(job, media, hdr)
             run_ffmpeg(
@@ -101,8 +123,21 @@ def render_output(
         target.unlink(missing_ok=True)
     report(1.0)
     timings = {"video": time.perf_counter() - t0}
+    mode = "copy" if job.copy else "full"
+    reason = "" if job.copy else (done or "smart rendering is off")
     return RenderResult(
-        out, duration_s, job.copy, job.width, job.height, audio.loudness, timings, notes, job.hdr_out, job.tone_mapped
+        out,
+        duration_s,
+        job.copy,
+        job.width,
+        job.height,
+        audio.loudness,
+        timings,
+        notes,
+        job.hdr_out,
+        job.tone_mapped,
+        mode=mode,
+        mode_reason=reason,
     )
 
 
@@ -138,6 +173,49 @@ def _refuse_missing(missing: list[str], media: Mapping[str, MediaInfo], hdr: Hdr
     raise UnsupportedMedia(
         f"the video is HDR ({kinds}) and converting its colours needs FFmpeg's {names}, which {ffmpeg_exe()} lacks; "
         "point AB2N_FFMPEG at a build with zimg (Debian's ffmpeg and the bundled one have it)"
+    )
+
+
+def _try_smart(
+    draft: Draft,
+    media: Mapping[str, MediaInfo],
+    audio: Path,
+    target: Path,
+    tmp: Path,
+    report: Progress,
+    cancel: threading.Event | None,
+) -> RenderResult | str | None:
+    """Smart render into ``target`` if the draft allows it: the result, or why not (None: nothing to do)."""
+    if can_copy_video(draft, media):
+        return None
+    try:
+        job = plan_smart(draft, media)
+        font = title_font(draft.texts)
+        name = CJK_FONT_NAME if font else FALLBACK_FONT_NAME
+        stats = render_smart(
+            job,
+            draft,
+            audio,
+            target,
+            tmp,
+            fonts_dir=font.parent if font else None,
+            font_name=name,
+            progress=report,
+            cancel=cancel,
+        )
+    except NotSmart as exc:
+        target.unlink(missing_ok=True)
+        return str(exc)
+    except (ProcessingError, av.FFmpegError) as exc:
+        if isinstance(exc, ProcessTimeout):
+            raise
+        # An FFmpeg that refuses the matched encode (or a file that won't remux) still gets a render.
+        target.unlink(missing_ok=True)
+        return f"the partial encode failed ({str(exc).splitlines()[0][:120]})"
+    info = job.info
+    packets = {"copied": stats.copied_packets, "encoded": stats.encoded_packets}
+    return RenderResult(
+        target, draft.duration_ms / 1000, False, info.width, info.height, None, mode="smart", packets=packets
     )
 
 
