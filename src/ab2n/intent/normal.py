@@ -3,7 +3,7 @@
 ``normalise`` turns "Fade in over THREE seconds" into "fade in over 3 seconds", "百分之三十五" into
 "35%", "9 by 16" into "9:16"; ``correct`` mends one-letter typos of the lexicon's words ("musc",
 "vertcal", "exprot") but never a word shorter than four letters, never a word the lexicon knows,
-and never a common word listed in the lexicon's ``never_corrected``; ``comparatives`` reads
+never its first letter, and never a common word listed in the lexicon's ``never_corrected``; ``comparatives`` reads
 "calmer", "happier", "jazzier" as the wish words "calm", "happy", "jazzy".
 """
 
@@ -109,21 +109,28 @@ def normalise(text: str) -> str:
     t = re.sub(rf"百分之([{_ZH_NUM}]+)", lambda m: f"{zh_number(m.group(1))}%", t)
     t = re.sub(rf"([{_ZH_NUM}]+)(?=\s*(秒|分钟|分|%|db|分贝|倍))", lambda m: str(zh_number(m.group(1))), t)
     t = t.lower()
+    spell = lexicon("en")["spellings"]  # "gimme" -> "give me", "pls" -> "please"
+    t = re.sub(r"(?<![\w'-])[a-z]+(?![\w'-])", lambda m: spell.get(m.group(0), m.group(0)), t)
     t = _en_numbers(t)
     t = re.sub(r"\b(\d{1,2})\s*(?:by|x)\s*(\d{1,2})\b", r"\1:\2", t)  # "9 by 16"
     return re.sub(r"\s+", " ", t)
 
 
-def _osa1(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` are one edit apart (insert, delete, substitute or swap two neighbours)."""
-    if a == b or abs(len(a) - len(b)) > 1:
+def _one_typo(typed: str, word: str) -> bool:
+    """Whether ``typed`` is ``word`` with one slip of the hand: a letter dropped, doubled or added,
+    or (in words of five letters or more) one letter wrong or two neighbours swapped. The first
+    letter is never the slip: "come"/"some", "power"/"lower", "every"/"very" are different words."""
+    if typed == word or abs(len(typed) - len(word)) > 1 or typed[0] != word[0]:
         return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(typed) == len(word):
+        if len(typed) < 5:
+            return False
+        diff = [i for i in range(len(typed)) if typed[i] != word[i]]
         if len(diff) == 1:
             return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+        i, j = diff if len(diff) == 2 else (0, 0)
+        return j == i + 1 and typed[i] == word[j] and typed[j] == word[i]
+    short, long_ = (typed, word) if len(typed) < len(word) else (word, typed)
     i = 0
     while i < len(short) and short[i] == long_[i]:
         i += 1
@@ -165,17 +172,42 @@ def correct(t: str, lang: str = "en") -> str:
         w = m.group(0)
         if len(w) < 4 or w in known or w in never:
             return w
-        near = [v for v in targets if _osa1(w, v)]
+        near = [v for v in targets if _one_typo(w, v)]
         return near[0] if len(near) == 1 else w
 
     return re.sub(r"(?<![\w'-])[a-z]+(?![\w'-])", fix, t)
 
 
+@lru_cache(maxsize=2)
+def _single_words(lang: str) -> frozenset[str]:
+    """The lexicon's one-word phrases."""
+    lex = lexicon(lang)
+    skip = ("never_corrected", "title_cues", "examples", "spellings")
+    found: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            if re.fullmatch(r"[a-z]+", v):
+                found.add(v)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    for k, v in lex.items():
+        if k not in skip and not k.endswith("_patterns"):
+            walk(v)
+    return frozenset(found)
+
+
 def comparatives(t: str, words: Iterable[str], lang: str = "en") -> str:
     """ "calmer" -> "calm", "happier" -> "happy", "sadder" -> "sad" when the plain form is one of
-    ``words`` (the wish words) and the comparative itself is not a lexicon word ("softer", "louder")."""
+    ``words`` (the wish words) and the comparative is not a word of its own in the lexicon ("softer",
+    "louder" are; "calmer" only inside "calmer tempo")."""
     plain = set(words)
-    known = vocabulary(lang)
+    known = _single_words(lang)
 
     def sub(m: re.Match[str]) -> str:
         w = m.group(0)

@@ -349,12 +349,16 @@ def _wishes_said(w: _Words, wish: dict[str, Any]) -> bool:
 
 
 def _removing(w: _Words) -> bool:
-    # "fade the music out": the particle belongs to the fade.
-    return w.has("remove_music") or (w.acts("remove", "music") and not any(_fading(w)))
+    # "fade the music out": the particle belongs to the fade; "drop the music 2 db" is a level.
+    amount = re.search(r"\d\s*(?:db\b|分贝|%|percent)", w.t) is not None
+    return not amount and (w.has("remove_music") or (w.acts("remove", "music") and not any(_fading(w))))
 
 
 def _replacing(w: _Words) -> bool:
-    return w.has("replace_music") or w.pattern("replace_patterns")
+    """ "another track", "change it to something happier", "swap the song for a jazz one"."""
+    if w.has("replace_music") or w.pattern("replace_patterns") or w.acts("change", "music"):
+        return True
+    return w.acts("change", "it") and _wishes_said(w, _music_wishes(w))
 
 
 def _claimed(w: _Words) -> bool:
@@ -380,12 +384,27 @@ def _adding_music(w: _Words, sp: tuple[int | None, int | None], wish: dict[str, 
     return not _claimed(w) and not (w.titles and w.has("trim"))
 
 
+def _direction(w: _Words) -> str | None:
+    """ "quieter" or "louder": the longest of overlapping words decides ("太小声" is not "小声");
+    "move it down" moves a title, it does not turn anything down."""
+    if w.pattern("volume_patterns", "quieter_always"):
+        return "quieter"  # "i can't hear myself over the music"
+    hits: list[tuple[int, int, str]] = []
+    for key in ("quieter", "louder"):
+        for ps, lang in w.lists(key):
+            hits += [(a, b, key) for a, b in _matches(w.t, ps, lang)]
+    keys = {k for _a, _b, k in _longest(hits)}
+    if not keys and not w.has_verb("move"):
+        keys = {k for k in ("quieter", "louder") if w.pattern("volume_patterns", k)}
+    return "quieter" if "quieter" in keys else "louder" if "louder" in keys else None
+
+
 def _quieter(w: _Words) -> bool:
-    return w.has("quieter") or w.pattern("volume_patterns", "quieter")
+    return _direction(w) == "quieter"
 
 
 def _louder(w: _Words) -> bool:
-    return (w.has("louder") or w.pattern("volume_patterns", "louder")) and not w.pattern("volume_patterns", "quieter")
+    return _direction(w) == "louder"
 
 
 def _volume(w: _Words, percent: re.Match[str] | None, adding: bool) -> tuple[float | None, float | None]:
@@ -538,12 +557,11 @@ def _original_audio_edits(w: _Words) -> list[Edit]:
 def _trim_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     """trim: "keep the first 10 seconds", "cut it down to 15 seconds", "cut the first 5 seconds"."""
     if not ((w.has("trim") or w.pattern("trim_patterns")) and (sp[0] is not None or sp[1] is not None)):
-        if not w.has("cut_away") or sp[0] != 0 or sp[1] is None:
+        if not w.pattern("cut_away_patterns") or sp[0] != 0 or sp[1] is None:
             return []
     if w.about("title") or w.titles or (w.about("music") and not w.has("trim")):
         return []
-    first = re.search(r"\bfirst\s+\d|前\s*\d", w.t)
-    if first and sp[0] == 0 and sp[1] is not None and w.has("cut_away") and not w.says(["keep", "only", "保留"]):
+    if sp[0] == 0 and sp[1] is not None and w.pattern("cut_away_patterns"):
         return [Edit("trim", {"start_ms": sp[1]})]  # "cut the first 5 seconds": keep what follows
     tr: dict[str, Any] = {}
     if sp[0] is not None:

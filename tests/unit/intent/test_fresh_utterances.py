@@ -19,7 +19,7 @@ from ab2n.intent.parse import parse
 
 SET = Path(__file__).with_name("fresh_utterances.json")
 #: Floors, from the measured run written in docs/instructions.md (a change that loses one fails).
-FLOORS = {"tuning": 1.0, "held_out": 0.969}
+FLOORS = {"tuning": 1.0, "held_out": 0.974}
 
 
 def _doc() -> dict[str, Any]:
@@ -64,3 +64,15 @@ def test_half_score(half: str) -> None:
     score = 1 - len(misses) / len(rows)
     print(f"{half}: {len(rows) - len(misses)}/{len(rows)} = {score:.3f}")
     assert score >= FLOORS[half] - 1e-9
+
+
+def test_probe_set_score() -> None:
+    """The second fresh set (written after the first round, 91.7 % before the second; tuning since)."""
+    rows = json.loads(SET.with_name("probe_utterances.json").read_text(encoding="utf-8"))["utterances"]
+    assert len(rows) >= 100
+    misses = [(r, got) for r in rows for ok, got in [matches(r)] if not ok]
+    for r, got in misses:
+        print(f"MISS [probe] {r.get('after') or ''} {r['text']!r}\n   want {r['expect']}\n   got  {got}")
+    score = 1 - len(misses) / len(rows)
+    print(f"probe: {len(rows) - len(misses)}/{len(rows)} = {score:.3f}")
+    assert score >= 0.99

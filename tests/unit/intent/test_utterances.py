@@ -1,4 +1,4 @@
-"""The instruction set: >= 200 utterances (>= 60 Chinese), >= 95 % understood exactly."""
+"""The instruction set: >= 200 utterances (>= 60 Chinese), >= 97 % understood exactly (measured 99.6 %)."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ def test_set_size() -> None:
     assert len(rows) >= 200 and len(zh) >= 60
 
 
-def test_accuracy_at_least_95_percent() -> None:
+def test_accuracy_at_least_97_percent() -> None:
     rows = _load()
     misses = [(t, e, parse(t).to_json()) for t, e in rows if not _matches(t, e)]
     for t, e, g in misses:
         print(f"MISS {t!r}\n   want {e}\n   got  {g}")
     accuracy = 1 - len(misses) / len(rows)
     print(f"accuracy {accuracy:.3f} on {len(rows)} utterances")
-    assert accuracy >= 0.95
+    assert accuracy >= 0.97
 
 
 def test_unrecognised_is_honest() -> None:
