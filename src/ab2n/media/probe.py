@@ -16,6 +16,7 @@ import av
 
 from ab2n.errors import MediaTooLarge, NotFound, UnsupportedMedia
 from ab2n.media.container import open_container
+from ab2n.media.ffmpeg import input_args, last_error_line, run_ffmpeg
 from ab2n.media.sniff import Sniffed, image_header_size, sniff
 
 MediaKind = Literal["video", "audio", "image"]
@@ -67,6 +68,8 @@ class MediaInfo:
         coded_width, coded_height: Size of the coded frames.
         rotation: Clockwise display rotation in degrees (0, 90, 180, 270).
         fps: Average frame rate (0 if unknown/still).
+        peak_fps: The rate every frame has a slot at: ``fps`` for constant rate; for variable frame
+            rate (phones slow down in the dark) the stream's base rate, up to 60.
         video_codec: e.g. "h264", "hevc", "vp9", "png"; None without video.
         pix_fmt: e.g. "yuv420p", "yuv420p10le".
         video_bit_rate: bits/s or 0.
@@ -91,6 +94,7 @@ class MediaInfo:
     coded_height: int = 0
     rotation: int = 0
     fps: float = 0.0
+    peak_fps: float = 0.0
     video_codec: str | None = None
     pix_fmt: str | None = None
     video_bit_rate: int = 0
@@ -175,8 +179,32 @@ def probe(path: str | Path, *, limits: MediaLimits | None = None) -> MediaInfo:
         try:
             container = stack.enter_context(open_container(p, sniffed.demuxer, max_pixels=lim.max_pixels))
         except (av.FFmpegError, OSError, ValueError) as exc:
-            raise UnsupportedMedia(f"{p.name} could not be read as {sniffed.label}: {_short(exc)}") from None
-        return _describe(p, size, sniffed, container, lim)
+            raise UnsupportedMedia(
+                f"{p.name} could not be read as {sniffed.label}: {_short(exc)}{_hint(sniffed)}"
+            ) from None
+        info = _describe(p, size, sniffed, container, lim)
+    if sniffed.label in ("AVIF", "HEIC"):
+        _check_cli_decodes(info, sniffed)
+    return info
+
+
+def _hint(sniffed: Sniffed) -> str:
+    if sniffed.label in ("AVIF", "HEIC"):
+        return f"; if it is a real {sniffed.label} photo, this FFmpeg can't decode it: save it as JPEG or PNG"
+    return ""
+
+
+def _check_cli_decodes(info: MediaInfo, sniffed: Sniffed) -> None:
+    """Refuse (4001) a HEIF still that PyAV read but the FFmpeg binary that renders can't decode.
+
+    PyAV brings its own FFmpeg libraries; the render runs the FFmpeg binary in use (Debian's 5.1
+    reads AVIF but not HEIC's tiled images), so both must agree before the file is accepted.
+    """
+    args = [*input_args(info.path, info.demuxer), "-map", f"0:{info.video_stream}", "-frames:v", "1", "-f", "null", "-"]
+    res = run_ffmpeg(["-v", "error", *args], capture_stdout=True, check=False, timeout_s=60)
+    if res.returncode != 0:
+        why = last_error_line(res.stderr_tail)
+        raise UnsupportedMedia(f"{info.path.name} could not be decoded as {sniffed.label} ({why}){_hint(sniffed)}")
 
 
 def _short(exc: BaseException) -> str:
@@ -213,10 +241,11 @@ def _describe(
     info: dict[str, object] = {}
     kind: MediaKind
     if videos:
-        info = _video_fields(container, videos[0], p, still_format=is_image)
+        main = _main_video(videos)
+        info = _video_fields(container, main, p, still_format=is_image)
         animated = bool(info["animated"])
         kind = "video" if animated else "image" if is_image else "video"
-        if not is_image and int(videos[0].frames or 0) <= 1 and duration <= 0.05 and not audios:
+        if not is_image and int(main.frames or 0) <= 1 and duration <= 0.05 and not audios:
             kind = "image"
         if kind == "image":
             duration = 0.0
@@ -245,6 +274,18 @@ def _describe(
     )
 
 
+#: Picture codecs: a stream of one of them beside a real video is cover art or a thumbnail
+#: (Matroska stores cover art as an ordinary video track, often the first).
+_STILL_CODECS = {"png", "mjpeg", "bmp", "webp", "gif", "tiff"}
+
+
+def _main_video(videos: list[av.video.stream.VideoStream]) -> av.video.stream.VideoStream:
+    """The video stream that is the clip: not a picture codec if another exists; the default one first."""
+    moving = [s for s in videos if s.codec_context.name not in _STILL_CODECS] or videos
+    default = [s for s in moving if int(s.disposition) & int(av.stream.Disposition.default)]
+    return (default or moving)[0]
+
+
 def _video_fields(
     container: av.container.InputContainer, v: av.video.stream.VideoStream, p: Path, *, still_format: bool
 ) -> dict[str, object]:
@@ -264,6 +305,9 @@ def _video_fields(
     animated = still_format and frames > 1
     disp_w, disp_h = (h, w) if rotation in (90, 270) else (w, h)
     fps = float(v.average_rate or v.guessed_rate or 0) if animated or not still_format else 0.0
+    base = float(v.guessed_rate or 0)
+    # A base rate well over the average is variable frame rate; a huge one is only a time base.
+    peak = base if fps > 0 and fps * 1.05 < base <= 60.5 and not animated else fps
     return {
         "width": disp_w,
         "height": disp_h,
@@ -271,6 +315,7 @@ def _video_fields(
         "coded_height": h,
         "rotation": rotation,
         "fps": fps,
+        "peak_fps": peak,
         "video_codec": cc.name,
         "pix_fmt": cc.format.name if cc.format else None,
         "video_bit_rate": int(cc.bit_rate or 0),

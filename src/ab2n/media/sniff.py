@@ -13,7 +13,10 @@ from typing import Literal
 
 from ab2n.errors import NotFound, UnsupportedMedia
 
-SUPPORTED_TEXT = "mp4, mov, avi, webm, mkv (video); jpg, png, gif, webp (image); mp3, wav, m4a, aac (audio)"
+SUPPORTED_TEXT = (
+    "mp4, mov, avi, webm, mkv (video); jpg, png, gif, webp, avif, heic where FFmpeg decodes it (image); "
+    "mp3, wav, m4a, aac, ogg, flac (audio)"
+)
 
 KindHint = Literal["video", "audio", "image", "av"]
 
@@ -67,8 +70,12 @@ def sniff_bytes(head: bytes, *, name: str = "file") -> Sniffed:
         brand = head[8:12] if head[4:8] == b"ftyp" else b""
         if brand in _AUDIO_BRANDS:
             return Sniffed("mov", "audio", "M4A")
-        if brand.startswith(b"avif") or brand in (b"heic", b"heix", b"mif1"):
-            raise UnsupportedMedia(f"{name} is a HEIF/AVIF image; supported: {SUPPORTED_TEXT}")
+        # HEIF stills (AVIF, HEIC): FFmpeg's mov demuxer reads their primary image; whether this
+        # FFmpeg decodes it is probe's question (HEIC needs FFmpeg 7.1+, AVIF a dav1d/aom decoder).
+        if brand in (b"avif",):
+            return Sniffed("mov", "image", "AVIF")
+        if brand in (b"heic", b"heix", b"mif1", b"heim", b"heis"):
+            return Sniffed("mov", "image", "HEIC")
         return Sniffed("mov", "av", "MP4/MOV")
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return Sniffed("matroska", "av", "Matroska/WebM")

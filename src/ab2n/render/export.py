@@ -112,7 +112,8 @@ def render_output(
             job, notes = _picture_job(draft, media, audio.path, Path(tmp), hdr)
             _check_features(job, media, hdr)
             run_ffmpeg(
-                [*job.args, "-movflags", "+faststart", "-f", "mp4", "-y", str(target)],
+                # -write_tmcd 0: a camera's timecode would come back as a data track; the output has two streams.
+                [*job.args, "-movflags", "+faststart", "-write_tmcd", "0", "-f", "mp4", "-y", str(target)],
                 duration_s=duration_s,
                 progress=report,
                 cancel=cancel,

@@ -66,13 +66,16 @@ def frame_size(draft: Draft, media: Mapping[str, MediaInfo]) -> tuple[int, int]:
 def output_fps(draft: Draft, media: Mapping[str, MediaInfo]) -> float:
     """Constant output frame rate: the first video's rate, capped at 60, else 30.
 
+    Variable frame rate plays at its peak rate, so its fastest stretch keeps every frame (the
+    average would drop frames there and repeat them where it slows).
+
     An animation's rate is at least 30: GIF and WebP frame delays vary frame to frame, so their
     average rate would misplace frames; at 30 fps each lands within 17 ms of its own time.
     """
     first = next((media[s.media_id] for s in draft.video if media[s.media_id].kind == "video"), None)
     if first is None or first.fps <= 0:
         return DEFAULT_FPS
-    return min(MAX_FPS, max(DEFAULT_FPS, first.fps) if first.animated else first.fps)
+    return min(MAX_FPS, max(DEFAULT_FPS, first.fps) if first.animated else max(first.fps, first.peak_fps))
 
 
 def can_copy_video(draft: Draft, media: Mapping[str, MediaInfo]) -> bool:
