@@ -485,12 +485,17 @@ def worker(
     database_url: DbOpt = None,
     broker_url: BrokerOpt = None,
     concurrency: Annotated[int, typer.Option(help="Renders at once.", min=1, max=64)] = 1,
+    nice: Annotated[
+        int | None, typer.Option(help="Lower the worker's CPU priority by this (0-19; default 10).", min=0, max=19)
+    ] = None,
 ) -> None:
     """Render and analyse for `ab2n serve --broker-url ...` (Celery; the database is the truth)."""
     try:
         from ab2n.worker import run
 
         settings = _service_settings(data, database_url, broker_url)
+        if nice is not None:
+            settings.worker_nice = nice
         settings.ensure_dirs()
         err.print(f"ab2n worker: {concurrency} at once (data: {settings.data_dir})", highlight=False)
         run(settings, concurrency=concurrency)

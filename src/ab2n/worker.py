@@ -11,6 +11,7 @@ that marks the job done, so exactly once.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import uuid
@@ -19,7 +20,7 @@ from celery import Celery
 
 from ab2n.server.jobs import WorkerPool
 from ab2n.server.migrate import current_revision
-from ab2n.server.queue import ANALYZE_TASK, RENDER_TASK, CeleryQueue
+from ab2n.server.queue import ANALYZE_QUEUE, ANALYZE_TASK, RENDER_QUEUE, RENDER_TASK, CeleryQueue
 from ab2n.server.settings import Settings
 from ab2n.server.storage import make_storage
 from ab2n.server.store import make_engine, make_sessionmaker
@@ -45,7 +46,9 @@ def make_app(settings: Settings) -> tuple[Celery, threading.Thread]:
         task_acks_late=True,  # a task is done when its render is, not when it starts
         task_reject_on_worker_lost=True,  # a worker killed mid-render gives its task back
         worker_prefetch_multiplier=1,  # a render is long: don't hoard them
-        task_default_queue="ab2n",
+        task_default_queue=RENDER_QUEUE,
+        # The queues are read in the order given (not round robin): analysis first (see queue.py).
+        broker_transport_options={"queue_order_strategy": "priority"},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
@@ -75,7 +78,19 @@ def make_app(settings: Settings) -> tuple[Celery, threading.Thread]:
 def run(settings: Settings, *, concurrency: int) -> None:
     """Run a worker until it is stopped (renders on ``concurrency`` threads)."""
     app, reaper = make_app(settings)
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)  # inherited by every thread started later and by FFmpeg
     reaper.start()
     app.worker_main(
-        ["worker", "--pool", "threads", "--concurrency", str(concurrency), "--queues", "ab2n", "--loglevel", "WARNING"]
+        [
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(concurrency),
+            "--queues",
+            f"{ANALYZE_QUEUE},{RENDER_QUEUE}",
+            "--loglevel",
+            "WARNING",
+        ]
     )

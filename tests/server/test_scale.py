@@ -205,15 +205,36 @@ def test_chat_over_sse_while_a_worker_does_the_work(make_server, pg_url: str, re
         "AB2N_DATABASE_URL": pg_url,
         "AB2N_BROKER_URL": redis_url,
         "AB2N_SSE_HEARTBEAT_S": "0.2",
+        "AB2N_TEST_RENDER_DELAY_S": "2",
         "XDG_CACHE_HOME": str(tmp_path),
     }
     srv = make_server(**env)
     worker = Worker(srv.data, env)
     try:
         tok = token(srv.url)
-        sid = _session(srv.url, tok)
+        busy = _session(srv.url, tok)  # three renders queued on the one worker before the chat's upload
         clip, _ = clip_with_cuts([1.5, 3.0], duration_s=5, audio="tone")
+        assert _upload(srv.url, tok, busy, clip, name="other.mp4")["code"] == 0
+        for i in range(3):
+            assert _render(srv.url, tok, {"id": f"busy_{i}", "sessionId": busy}).json()["code"] == 0
+        sid = _session(srv.url, tok)
         assert _upload(srv.url, tok, sid, clip, name="trip.mp4")["code"] == 0
+        import psycopg
+
+        dsn = pg_url.replace("postgresql+psycopg", "postgresql")
+        deadline = time.monotonic() + 120
+        while True:  # the analysis queue is read first: the upload is not analysed after every render
+            with psycopg.connect(dsn) as conn:
+                row = conn.execute("SELECT profile IS NOT NULL FROM media WHERE name = 'trip.mp4'").fetchone()
+            if row and row[0]:
+                break
+            assert time.monotonic() < deadline, "the upload was never analysed"
+            time.sleep(0.2)
+        waiting = [
+            httpx.get(f"{srv.url}/api/render/proxy/lambda/busy_{i}", headers=auth(tok)).json()["data"]["status"]
+            for i in range(3)
+        ]
+        assert waiting.count("done") < 3, "the upload's analysis waited behind every queued render"
         # A client that hangs up on the first frame loses nothing: the turn (waiting for the
         # worker's analysis of the upload) runs to the end and its edit is saved.
         with httpx.stream(
@@ -242,12 +263,12 @@ def test_chat_over_sse_while_a_worker_does_the_work(make_server, pg_url: str, re
         out = tmp_path / "out.mp4"
         out.write_bytes(httpx.get(job["output_url"], headers=auth(tok), timeout=60).content)
         assert probe(out).duration_s == pytest.approx(5.0, abs=0.1)
-        import psycopg
-
-        with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql")) as conn:
-            row = conn.execute("SELECT worker FROM jobs").fetchone()
+        with psycopg.connect(dsn) as conn:
+            names = [str(w) for (w,) in conn.execute("SELECT worker FROM jobs").fetchall()]
             profiled = conn.execute("SELECT count(*) FROM media WHERE profile IS NOT NULL").fetchone()
-        assert row is not None and str(row[0]).startswith(socket.gethostname() + "-")  # an `ab2n worker` rendered
-        assert profiled is not None and profiled[0] == 1
+        assert len(names) == 4 and all(w.startswith(socket.gethostname() + "-") for w in names)  # `ab2n worker`s
+        assert profiled is not None and profiled[0] == 2
+        for i in range(3):
+            assert _wait(srv.url, tok, f"busy_{i}", timeout_s=240)["status"] == "done"
     finally:
         worker.stop()

@@ -11,6 +11,10 @@ from ab2n.server.settings import Settings
 
 RENDER_TASK = "ab2n.render_job"
 ANALYZE_TASK = "ab2n.analyze_media"
+RENDER_QUEUE = "ab2n"
+#: Analysis has a queue of its own that workers empty first: a chat turn waits for it, a render
+#: is polled every 30 s, so an upload's analysis must not queue behind every waiting render.
+ANALYZE_QUEUE = "ab2n.analyze"
 
 
 class WorkQueue(Protocol):
@@ -43,11 +47,11 @@ class CeleryQueue:
 
     def render(self, job_id: str) -> None:
         """Send the render task."""
-        self.app.send_task(RENDER_TASK, args=[job_id], queue="ab2n")
+        self.app.send_task(RENDER_TASK, args=[job_id], queue=RENDER_QUEUE)
 
     def analyze(self, media_id: str) -> None:
         """Send the analysis task."""
-        self.app.send_task(ANALYZE_TASK, args=[media_id], queue="ab2n")
+        self.app.send_task(ANALYZE_TASK, args=[media_id], queue=ANALYZE_QUEUE)
 
 
 def make_queue(settings: Settings) -> WorkQueue:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     requeue_s: float = 120.0  # a job waiting this long on the broker is sent again (messages can be lost)
     analysis_wait_s: float = 600.0  # how long the service waits for a worker to analyse an upload
     lease_s: float = 10.0
+    # `ab2n worker` lowers its CPU priority (and so its FFmpeg children's) by this much: where it
+    # shares a machine with `ab2n serve`, renders take the cores the API is not using.
+    worker_nice: int = 10
     heartbeat_s: float = 2.0
     max_attempts: int = 3
     output_days: float = 7.0
@@ -53,6 +56,13 @@ class Settings(BaseSettings):
     probe_threads: int = 4  # the pool that probes uploads
     sweep_every_s: float = 300.0  # housekeeping: expired outputs, leftovers of dead jobs
     stale_after_s: float = 600.0  # a temporary file untouched this long belongs to nobody
+
+    @field_validator("worker_nice")
+    @classmethod
+    def _nice(cls, v: int) -> int:
+        if not 0 <= v <= 19:
+            raise ValueError("worker_nice must be 0..19")
+        return v
 
     @field_validator("workers")
     @classmethod

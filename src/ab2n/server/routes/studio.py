@@ -65,7 +65,7 @@ async def media_analysis(sid: str, mid: str, request: Request) -> JSONResponse:
     """What the analysis saw in one of the session's files: cuts, speech, where music ducks (read-only).
 
     The analysis is the one the edits use (cached on the media row); a file not analysed yet is
-    analysed now, on the probe pool.
+    analysed now, on the probe pool (with a broker a worker analyses it; this waits for its result).
     """
     client = current_client(request)
     st = state(request)
@@ -79,8 +79,9 @@ async def media_analysis(sid: str, mid: str, request: Request) -> JSONResponse:
         profile = VideoProfile.from_json(cached)
     else:
         loop = asyncio.get_running_loop()
+        wait_s = st.settings.analysis_wait_s if st.settings.broker_url else None  # a worker analyses it
         _, profiles = await loop.run_in_executor(
-            st.probe_pool, lambda: media_and_profiles(st.maker, st.storage, sid, only={mid})
+            st.probe_pool, lambda: media_and_profiles(st.maker, st.storage, sid, only={mid}, wait_s=wait_s)
         )
         profile = profiles[mid]
     return ok(analysis_json(mid, profile))
