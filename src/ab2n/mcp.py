@@ -101,7 +101,7 @@ def _progress(ctx: Context | None) -> Callable[[float, str], None]:
 def build(roots: Sequence[Path]) -> MCPServer:
     """The MCP server with ab2n's tools, limited to ``roots``."""
     from ab2n.chat_session import ChatSession
-    from ab2n.intent.parse import parse
+    from ab2n.intent.message import read_message
     from ab2n.pipeline import STAGES, AddOptions, add_music
 
     allowed = Roots(roots)
@@ -189,7 +189,8 @@ def build(roots: Sequence[Path]) -> MCPServer:
     @_tool_errors
     async def explain_instruction(text: str) -> dict[str, Any]:
         """text: e.g. "lo-fi at 35% and make it vertical"."""
-        return {"text": text, **parse(text).to_json(), "reading": parse(text).describe()}
+        _address, res = read_message(text)  # the reading ab2n intent and the chat give
+        return {"text": text, **res.to_json(), "reading": res.describe()}
 
     @server.tool(description="Start a chat session over local videos, to refine the music step by step.")
     @_tool_errors
@@ -211,7 +212,7 @@ def build(roots: Sequence[Path]) -> MCPServer:
         """output: where 'export' writes (default: beside the input, as <name>-music.mp4)."""
         sess = _session(sessions, session_id)
         out = allowed.check(output, output=True, overwrite=overwrite) if output else None
-        if out is None and parse(text).command == "export":
+        if out is None and read_message(text, names=list(sess.files().values()))[1].command == "export":
             for p in sess.media_paths:
                 default = p.with_name(p.stem + "-music.mp4")
                 if default.exists() and not overwrite:

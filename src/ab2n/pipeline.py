@@ -414,10 +414,10 @@ def render(
 
 def apply_prompt(draft: Draft, prompt: str) -> tuple[Draft, list[str]]:
     """Apply the edits a sentence asks for; returns the new draft and notes for the user."""
-    from ab2n.intent.parse import parse
+    from ab2n.intent.message import read_message
     from ab2n.timeline.edits import apply_said_edit
 
-    result = parse(prompt)
+    _address, result = read_message(prompt)  # the reading ab2n intent and the chat give
     notes: list[str] = []
     if result.unrecognised:
         notes.append(result.unrecognised)

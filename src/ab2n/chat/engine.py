@@ -287,51 +287,57 @@ def file_base_draft(
     return dataclasses.replace(d, video=video, music=None)
 
 
+def _said_music(p: dict[str, Any], d: Draft) -> tuple[str, str]:
+    m = d.music
+    if m is None:
+        return "Music removed.", "已去掉音乐。"
+    what_en, what_zh = (m.track_title, m.track_title) if m.track_title else ("a track", "一首曲子")
+    mood = m.plan.get("mood") if m.plan else m.mood or "auto"
+    vol = f", {m.volume * 100:.0f}%" if m.volume is not None else ""
+    return f"Background music: {what_en} ({mood}{vol}).", f"背景音乐：{what_zh}（{mood}{vol}）。"
+
+
+def _said_volume(p: dict[str, Any], d: Draft) -> tuple[str, str]:
+    if d.music and d.music.volume is not None:
+        v = f"{d.music.volume * 100:.0f}%"
+        return f"Music volume now {v}.", f"音乐音量现在是 {v}。"
+    return "Music volume changed.", "音乐音量已调整。"
+
+
+def _said_text_change(p: dict[str, Any], d: Draft) -> tuple[str, str]:
+    if not d.texts:
+        return "Title changed.", "标题已修改。"
+    t = d.texts[-1]
+    a, b = t.start_ms / 1000, (t.start_ms + t.duration_ms) / 1000
+    return f'Title "{t.text}" now {a:g}-{b:g} s, {t.position}.', f"标题“{t.text}”现在在 {a:g}-{b:g} 秒，{t.position}。"
+
+
+#: op -> (params, the draft after it) -> (English, Chinese): one line per applied edit.
+_SAID: dict[str, Callable[[dict[str, Any], Draft], tuple[str, str]]] = {
+    "add_music": _said_music,
+    "replace_music": _said_music,
+    "set_music_volume": _said_volume,
+    "remove_music": lambda p, d: ("Music removed.", "已去掉音乐。"),
+    "set_fades": lambda p, d: ("Music fades set.", "已设置音乐淡入淡出。"),
+    "add_text": lambda p, d: (f'Title "{p.get("text")}" added.', f"已添加标题“{p.get('text')}”。"),
+    "set_text": _said_text_change,
+    "remove_text": lambda p, d: ("Title removed.", "已去掉标题。"),
+    "set_aspect": lambda p, d: (f"Aspect set to {p.get('preset')}.", f"画幅已改为 {p.get('preset')}。"),
+    "set_original_audio": lambda p, d: (
+        ("Original audio muted.", "原声已静音。")
+        if p.get("mode") == "mute"
+        else ("Original audio kept.", "已保留原声。")
+    ),
+    "trim": lambda p, d: (f"Trimmed to {d.duration_ms / 1000:.1f} s.", f"已剪到 {d.duration_ms / 1000:.1f} 秒。"),
+    "set_loudness": lambda p, d: (
+        f"Loudness target {p.get('target_lufs')} LUFS.",
+        f"响度目标 {p.get('target_lufs')} LUFS。",
+    ),
+}
+
+
 def describe(edit: Edit, draft: Draft, *, zh: bool = False) -> str:
     """One human line for an applied edit, in the message's language."""
-    p = edit.params
-    m = draft.music
-
-    def say(en: str, cn: str) -> str:
-        return cn if zh else en
-
-    match edit.op:
-        case "add_music" | "replace_music":
-            if m is None:
-                return say("Music removed.", "已去掉音乐。")
-            what = m.track_title or say("a track", "一首曲子")
-            mood = m.plan.get("mood") if m.plan else m.mood or say("auto", "自动")
-            vol = f", {m.volume * 100:.0f}%" if m.volume is not None else ""
-            return say(f"Background music: {what} ({mood}{vol}).", f"背景音乐：{what}（{mood}{vol}）。")
-        case "set_music_volume":
-            if m and m.volume is not None:
-                return say(f"Music volume now {m.volume * 100:.0f}%.", f"音乐音量现在是 {m.volume * 100:.0f}%。")
-            return say("Music volume changed.", "音乐音量已调整。")
-        case "remove_music":
-            return say("Music removed.", "已去掉音乐。")
-        case "set_fades":
-            return say("Music fades set.", "已设置音乐淡入淡出。")
-        case "add_text":
-            return say(f'Title "{p.get("text")}" added.', f"已添加标题“{p.get('text')}”。")
-        case "set_text":
-            t = draft.texts[-1] if draft.texts else None
-            if t is None:
-                return say("Title changed.", "标题已修改。")
-            a, b = t.start_ms / 1000, (t.start_ms + t.duration_ms) / 1000
-            return say(
-                f'Title "{t.text}" now {a:g}-{b:g} s, {t.position}.',
-                f"标题“{t.text}”现在在 {a:g}-{b:g} 秒，{t.position}。",
-            )
-        case "remove_text":
-            return say("Title removed.", "已去掉标题。")
-        case "set_aspect":
-            return say(f"Aspect set to {p.get('preset')}.", f"画幅已改为 {p.get('preset')}。")
-        case "set_original_audio":
-            if p.get("mode") == "mute":
-                return say("Original audio muted.", "原声已静音。")
-            return say("Original audio kept.", "已保留原声。")
-        case "trim":
-            return say(f"Trimmed to {draft.duration_ms / 1000:.1f} s.", f"已剪到 {draft.duration_ms / 1000:.1f} 秒。")
-        case "set_loudness":
-            return say(f"Loudness target {p.get('target_lufs')} LUFS.", f"响度目标 {p.get('target_lufs')} LUFS。")
-    return say(f"{edit.op} done.", f"{edit.op} 已完成。")
+    said = _SAID.get(edit.op)
+    en, cn = said(edit.params, draft) if said else (f"{edit.op} done.", f"{edit.op} 已完成。")
+    return cn if zh else en

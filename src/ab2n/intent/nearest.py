@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ab2n.intent.lexicons import lexicon
 
 if TYPE_CHECKING:
-    from ab2n.intent.parse import _Words
+    from ab2n.intent.words import Words
 
 __all__ = ["not_understood"]
 
@@ -31,7 +31,7 @@ def _grams(text: str) -> set[str]:
     return words | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
 
 
-def _understood(w: _Words) -> list[str]:
+def _understood(w: Words) -> list[str]:
     """The pieces of the message that were read, as short phrases in the message's language."""
     zh = w.lang == "zh"
     names = {
@@ -49,7 +49,7 @@ def _understood(w: _Words) -> list[str]:
     return seen
 
 
-def not_understood(text: str, w: _Words) -> tuple[str, tuple[str, str]]:
+def not_understood(text: str, w: Words) -> tuple[str, tuple[str, str]]:
     """(the answer, the two nearest edits' example phrasings) for a message that mapped to nothing."""
     zh = w.lang == "zh"
     examples: dict[str, list[str]] = lexicon("zh" if zh else "en")["examples"]

@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import cache, cached_property
 from typing import Any
 
 from ab2n.intent.lexicons import lexicon
 from ab2n.intent.normal import comparatives, correct, normalise
 from ab2n.intent.times import at, duration, fade_length, place, span, to_ms
 from ab2n.intent.titles import find_titles
+from ab2n.intent.words import Words, detect_lang, lexes, longest, matches
 from ab2n.timeline.draft import AUTO_MOOD
 from ab2n.timeline.edits import Edit
 
@@ -84,154 +84,6 @@ class ParseResult:
         return self.unrecognised or "nothing understood"
 
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def detect_lang(text: str) -> str:
-    """ "zh" when the text has Chinese characters, else "en"."""
-    return "zh" if _CJK.search(text) else "en"
-
-
-def _is_zh(p: str) -> bool:
-    return bool(_CJK.search(p)) or not p[:1].isalnum()
-
-
-@cache
-def _word_rx(phrase: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
-
-
-def _matches(text: str, phrases: list[str], lang: str) -> list[tuple[int, int]]:
-    """Where the phrases are in the text (English phrases as whole words)."""
-    out: list[tuple[int, int]] = []
-    for p in phrases:
-        if lang == "zh" or _is_zh(p):
-            i = text.find(p)
-            while i >= 0:
-                out.append((i, i + len(p)))
-                i = text.find(p, i + 1)
-        else:
-            out += [m.span() for m in _word_rx(p).finditer(text)]
-    return out
-
-
-def _longest(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Of overlapping matches keep the longest ("youtube shorts" over "youtube", "background noise"
-    over "background"), in order of appearance."""
-    kept: list[tuple[int, int, str]] = []
-    for a, b, k in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
-        if all(b <= x or a >= y for x, y, _ in kept):
-            kept.append((a, b, k))
-    return sorted(kept)
-
-
-@dataclass(frozen=True)
-class _Words:
-    """One normalised message and the lexicons to read it with (what every extractor asks)."""
-
-    t: str
-    lexes: list[tuple[dict[str, Any], str]]
-    lang: str
-    titles: list[str]
-    after: str | None = None
-
-    def lists(self, key: str) -> list[tuple[list[str], str]]:
-        return [(lx.get(key, []), lang) for lx, lang in self.lexes]
-
-    def has(self, key: str) -> bool:
-        """Whether any phrase of the lexicon list ``key`` is in the text."""
-        return any(_matches(self.t, ps, lang) for ps, lang in self.lists(key))
-
-    def pattern(self, key: str, sub: str | None = None) -> bool:
-        """Whether one of the lexicon's regular expressions ``key`` (``[sub]``) matches."""
-        for lx, _lang in self.lexes:
-            pats = lx.get(key, {})
-            pats = pats.get(sub, []) if sub is not None else pats
-            if any(re.search(p, self.t) for p in pats):
-                return True
-        return False
-
-    def hits(self, key: str) -> list[tuple[int, int, str]]:
-        """(start, end, key) of every phrase of the table ``key``, the longest of overlapping ones."""
-        found: list[tuple[int, int, str]] = []
-        for lx, lang in self.lexes:
-            for k, phrases in lx.get(key, {}).items():
-                found += [(a, b, k) for a, b in _matches(self.t, phrases, lang)]
-        return _longest(found)
-
-    def keys(self, key: str) -> list[str]:
-        """The keys of the lexicon table ``key`` found in the text, in order of appearance."""
-        out: list[str] = []
-        for _a, _b, k in self.hits(key):
-            if k not in out:
-                out.append(k)
-        return out
-
-    def first(self, key: str) -> str | None:
-        """The first key of the table ``key`` found in the text."""
-        ks = self.keys(key)
-        return ks[0] if ks else None
-
-    def says(self, phrases: list[str]) -> bool:
-        """Whether one of these phrases is in the text."""
-        return bool(_matches(self.t, phrases, self.lang))
-
-    def objects(self) -> list[tuple[int, int, str]]:
-        """What the message talks about, with "it" read as the last turn's topic when there is one."""
-        objs = self.hits("objects")
-        return [(a, b, (self.after or "it") if k == "it" else k) for a, b, k in objs]
-
-    def acts(self, verb: str, obj: str) -> bool:
-        """Whether a verb of class ``verb`` is said of an object of class ``obj`` ("lose the soundtrack",
-        "turn the original audio back on", "把背景音乐删了")."""
-        return (verb, obj) in self.pairs
-
-    @cached_property
-    def pairs(self) -> set[tuple[str, str]]:
-        """(verb class, object class) said together: English verb then object within four words (or a
-        particle after it: "music off"); Chinese in either order within six characters."""
-        objs = self.objects()
-        out: set[tuple[str, str]] = set()
-        for a, b, verb in self.hits("verbs"):
-            near = [o for o in objs if self._close(a, b, o[0], o[1])]
-            if near:
-                out.add((verb, min(near, key=lambda o: abs(o[0] - b))[2]))
-        for a, _b, verb in self.hits("postfix_verbs"):
-            before = [o for o in objs if o[1] <= a and len(self.t[o[1] : a].split()) <= 2]
-            if before:
-                out.add((verb, before[-1][2]))
-        for _a, b, _n in self._negations():
-            after = [
-                o for o in objs if o[0] >= b and o[2] not in ("it", self.after) and len(self.t[b : o[0]].split()) <= 2
-            ]
-            if after:
-                out.add(("remove", after[0][2]))
-        return out
-
-    def _negations(self) -> list[tuple[int, int, str]]:
-        found: list[tuple[int, int, str]] = []
-        for ps, lang in self.lists("negations"):
-            found += [(a, b, "no") for a, b in _matches(self.t, ps, lang)]
-        return found
-
-    def _close(self, va: int, vb: int, oa: int, ob: int) -> bool:
-        if self.lang == "zh":
-            return (oa >= vb and oa - vb <= 6) or (ob <= va and va - ob <= 6)
-        return oa >= vb and len(self.t[vb:oa].split()) <= 4
-
-    def has_verb(self, verb: str) -> bool:
-        """Whether a verb of this class is said."""
-        return any(k == verb for _a, _b, k in self.hits("verbs"))
-
-    def about(self, obj: str) -> bool:
-        """Whether the message names an object of this class (or leans on it as the last topic)."""
-        return any(k == obj for _a, _b, k in self.objects())
-
-
-def _lexes(lang: str) -> list[tuple[dict[str, Any], str]]:
-    return [(lexicon(lang), lang)] + ([(lexicon("en"), "en")] if lang == "zh" else [])
-
-
 def _read(text: str, lang: str) -> tuple[str, list[str]]:
     """The message normalised, its titles taken out, typos mended, comparatives read."""
     titles = find_titles(text, lang)
@@ -260,7 +112,7 @@ def parse(text: str, *, after: str | None = None) -> ParseResult:
         return ParseResult(unrecognised="I didn't get any words. I can " + CAPABILITIES)
     lang = detect_lang(text)
     t, titles = _read(text, lang)
-    w = _Words(t, _lexes(lang), lang, titles, after if after in TOPICS else None)
+    w = Words(t, lexes(lang), lang, titles, after if after in TOPICS else None)
     edits = _edits(w)
     cmd, strong = _command(w)
     if cmd and not strong and edits:
@@ -279,12 +131,12 @@ def parse(text: str, *, after: str | None = None) -> ParseResult:
     return ParseResult(unrecognised=message, lang=lang, nearest=nearest)
 
 
-def _weak(w: _Words, e: Edit) -> bool:
+def _weak(w: Words, e: Edit) -> bool:
     """An add_music read from a mood word alone, with no music, genre or instrument said."""
     return e.op == "add_music" and not w.about("music") and set(e.params) <= {"mood"}
 
 
-def _command(w: _Words) -> tuple[str | None, bool]:
+def _command(w: Words) -> tuple[str | None, bool]:
     """(the command the message asks for, whether it is said strongly enough to beat an edit): a
     phrase, a pattern or an export verb is strong; a delivering verb with its object ("send it",
     "give me the mp4") is weak."""
@@ -304,7 +156,7 @@ def _command(w: _Words) -> tuple[str | None, bool]:
     return None, False
 
 
-def _edits(w: _Words) -> list[Edit]:
+def _edits(w: Words) -> list[Edit]:
     """Every edit the message asks for, one extractor per family, in the order to apply them."""
     sp = span(w.t, w.lang)
     return [
@@ -319,14 +171,14 @@ def _edits(w: _Words) -> list[Edit]:
     ]
 
 
-def _fading(w: _Words) -> tuple[bool, bool]:
+def _fading(w: Words) -> tuple[bool, bool]:
     """(fade in, fade out) asked."""
     fade_in = w.has("fade_in") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+in\b", w.t) is not None
     fade_out = w.has("fade_out") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+out\b", w.t) is not None
     return fade_in, fade_out
 
 
-def _music_wishes(w: _Words) -> dict[str, Any]:
+def _music_wishes(w: Words) -> dict[str, Any]:
     """The mood, genres, instruments and tempo asked for (only those said)."""
     moods = [m for m in w.keys("moods") if m != AUTO_MOOD]
     return {
@@ -341,27 +193,27 @@ def _music_wishes(w: _Words) -> dict[str, Any]:
     }
 
 
-def _wishes_said(w: _Words, wish: dict[str, Any]) -> bool:
+def _wishes_said(w: Words, wish: dict[str, Any]) -> bool:
     """Whether the wishes are enough to mean music: an instrument word like "keys" or "drums" alone
     is too weak, it needs a music word, a mood or a genre beside it."""
     named = "mood" in wish or "genre" in wish
     return named or "tempo" in wish or ("instruments" in wish and (w.has("music_words") or named or w.about("music")))
 
 
-def _removing(w: _Words) -> bool:
+def _removing(w: Words) -> bool:
     # "fade the music out": the particle belongs to the fade; "drop the music 2 db" is a level.
     amount = re.search(r"\d\s*(?:db\b|分贝|%|percent)", w.t) is not None
     return not amount and (w.has("remove_music") or (w.acts("remove", "music") and not any(_fading(w))))
 
 
-def _replacing(w: _Words) -> bool:
+def _replacing(w: Words) -> bool:
     """ "another track", "change it to something happier", "swap the song for a jazz one"."""
     if w.has("replace_music") or w.pattern("replace_patterns") or w.acts("change", "music"):
         return True
     return w.acts("change", "it") and _wishes_said(w, _music_wishes(w))
 
 
-def _claimed(w: _Words) -> bool:
+def _claimed(w: Words) -> bool:
     """Whether the music word belongs to another family's sentence ("fade the music out", "no sound
     from the video, just music", "turn the music down")."""
     fade_in, fade_out = _fading(w)
@@ -369,7 +221,7 @@ def _claimed(w: _Words) -> bool:
     return fade_in or fade_out or db or bool(_original_audio_edits(w)) or _quieter(w) or _louder(w)
 
 
-def _adding_music(w: _Words, sp: tuple[int | None, int | None], wish: dict[str, Any], percent: bool) -> bool:
+def _adding_music(w: Words, sp: tuple[int | None, int | None], wish: dict[str, Any], percent: bool) -> bool:
     """Whether the message asks for music (as opposed to changing or removing it)."""
     if _removing(w):
         return False
@@ -384,7 +236,7 @@ def _adding_music(w: _Words, sp: tuple[int | None, int | None], wish: dict[str, 
     return not _claimed(w) and not (w.titles and w.has("trim"))
 
 
-def _direction(w: _Words) -> str | None:
+def _direction(w: Words) -> str | None:
     """ "quieter" or "louder": the longest of overlapping words decides ("太小声" is not "小声");
     "move it down" moves a title, it does not turn anything down."""
     if w.pattern("volume_patterns", "quieter_always"):
@@ -392,22 +244,22 @@ def _direction(w: _Words) -> str | None:
     hits: list[tuple[int, int, str]] = []
     for key in ("quieter", "louder"):
         for ps, lang in w.lists(key):
-            hits += [(a, b, key) for a, b in _matches(w.t, ps, lang)]
-    keys = {k for _a, _b, k in _longest(hits)}
+            hits += [(a, b, key) for a, b in matches(w.t, ps, lang)]
+    keys = {k for _a, _b, k in longest(hits)}
     if not keys and not w.has_verb("move"):
         keys = {k for k in ("quieter", "louder") if w.pattern("volume_patterns", k)}
     return "quieter" if "quieter" in keys else "louder" if "louder" in keys else None
 
 
-def _quieter(w: _Words) -> bool:
+def _quieter(w: Words) -> bool:
     return _direction(w) == "quieter"
 
 
-def _louder(w: _Words) -> bool:
+def _louder(w: Words) -> bool:
     return _direction(w) == "louder"
 
 
-def _volume(w: _Words, percent: re.Match[str] | None, adding: bool) -> tuple[float | None, float | None]:
+def _volume(w: Words, percent: re.Match[str] | None, adding: bool) -> tuple[float | None, float | None]:
     """(absolute level, change in dB) asked: "35%", "-6 dB", "a bit quieter", "lower it by 10%"."""
     volume: float | None = float(percent.group(1)) / 100 if percent else None
     delta: float | None = None
@@ -428,7 +280,7 @@ def _volume(w: _Words, percent: re.Match[str] | None, adding: bool) -> tuple[flo
     return volume, delta
 
 
-def _music_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
+def _music_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     """add_music / replace_music / remove_music / set_music_volume."""
     edits: list[Edit] = []
     wish = _music_wishes(w)
@@ -460,7 +312,7 @@ def _music_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     return edits
 
 
-def _fade_edits(w: _Words) -> list[Edit]:
+def _fade_edits(w: Words) -> list[Edit]:
     """set_fades: "fade out over 3 seconds", "a 5 second fade out", "淡入"."""
     fade_in, fade_out = _fading(w)
     if not (fade_in or fade_out):
@@ -475,7 +327,7 @@ def _fade_edits(w: _Words) -> list[Edit]:
     return [Edit("set_fades", fp)]
 
 
-def _title_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
+def _title_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     """add_text for each title text, or remove_text."""
     if not w.titles:
         remove = w.has("remove_title") or w.acts("remove", "title")
@@ -503,7 +355,7 @@ def _title_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     return edits
 
 
-def _places(w: _Words) -> dict[str, list[str]]:
+def _places(w: Words) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"start": [], "end": []}
     for lx, _lang in w.lexes:
         for k, ps in lx.get("places", {}).items():
@@ -511,7 +363,7 @@ def _places(w: _Words) -> dict[str, list[str]]:
     return out
 
 
-def _text_change_edits(w: _Words) -> list[Edit]:
+def _text_change_edits(w: Words) -> list[Edit]:
     """set_text on the last title: "make the title longer", after a title "2 seconds longer",
     "move it to the top", "make the caption 5 seconds long"."""
     if w.titles or not (w.about("title") or w.after == "title") or w.acts("remove", "title"):
@@ -532,7 +384,7 @@ def _text_change_edits(w: _Words) -> list[Edit]:
     return [Edit("set_text", tp)] if tp else []
 
 
-def _shape_edits(w: _Words) -> list[Edit]:
+def _shape_edits(w: Words) -> list[Edit]:
     """set_aspect: "vertical for TikTok", "square, cropped", "Instagram feed" (a platform decides)."""
     aspect = w.first("platforms") or w.first("aspect")
     if not aspect:
@@ -545,7 +397,7 @@ def _shape_edits(w: _Words) -> list[Edit]:
     return [Edit("set_aspect", ap)]
 
 
-def _original_audio_edits(w: _Words) -> list[Edit]:
+def _original_audio_edits(w: Words) -> list[Edit]:
     """set_original_audio: mute or keep the video's own sound."""
     if w.has("mute_original") or w.acts("remove", "original"):
         return [Edit("set_original_audio", {"mode": "mute"})]
@@ -554,7 +406,7 @@ def _original_audio_edits(w: _Words) -> list[Edit]:
     return []
 
 
-def _trim_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
+def _trim_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     """trim: "keep the first 10 seconds", "cut it down to 15 seconds", "cut the first 5 seconds"."""
     if not ((w.has("trim") or w.pattern("trim_patterns")) and (sp[0] is not None or sp[1] is not None)):
         if not w.pattern("cut_away_patterns") or sp[0] != 0 or sp[1] is None:
@@ -571,7 +423,7 @@ def _trim_edits(w: _Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     return [Edit("trim", tr)]
 
 
-def _loudness_edits(w: _Words) -> list[Edit]:
+def _loudness_edits(w: Words) -> list[Edit]:
     """set_loudness: "-16 LUFS", "loudness for podcasts"."""
     lufs = re.search(r"(-\d+(?:\.\d+)?)\s*lufs", w.t)
     target = float(lufs.group(1)) if lufs else None

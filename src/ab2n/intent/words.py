@@ -1,0 +1,166 @@
+"""The reading machinery: where a lexicon's phrases are in a message, and what goes with what.
+
+``Words`` is one normalised message and the lexicons to read it with; every extractor of
+``parse.py`` asks it questions: is a phrase of this list said (``has``), which keys of this table
+(``keys``, the longest of overlapping phrases winning), is this verb said of that object (``acts``:
+"lose the soundtrack", "music off", "no background music", "把背景音乐删了").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Any
+
+from ab2n.intent.lexicons import lexicon
+
+__all__ = ["Words", "detect_lang", "lexes", "longest", "matches"]
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def detect_lang(text: str) -> str:
+    """ "zh" when the text has Chinese characters, else "en"."""
+    return "zh" if _CJK.search(text) else "en"
+
+
+def _is_zh(p: str) -> bool:
+    return bool(_CJK.search(p)) or not p[:1].isalnum()
+
+
+@cache
+def _word_rx(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
+
+
+def matches(text: str, phrases: list[str], lang: str) -> list[tuple[int, int]]:
+    """Where the phrases are in the text (English phrases as whole words)."""
+    out: list[tuple[int, int]] = []
+    for p in phrases:
+        if lang == "zh" or _is_zh(p):
+            i = text.find(p)
+            while i >= 0:
+                out.append((i, i + len(p)))
+                i = text.find(p, i + 1)
+        else:
+            out += [m.span() for m in _word_rx(p).finditer(text)]
+    return out
+
+
+def longest(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Of overlapping matches keep the longest ("youtube shorts" over "youtube", "background noise"
+    over "background"), in order of appearance."""
+    kept: list[tuple[int, int, str]] = []
+    for a, b, k in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
+        if all(b <= x or a >= y for x, y, _ in kept):
+            kept.append((a, b, k))
+    return sorted(kept)
+
+
+@dataclass(frozen=True)
+class Words:
+    """One normalised message and the lexicons to read it with (what every extractor asks)."""
+
+    t: str
+    lexes: list[tuple[dict[str, Any], str]]
+    lang: str
+    titles: list[str]
+    after: str | None = None
+
+    def lists(self, key: str) -> list[tuple[list[str], str]]:
+        return [(lx.get(key, []), lang) for lx, lang in self.lexes]
+
+    def has(self, key: str) -> bool:
+        """Whether any phrase of the lexicon list ``key`` is in the text."""
+        return any(matches(self.t, ps, lang) for ps, lang in self.lists(key))
+
+    def pattern(self, key: str, sub: str | None = None) -> bool:
+        """Whether one of the lexicon's regular expressions ``key`` (``[sub]``) matches."""
+        for lx, _lang in self.lexes:
+            pats = lx.get(key, {})
+            pats = pats.get(sub, []) if sub is not None else pats
+            if any(re.search(p, self.t) for p in pats):
+                return True
+        return False
+
+    def hits(self, key: str) -> list[tuple[int, int, str]]:
+        """(start, end, key) of every phrase of the table ``key``, the longest of overlapping ones."""
+        found: list[tuple[int, int, str]] = []
+        for lx, lang in self.lexes:
+            for k, phrases in lx.get(key, {}).items():
+                found += [(a, b, k) for a, b in matches(self.t, phrases, lang)]
+        return longest(found)
+
+    def keys(self, key: str) -> list[str]:
+        """The keys of the lexicon table ``key`` found in the text, in order of appearance."""
+        out: list[str] = []
+        for _a, _b, k in self.hits(key):
+            if k not in out:
+                out.append(k)
+        return out
+
+    def first(self, key: str) -> str | None:
+        """The first key of the table ``key`` found in the text."""
+        ks = self.keys(key)
+        return ks[0] if ks else None
+
+    def says(self, phrases: list[str]) -> bool:
+        """Whether one of these phrases is in the text."""
+        return bool(matches(self.t, phrases, self.lang))
+
+    def objects(self) -> list[tuple[int, int, str]]:
+        """What the message talks about, with "it" read as the last turn's topic when there is one."""
+        objs = self.hits("objects")
+        return [(a, b, (self.after or "it") if k == "it" else k) for a, b, k in objs]
+
+    def acts(self, verb: str, obj: str) -> bool:
+        """Whether a verb of class ``verb`` is said of an object of class ``obj`` ("lose the soundtrack",
+        "turn the original audio back on", "把背景音乐删了")."""
+        return (verb, obj) in self.pairs
+
+    @cached_property
+    def pairs(self) -> set[tuple[str, str]]:
+        """(verb class, object class) said together: English verb then object within four words (or a
+        particle after it: "music off"); Chinese in either order within six characters."""
+        objs = self.objects()
+        out: set[tuple[str, str]] = set()
+        for a, b, verb in self.hits("verbs"):
+            near = [o for o in objs if self._close(a, b, o[0], o[1])]
+            if near:
+                out.add((verb, min(near, key=lambda o: abs(o[0] - b))[2]))
+        for a, _b, verb in self.hits("postfix_verbs"):
+            before = [o for o in objs if o[1] <= a and len(self.t[o[1] : a].split()) <= 2]
+            if before:
+                out.add((verb, before[-1][2]))
+        for _a, b, _n in self._negations():
+            after = [
+                o for o in objs if o[0] >= b and o[2] not in ("it", self.after) and len(self.t[b : o[0]].split()) <= 2
+            ]
+            if after:
+                out.add(("remove", after[0][2]))
+        return out
+
+    def _negations(self) -> list[tuple[int, int, str]]:
+        found: list[tuple[int, int, str]] = []
+        for ps, lang in self.lists("negations"):
+            found += [(a, b, "no") for a, b in matches(self.t, ps, lang)]
+        return found
+
+    def _close(self, va: int, vb: int, oa: int, ob: int) -> bool:
+        if self.lang == "zh":
+            return (oa >= vb and oa - vb <= 6) or (ob <= va and va - ob <= 6)
+        return oa >= vb and len(self.t[vb:oa].split()) <= 4
+
+    def has_verb(self, verb: str) -> bool:
+        """Whether a verb of this class is said."""
+        return any(k == verb for _a, _b, k in self.hits("verbs"))
+
+    def about(self, obj: str) -> bool:
+        """Whether the message names an object of this class (or leans on it as the last topic)."""
+        return any(k == obj for _a, _b, k in self.objects())
+
+
+def lexes(lang: str) -> list[tuple[dict[str, Any], str]]:
+    """The lexicons a message in ``lang`` is read with (Chinese messages also read English words)."""
+    return [(lexicon(lang), lang)] + ([(lexicon("en"), "en")] if lang == "zh" else [])
