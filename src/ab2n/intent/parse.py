@@ -194,10 +194,17 @@ def _music_wishes(w: Words) -> dict[str, Any]:
 
 
 def _wishes_said(w: Words, wish: dict[str, Any]) -> bool:
-    """Whether the wishes are enough to mean music: an instrument word like "keys" or "drums" alone
-    is too weak, it needs a music word, a mood or a genre beside it."""
+    """Whether the wishes are enough to mean music: an instrument word that is also an ordinary
+    word ("keys", "drums", "strings": the lexicon's ``weak_instruments``) needs a music word, a mood
+    or a genre beside it; "piano" or "钢琴曲" alone is enough."""
     named = "mood" in wish or "genre" in wish
-    return named or "tempo" in wish or ("instruments" in wish and (w.has("music_words") or named or w.about("music")))
+    if named or "tempo" in wish:
+        return True
+    if "instruments" not in wish:
+        return False
+    weak = {p for lx, _lang in w.lexes for p in lx.get("weak_instruments", [])}
+    strong = any(w.t[a:b] not in weak for a, b, _k in w.hits("instruments"))
+    return strong or w.has("music_words") or w.about("music")
 
 
 def _removing(w: Words) -> bool:
@@ -304,7 +311,9 @@ def _music_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
         if _wishes_said(w, wish) and not adding:
             edits.append(Edit("add_music", dict(wish)))
         edits.append(Edit("replace_music", {}))
-    if removing:
+    if removing and sp[0] == 0 and sp[1] is not None and not adding:
+        edits.append(Edit("add_music", {"start_ms": sp[1]}))  # "no music for the first 5 s": from 5 s on
+    elif removing:
         edits.append(Edit("remove_music", {}))
     fade_in, fade_out = _fading(w)
     if not adding and not removing and (volume is not None or delta is not None) and not (fade_in or fade_out):
@@ -386,7 +395,10 @@ def _text_change_edits(w: Words) -> list[Edit]:
 
 def _shape_edits(w: Words) -> list[Edit]:
     """set_aspect: "vertical for TikTok", "square, cropped", "Instagram feed" (a platform decides)."""
-    aspect = w.first("platforms") or w.first("aspect")
+    # "youtube loudness" names a loudness, not a shape.
+    taken = [(a, b) for a, b, _k in w.hits("loudness")]
+    platforms = [k for a, b, k in w.hits("platforms") if all(b <= x or a >= y for x, y in taken)]
+    aspect = (platforms[0] if platforms else None) or w.first("aspect")
     if not aspect:
         return []
     ap: dict[str, Any] = {"preset": aspect}

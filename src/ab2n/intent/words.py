@@ -128,7 +128,8 @@ class Words:
         for a, b, verb in self.hits("verbs"):
             near = [o for o in objs if self._close(a, b, o[0], o[1])]
             if near:
-                out.add((verb, min(near, key=lambda o: abs(o[0] - b))[2]))
+                first = min(near, key=lambda o: abs(o[0] - b))
+                out |= {(verb, k) for k in self._joined(first, objs)}
         for a, _b, verb in self.hits("postfix_verbs"):
             before = [o for o in objs if o[1] <= a and len(self.t[o[1] : a].split()) <= 2]
             if before:
@@ -140,6 +141,16 @@ class Words:
             if after:
                 out.add(("remove", after[0][2]))
         return out
+
+    def _joined(self, first: tuple[int, int, str], objs: list[tuple[int, int, str]]) -> list[str]:
+        """The object and those joined to it: "remove the title and the music", "去掉标题和音乐"."""
+        kinds = [first[2]]
+        end = first[1]
+        for a, b, k in objs:
+            if a >= end and re.fullmatch(r"\s*(?:,|and|&|和|跟|与|、)\s*(?:also\s+)?(?:the\s+|my\s+)?", self.t[end:a]):
+                kinds.append(k)
+                end = b
+        return kinds
 
     def _negations(self) -> list[tuple[int, int, str]]:
         found: list[tuple[int, int, str]] = []

@@ -67,9 +67,9 @@ def test_half_score(half: str) -> None:
 
 
 def test_probe_set_score() -> None:
-    """The second fresh set (written after the first round, 91.7 % before the second; tuning since)."""
+    """The later fresh sets (round 2: 91.7 %, round 3: 90.8 % when first scored; tuning since)."""
     rows = json.loads(SET.with_name("probe_utterances.json").read_text(encoding="utf-8"))["utterances"]
-    assert len(rows) >= 100
+    assert len(rows) >= 240
     misses = [(r, got) for r in rows for ok, got in [matches(r)] if not ok]
     for r, got in misses:
         print(f"MISS [probe] {r.get('after') or ''} {r['text']!r}\n   want {r['expect']}\n   got  {got}")
