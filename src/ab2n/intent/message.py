@@ -23,4 +23,7 @@ def read_message(text: str, *, names: Sequence[str] = (), after: str | None = No
         after: What the previous turn changed on the file ("music", "title" or None).
     """
     address = parse_address(text, list(names), lang=detect_lang(text))
-    return address, parse(address.text or text, after=after)
+    # "this one" / "that clip" name the active file, which is the target anyway; kept in the
+    # sentence they stay its object ("i don't like this one", "remove that one").
+    words = text if address.kind == "active" else (address.text or text)
+    return address, parse(words, after=after)
