@@ -162,8 +162,20 @@ def answer(text: str, ws: Workspace, *, emit: Emit | None = None) -> str:
         return _route(turn)
     except Ab2nError as exc:
         return turn.say(
-            f"I couldn't do that: {exc.message} (code {exc.code}).", f"没能完成：{exc.message}（错误码 {exc.code}）"
+            f"I couldn't do that: {exc.message} (code {exc.code}).",
+            f"没能完成：{_ZH_ERRORS.get(exc.message, exc.message)}（错误码 {exc.code}）",
         )
+
+
+#: The edits' refusals a Chinese conversation meets most, said in Chinese.
+_ZH_ERRORS = {
+    "there is no music yet; say 'add background music' first": "还没有音乐，请先说“加点背景音乐”",
+    "there is no title yet; say 'add a title that says ...' first": "还没有标题，请先说“加个标题：……”",
+    "there is no title to remove": "没有可以去掉的标题",
+    "the music span is empty": "音乐的时间段是空的",
+    "the trimmed video would be shorter than 0.2 s": "剪完的视频会短于 0.2 秒",
+    "a title needs some text": "标题需要文字",
+}
 
 
 def _route(turn: Turn) -> str:

@@ -101,3 +101,50 @@ def test_not_understood_says_what_it_understood_and_offers_two_edits() -> None:
     reply = answer("make the title spin at 0:05", _Words(None))  # type: ignore[arg-type]
     assert "understood a title, 0:05" in reply and "the title" in reply.split("Did you mean")[1]
     assert "我听懂了：标题" in answer("让标题跳个舞", _Words(None))  # type: ignore[arg-type]
+
+
+class _OneFile(_Words):
+    """One file whose draft edits stay in memory (no music is chosen: the edits here need none)."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.drafts: list[Draft] = []
+
+    def files(self) -> dict[str, str]:
+        return {"m1": "a.mp4"}
+
+    def draft(self, key: str) -> Draft | None:
+        return self.drafts[-1] if self.drafts else None
+
+    def previous(self, key: str) -> Draft | None:
+        return self.drafts[-2] if len(self.drafts) > 1 else None
+
+    def set_active(self, key: str) -> None:
+        pass
+
+    def load(self, key: str) -> tuple[dict, dict]:
+        return {}, {}
+
+    def base_draft(self, *_a: Any) -> Draft:
+        return BASE
+
+    def arrange(self, draft: Draft, *_a: Any) -> Draft:
+        return draft
+
+    def push(self, key: str, draft: Draft) -> None:
+        self.drafts.append(draft)
+
+    def export_hint(self, zh: bool) -> str:
+        return "说“导出”（POST /api/render/proxy/lambda）。" if zh else "Say 'export' (POST /api/render/proxy/lambda)."
+
+
+def test_chinese_in_chinese_out() -> None:
+    ws = _OneFile()
+    refused = answer("标题再长一点", ws)  # type: ignore[arg-type]
+    assert refused.startswith("没能完成：还没有标题"), refused
+    added = answer("加个标题：巴黎", ws)  # type: ignore[arg-type]
+    assert "已添加标题“巴黎”" in added and "时间线（2 条轨道）" in added and "标题：“巴黎”（0-3秒）" in added, added
+    longer = answer("长一点", ws)  # type: ignore[arg-type]  (after a title: the title)
+    assert "标题“巴黎”现在在 0-4 秒" in longer, longer
+    english = answer("move it to the top", ws)  # type: ignore[arg-type]
+    assert 'Title "巴黎" now 0-4 s, top.' in english and "Timeline (2 tracks)" in english, english
