@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from ab2n.analyze.profile import VideoProfile
 from ab2n.music.compose import COMPOSE
@@ -102,6 +101,8 @@ def _gain_envelope(plan: ScorePlan, n: int, clock: Clock) -> np.ndarray:
 def render_stems(plan: ScorePlan, cancel: threading.Event | None = None) -> dict[str, np.ndarray]:
     """Each stem as stereo float32 (n, 2) at 48 kHz, levelled, with its share of the room, the
     drop-outs and the ending applied (their sum is the bed before its peak level)."""
+    from scipy import signal  # here, not at the top: scipy.signal costs every face ~1.5 s to import
+
     style = STYLES[plan.style]
     n = round(plan.duration_s * SR)
     notes = compose(plan)

@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
 
 from ab2n.errors import Cancelled
 from ab2n.media.ffmpeg import commit_output, temp_output_path
@@ -91,6 +90,8 @@ def epiano(f: float, dur: float, vel: float) -> np.ndarray:
 
 def guitar(f: float, dur: float, vel: float) -> np.ndarray:
     """Karplus-Strong plucked string, computed a period at a time (vectorised per period)."""
+    from scipy import signal  # here, not at the top: scipy.signal costs every face ~1.5 s to import
+
     n = _length(dur, 0.25)
     period = max(2, round(SR / f))
     rng = np.random.default_rng(int(f * 100))
@@ -256,6 +257,8 @@ def _noise(n: int, seed: int) -> np.ndarray:
 
 
 def _band(x: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
+    from scipy import signal
+
     if lo and hi:
         sos = signal.butter(2, [lo, hi], btype="band", fs=SR, output="sos")
     elif lo:
@@ -394,6 +397,8 @@ def render_stem(notes: Iterable[Note], n: int, cancel: threading.Event | None = 
 
 def room(x: np.ndarray, rt60_s: float, seed: int) -> np.ndarray:
     """The wet signal of a room: a decaying stereo noise impulse response (pre-delay 15 ms)."""
+    from scipy import signal
+
     n = int(min(4.0, rt60_s) * SR)
     t = _t(n)
     rng = np.random.default_rng(seed)
