@@ -27,6 +27,7 @@ import numpy as np
 from ab2n.media.decode import decode_audio
 from ab2n.music.beats import analyze_track, analyze_tracks
 from ab2n.music.catalog import load_catalog
+from bench.grooves import STYLES, measure_tempo, tempo_set
 from bench.measure import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +74,18 @@ def librosa_tempo(samples: np.ndarray) -> float:
 
     tempo, _ = librosa.beat.beat_track(y=samples.astype(np.float32), sr=SR, hop_length=256)
     return float(np.atleast_1d(tempo)[0])
+
+
+def groove_lines(grooves: dict[str, dict[str, Any]]) -> list[str]:
+    """The generated-groove lines of the report (bench/grooves.py: held-in and held-out halves)."""
+    out = [
+        f"- Tempo on generated grooves with a known tempo (`bench/grooves.py`: {', '.join(STYLES)}; "
+        "60-180 BPM, log-uniform), within 4 %:"
+    ]
+    for name, g in grooves.items():
+        rel = ", ".join(f"{k} {v}" for k, v in g["relations"].items() if k != "same" and v)
+        out.append(f"  {name.replace('_', '-')} {g['same']} of {g['n']} ({rel}).")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     librosa_vs_asked = {name: sum(r["librosa_vs_asked"] == name for r in rows) for name in names}
     keys_same = sum(r["key"] == r["asked_key"] for r in rows)
     tonic_same = sum(r["key"].split()[0] == r["asked_key"].split()[0] for r in rows if r["asked_key"])
+    held_in, held_out = tempo_set()
+    grooves = {"held_in": measure_tempo(held_in), "held_out": measure_tempo(held_out)}
     report = {
         "tracks": len(rows),
         "audio_minutes": round(minutes, 2),
@@ -155,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "keys_as_asked": keys_same,
         "tonics_as_asked": tonic_same,
         "rows": rows,
+        "grooves": grooves,
     }
 
     def counts(rel: dict[str, int]) -> str:
@@ -179,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Tempo against the asked tempo (within 4 %): ab2n {counts(vs_asked)}; librosa {counts(librosa_vs_asked)}.",
         f"- Tempo, ab2n against librosa: {counts(relations)}.",
         f"- Key against the asked key: {keys_same} of {len(rows)} (tonic alone: {tonic_same}).",
+        *groove_lines(grooves),
         "",
         "| track (not seen by the analyser) | asked BPM | ab2n BPM | vs asked | librosa BPM | librosa vs asked "
         "| meter | asked key | ab2n key |",
