@@ -370,9 +370,10 @@ def report(payload: dict[str, Any]) -> list[str]:
         f"{cfg['clients']} clients doing the seed flow (token → session → upload of an {cfg['clip']} → "
         f'chat over SSE "add calm music" → export → poll every {cfg["poll_s"]:g} s → download) for '
         f"{cfg['seconds']:g} s per row, against `ab2n serve` on PostgreSQL with a Redis broker and 1, then "
-        "2 `ab2n worker` processes (one render at a time each), all on this machine "
-        f"({payload['machine']}, {payload['date']}). The cores are shared with other work: the load "
-        "average before → after each row is in the table.",
+        "2 `ab2n worker` processes (one render at a time each, at nice 10), all on this machine "
+        f"({payload['machine']}, {payload['date']}); the 0-worker row is the prober alone, the floor of "
+        "each call. The cores are shared with other work: the load average before → after each row is "
+        "in the table.",
         "",
         "| workers | clients | renders/min | render turnaround p50 s | API p50 / p95 ms | chat turn p50 s "
         "| serve peak RSS MB | worker peak RSS MB (with FFmpeg) | load avg | failed flows |",

@@ -15,6 +15,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -479,6 +480,14 @@ def serve(
         _fail_unless_stopped(exc)
 
 
+class WorkerOnly(StrEnum):
+    """What an ``ab2n worker`` takes from the broker."""
+
+    both = "both"
+    analysis = "analysis"
+    renders = "renders"
+
+
 @app.command()
 def worker(
     data: DataOpt = None,
@@ -488,6 +497,9 @@ def worker(
     nice: Annotated[
         int | None, typer.Option(help="Lower the worker's CPU priority by this (0-19; default 10).", min=0, max=19)
     ] = None,
+    only: Annotated[
+        WorkerOnly, typer.Option(help="Take only uploads' analysis or only renders (default: both, analysis first).")
+    ] = WorkerOnly.both,
 ) -> None:
     """Render and analyse for `ab2n serve --broker-url ...` (Celery; the database is the truth)."""
     try:
@@ -498,7 +510,7 @@ def worker(
             settings.worker_nice = nice
         settings.ensure_dirs()
         err.print(f"ab2n worker: {concurrency} at once (data: {settings.data_dir})", highlight=False)
-        run(settings, concurrency=concurrency)
+        run(settings, concurrency=concurrency, only=only.value)
     except BaseException as exc:
         _fail_unless_stopped(exc)
 

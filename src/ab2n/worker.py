@@ -75,8 +75,12 @@ def make_app(settings: Settings) -> tuple[Celery, threading.Thread]:
     return app, threading.Thread(target=reap, daemon=True, name="ab2n-reaper")
 
 
-def run(settings: Settings, *, concurrency: int) -> None:
-    """Run a worker until it is stopped (renders on ``concurrency`` threads)."""
+#: ``ab2n worker --only``: the queues each choice reads, in the order read.
+QUEUES = {"both": (ANALYZE_QUEUE, RENDER_QUEUE), "analysis": (ANALYZE_QUEUE,), "renders": (RENDER_QUEUE,)}
+
+
+def run(settings: Settings, *, concurrency: int, only: str = "both") -> None:
+    """Run a worker until it is stopped (tasks on ``concurrency`` threads; ``only`` one kind: see QUEUES)."""
     app, reaper = make_app(settings)
     if settings.worker_nice:
         os.nice(settings.worker_nice)  # inherited by every thread started later and by FFmpeg
@@ -89,7 +93,7 @@ def run(settings: Settings, *, concurrency: int) -> None:
             "--concurrency",
             str(concurrency),
             "--queues",
-            f"{ANALYZE_QUEUE},{RENDER_QUEUE}",
+            ",".join(QUEUES[only]),
             "--loglevel",
             "WARNING",
         ]

@@ -76,10 +76,10 @@ def redis_url() -> Iterator[str]:
 class Worker:
     """A running `ab2n worker`."""
 
-    def __init__(self, data: Path, env: dict[str, str]) -> None:
+    def __init__(self, data: Path, env: dict[str, str], *args: str) -> None:
         log = (data / f"worker-{uuid.uuid4().hex[:6]}.log").open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ab2n.cli", "worker", "--data", str(data), "--concurrency", "1"],
+            [sys.executable, "-m", "ab2n.cli", "worker", "--data", str(data), "--concurrency", "1", *args],
             env={**os.environ, **env},
             stdout=log,
             stderr=log,
@@ -272,3 +272,34 @@ def test_chat_over_sse_while_a_worker_does_the_work(make_server, pg_url: str, re
             assert _wait(srv.url, tok, f"busy_{i}", timeout_s=240)["status"] == "done"
     finally:
         worker.stop()
+
+
+def test_analysis_and_render_workers_apart(make_server, pg_url: str, redis_url: str, tmp_path: Path) -> None:
+    env = {"AB2N_DATABASE_URL": pg_url, "AB2N_BROKER_URL": redis_url, "XDG_CACHE_HOME": str(tmp_path)}
+    srv = make_server(**env)
+    workers = [Worker(srv.data, env, "--only", "analysis")]
+    try:
+        tok = token(srv.url)
+        sid = _session(srv.url, tok)
+        clip, _ = clip_with_cuts([1.5], duration_s=3, audio="tone")
+        assert _upload(srv.url, tok, sid, clip, name="a.mp4")["code"] == 0
+        import psycopg
+
+        dsn = pg_url.replace("postgresql+psycopg", "postgresql")
+        deadline = time.monotonic() + 120
+        while True:  # the analysis-only worker analyses the upload
+            with psycopg.connect(dsn) as conn:
+                row = conn.execute("SELECT profile IS NOT NULL FROM media").fetchone()
+            if row and row[0]:
+                break
+            assert time.monotonic() < deadline, "the analysis worker never analysed the upload"
+            time.sleep(0.2)
+        assert _render(srv.url, tok, {"id": "r", "sessionId": sid}).json()["code"] == 0
+        time.sleep(3)  # ... and takes no render
+        job = httpx.get(f"{srv.url}/api/render/proxy/lambda/r", headers=auth(tok)).json()["data"]
+        assert job["status"] == "queued", job
+        workers.append(Worker(srv.data, env, "--only", "renders"))
+        assert _wait(srv.url, tok, "r", timeout_s=240)["status"] == "done"
+    finally:
+        for w in workers:
+            w.stop()
