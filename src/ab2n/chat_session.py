@@ -43,7 +43,7 @@ class ChatSession:
         paths = [Path(p) for p in saved["media"]] + [Path(p) for p in inputs if str(p) not in saved["media"]]
         if not paths:
             raise InvalidArgument("give a video to start a chat (ab2n chat clip.mp4)")
-        media = load_media(paths)
+        media = load_media(paths, work_dir=cache_dir / "converted" if cache_dir else None)
         sess = cls(path, paths, media, understand(media), cache_dir=cache_dir)
         for key, h in saved.get("files", {}).items():
             sess.histories[key] = History([Draft.from_json(d) for d in h["drafts"]], int(h["cursor"]))

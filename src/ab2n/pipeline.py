@@ -19,6 +19,7 @@ arrange where the music has no plan), render (mix + render).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import tempfile
 import threading
 import time
@@ -30,6 +31,7 @@ from typing import Any, TypeVar
 from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Cancelled, InvalidArgument
+from ab2n.media.animation import playable
 from ab2n.media.probe import MediaInfo, MediaLimits, probe
 from ab2n.mix.aside import aside_note
 from ab2n.mix.mixdown import MixPlan
@@ -207,12 +209,24 @@ def load_media(
     limits: MediaLimits | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    work_dir: Path | None = None,
 ) -> dict[str, MediaInfo]:
-    """Probe every input (the probe stage); ids are "m1", "m2", ... in order."""
+    """Probe every input (the probe stage); ids are "m1", "m2", ... in order.
+
+    An animated WebP is converted to a lossless APNG copy (``media.animation``) in ``work_dir``
+    (default: a shared ab2n folder in the system's temporary folder) and described by it.
+    """
     out: dict[str, MediaInfo] = {}
     for i, p in enumerate(paths):
         _check(cancel)
-        out[f"m{i + 1}"] = probe(p, limits=limits)
+        info = probe(p, limits=limits)
+        if info.convert_to:
+            work = work_dir or Path(tempfile.gettempdir()) / "ab2n-converted"
+            work.mkdir(parents=True, exist_ok=True)
+            st = info.path.stat()
+            key = hashlib.sha1(f"{info.path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
+            info = playable(info, work / f"{info.path.stem}-{key}.png", limits=limits)
+        out[f"m{i + 1}"] = info
         if progress is not None:
             progress((i + 1) / len(paths))
     return out
@@ -517,7 +531,7 @@ def _animation_notes(draft: Draft, media: Mapping[str, MediaInfo]) -> list[str]:
         info = media[seg.media_id]
         if not info.animated:
             continue
-        what = f"{info.path.name} is an animation ({info.duration_s:.2f} s): played at its own timing"
+        what = f"{(info.source or info.path).name} is an animation ({info.duration_s:.2f} s): played at its own timing"
         loops = seg.duration_ms / 1000 / info.duration_s
         notes.append(what + (f", looped to {seg.duration_ms / 1000:.2f} s ({loops:.1f}x)" if loops > 1.001 else ""))
     return notes
@@ -542,8 +556,24 @@ def add_music(
         cancel: Set it to stop; raises ``Cancelled`` (code 499) and leaves no output behind.
         analyze_workers: Processes for analysing a long video (None: one a core; 1: none).
     """
+    with tempfile.TemporaryDirectory(prefix="ab2n-") as tmp:
+        return _add_music(inputs, output, options, Path(tmp), progress, cancel, analyze_workers)
+
+
+def _add_music(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    options: AddOptions,
+    work: Path,
+    progress: StageProgress | None,
+    cancel: threading.Event | None,
+    analyze_workers: int | None,
+) -> AddResult:
+    """``add_music`` with its temporary folder ``work`` (converted inputs, the mix)."""
     stages = _Stages(progress, cancel)
-    media = stages.run("probe", lambda tell: load_media(inputs, limits=options.limits, progress=tell, cancel=cancel))
+    media = stages.run(
+        "probe", lambda tell: load_media(inputs, limits=options.limits, progress=tell, cancel=cancel, work_dir=work)
+    )
     check_colour_support(media, options.hdr)  # an HDR clip this FFmpeg can't convert: say so before the work
     profiles = stages.run(
         "analyze", lambda tell: understand(media, progress=tell, cancel=cancel, workers=analyze_workers)
@@ -559,24 +589,22 @@ def add_music(
         return montage_on_downbeats(arranged, media, profiles, cache_dir=cache, cancel=cancel)
 
     draft = stages.run("arrange", arrange_stage)
-    with tempfile.TemporaryDirectory(prefix="ab2n-") as tmp:
-        work = Path(tmp)
-        mixed = stages.run(
-            "mix", lambda tell: mix_draft(draft, media, profiles, work_dir=work, progress=tell, cancel=cancel)
-        )
-        result = stages.run(
-            "render",
-            lambda tell: render_output(
-                draft,
-                media,
-                mixed,
-                output,
-                progress=tell,
-                cancel=cancel,
-                hdr=options.hdr,
-                smart=options.smart_render,
-            ),
-        )
+    mixed = stages.run(
+        "mix", lambda tell: mix_draft(draft, media, profiles, work_dir=work, progress=tell, cancel=cancel)
+    )
+    result = stages.run(
+        "render",
+        lambda tell: render_output(
+            draft,
+            media,
+            mixed,
+            output,
+            progress=tell,
+            cancel=cancel,
+            hdr=options.hdr,
+            smart=options.smart_render,
+        ),
+    )
     return _add_result(inputs, draft, profiles, result, mixed.plan, stages.timings_s, notes)
 
 

@@ -174,3 +174,15 @@ def test_the_terminal_chat_gives_the_same_drafts(make_server, tmp_path: Path) ->
         assert _essence(mine.to_json() if mine else None) == _essence(served[name]["draft"]), name
     assert _essence(served["intro.mp4"]["draft"])["m"]["aspect"] == "vertical"
     assert served["beach.mp4"]["draft"] is not None and not _essence(served["beach.mp4"]["draft"])["texts"]
+
+
+def test_an_animated_webp_upload_is_kept_as_its_playable_copy(make_server) -> None:
+    from media.test_animation import webp  # the generated sticker the media tests use
+
+    srv = make_server()
+    tok = token(srv.url)
+    sid = _session(srv.url, tok)
+    data = _upload(srv.url, tok, sid, webp("anim-webp4", seconds=4), name="sticker.webp")["data"]
+    assert data["kind"] == "video" and abs(data["duration"] - 4.0) < 0.01 and data["width"] == 160
+    stored = [p for p in (srv.data / "uploads").rglob("*") if p.is_file()] if (srv.data / "uploads").exists() else []
+    assert stored and all(probe(p).demuxer == "apng" for p in stored if p.stat().st_size > 1000)

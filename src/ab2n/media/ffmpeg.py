@@ -48,6 +48,7 @@ ACCEPTED_DEMUXERS: tuple[str, ...] = (
     "wav",
     "aac",
     "png_pipe",
+    "apng",
     "jpeg_pipe",
     "gif",
     "webp_pipe",

@@ -17,7 +17,7 @@ import av
 from ab2n.errors import MediaTooLarge, NotFound, UnsupportedMedia
 from ab2n.media.container import open_container
 from ab2n.media.ffmpeg import input_args, last_error_line, run_ffmpeg
-from ab2n.media.sniff import Sniffed, image_header_size, sniff
+from ab2n.media.sniff import Sniffed, image_header_size, is_animated_webp, sniff, webp_frame_delays
 
 MediaKind = Literal["video", "audio", "image"]
 HdrKind = Literal["hlg", "pq"]
@@ -77,6 +77,8 @@ class MediaInfo:
         audio_codec, sample_rate, channels: Of the first audio stream.
         frame_count: Frames in the video stream if known, else 0.
         video_stream: The video stream's index in the container (cover art and extra tracks skipped).
+        convert_to: "apng" for an animated WebP: play it through ``media.animation.playable``'s copy.
+        source: The user's file when ``path`` is such a copy.
         animated: An animated GIF/WebP (kind "video": it plays at its own frame timing).
         color_primaries, color_trc, color_space, color_range: The video's colour tags as FFmpeg
             names ("bt709", "bt2020", "arib-std-b67", "smpte2084", "tv", ...), None if untagged.
@@ -105,6 +107,8 @@ class MediaInfo:
     frame_count: int = 0
     video_stream: int = 0
     animated: bool = False
+    convert_to: str | None = None
+    source: Path | None = None
     color_primaries: str | None = None
     color_trc: str | None = None
     color_space: str | None = None
@@ -172,9 +176,12 @@ def probe(path: str | Path, *, limits: MediaLimits | None = None) -> MediaInfo:
     sniffed = sniff(p)
     if sniffed.kind_hint == "image":
         with p.open("rb") as fh:
-            claimed = image_header_size(fh.read(1 << 16))
+            head = fh.read(1 << 16)
+        claimed = image_header_size(head)
         if claimed and claimed[0] * claimed[1] > lim.max_pixels:
             raise MediaTooLarge(f"{p.name} claims {claimed[0]}x{claimed[1]}; the limit is {lim.max_pixels} pixels (8K)")
+        if sniffed.demuxer == "webp_pipe" and is_animated_webp(head):
+            return _animated_webp(p, size, lim)
     with contextlib.ExitStack() as stack:
         try:
             container = stack.enter_context(open_container(p, sniffed.demuxer, max_pixels=lim.max_pixels))
@@ -186,6 +193,52 @@ def probe(path: str | Path, *, limits: MediaLimits | None = None) -> MediaInfo:
     if sniffed.label in ("AVIF", "HEIC"):
         _check_cli_decodes(info, sniffed)
     return info
+
+
+def _demuxed_span(container: av.container.InputContainer, v: av.stream.Stream) -> float:
+    """Seconds from the stream's start to its last packet's end (the packets left: nothing decoded)."""
+    end = 0.0
+    for pkt in container.demux(v):
+        if pkt.pts is not None and pkt.time_base is not None:
+            end = max(end, float((pkt.pts + (pkt.duration or 0)) * pkt.time_base))
+    start = float(v.start_time * v.time_base) if v.start_time is not None and v.time_base else 0.0
+    return end - start
+
+
+def _animated_webp(p: Path, size: int, lim: MediaLimits) -> MediaInfo:
+    """An animated WebP, described from its chunks (neither PyAV nor FFmpeg 5.1 decode it).
+
+    Its ``convert_to`` is "apng": ``media.animation.playable`` makes the copy that is analysed and
+    rendered.
+    """
+    data = p.read_bytes()
+    w = int.from_bytes(data[24:27], "little") + 1
+    h = int.from_bytes(data[27:30], "little") + 1
+    delays = webp_frame_delays(data)
+    if not delays:
+        raise UnsupportedMedia(f"{p.name} declares an animation but holds no frames")
+    duration = sum(delays) / 1000
+    if duration > lim.max_duration_s + 1.0:
+        raise MediaTooLarge(f"{p.name} lasts {duration / 60:.0f} min; the limit is {lim.max_duration_s / 60:.0f} min")
+    fps = len(delays) / duration
+    return MediaInfo(
+        path=p,
+        kind="video",
+        demuxer="webp_pipe",
+        size_bytes=size,
+        duration_s=duration,
+        width=w,
+        height=h,
+        coded_width=w,
+        coded_height=h,
+        fps=fps,
+        peak_fps=fps,
+        video_codec="webp",
+        pix_fmt="rgba",
+        frame_count=len(delays),
+        animated=True,
+        convert_to="apng",
+    )
 
 
 def _hint(sniffed: Sniffed) -> str:
@@ -250,7 +303,9 @@ def _describe(
         if kind == "image":
             duration = 0.0
         elif animated and duration <= 0:
-            raise UnsupportedMedia(f"{p.name} is an animation with no timing")
+            duration = _demuxed_span(container, main)  # APNG: no duration in the header
+            if duration <= 0:
+                raise UnsupportedMedia(f"{p.name} is an animation with no timing")
     else:
         kind = "audio"
     if audios:

@@ -86,6 +86,10 @@ def sniff_bytes(head: bytes, *, name: str = "file") -> Sniffed:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return Sniffed("webp_pipe", "image", "WebP")
     if head[:8] == b"\x89PNG\r\n\x1a\n":
+        # An APNG has its acTL chunk before the first IDAT, so within the first chunks.
+        idat = head.find(b"IDAT")
+        if b"acTL" in head[: idat if idat >= 0 else len(head)]:
+            return Sniffed("apng", "image", "APNG")
         return Sniffed("png_pipe", "image", "PNG")
     if head[:3] == b"\xff\xd8\xff":
         return Sniffed("jpeg_pipe", "image", "JPEG")
@@ -106,6 +110,24 @@ def sniff_bytes(head: bytes, *, name: str = "file") -> Sniffed:
     raise UnsupportedMedia(f"{name} is not a supported media file; supported: {SUPPORTED_TEXT}")
 
 
+def is_animated_webp(head: bytes) -> bool:
+    """Whether a WebP's first bytes declare an animation (a VP8X chunk with the animation flag)."""
+    return len(head) > 20 and head[:4] == b"RIFF" and head[8:16] == b"WEBPVP8X" and bool(head[20] & 0x02)
+
+
+def webp_frame_delays(data: bytes) -> list[int]:
+    """Each frame's delay in ms, from an animated WebP's ANMF chunks (0 is read as 100, as browsers do)."""
+    delays: list[int] = []
+    pos = 12
+    while pos + 8 <= len(data):
+        kind, n = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if kind == b"ANMF" and n >= 16:
+            # ANMF payload: X, Y, width-1, height-1, duration: 24-bit little-endian each.
+            delays.append(int.from_bytes(data[pos + 20 : pos + 23], "little") or 100)
+        pos += 8 + n + (n & 1)
+    return delays
+
+
 def image_header_size(head: bytes) -> tuple[int, int] | None:
     """Width and height an image *claims* in its header (PNG, GIF, JPEG, WebP), or None.
 
@@ -123,7 +145,7 @@ def image_header_size(head: bytes) -> tuple[int, int] | None:
 def _claimed_size(head: bytes) -> tuple[int, int] | None:
     import struct
 
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":  # PNG and APNG
         w, h = struct.unpack(">II", head[16:24])
         return int(w), int(h)
     if head[:6] in (b"GIF87a", b"GIF89a"):

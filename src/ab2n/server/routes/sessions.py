@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from ab2n.chat.engine import MONTAGE
 from ab2n.errors import Ab2nError, MediaTooLarge
+from ab2n.media.animation import playable
 from ab2n.media.probe import MediaInfo, MediaLimits, probe
 from ab2n.server.bodies import NewSessionBody, UrlUploadBody
 from ab2n.server.boundary import SessionFiles, public_draft
@@ -104,7 +106,13 @@ def _fetch(st: AppState, url: str, dest: Path) -> tuple[Path, str]:
 def _probe(st: AppState, path: Path, name: str) -> MediaInfo:
     """Probe an upload; errors name the client's file, never the server's path."""
     try:
-        return probe(path, limits=MediaLimits(max_bytes=st.settings.max_upload_bytes))
+        limits = MediaLimits(max_bytes=st.settings.max_upload_bytes)
+        info = probe(path, limits=limits)
+        if info.convert_to:  # an animated WebP: keep its APNG copy as the upload (media.animation)
+            copy = playable(info, path.with_name(path.name + ".png"), limits=limits)
+            copy.path.replace(path)
+            info = dataclasses.replace(copy, path=path, source=None)
+        return info
     except Ab2nError as exc:
         exc.message = exc.message.replace(str(path), name).replace(path.name, name)
         exc.args = (exc.message,)
