@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from ab2n.mix.duck import duck_gain_db, duck_regions
 from ab2n.mix.loudness import measure
 from ab2n.mix.mixdown import MixSettings, plan_mix, render_audio
 from mediagen import cached, click_track_wav, noise_wav, speech_wav, tone_wav, write_wav
+from separation import rms_db, split
 
 SR = 48000
 
@@ -69,28 +71,58 @@ def test_duck_envelope_shape() -> None:
     assert g[5] == 0 and g[6] == 0
 
 
-def test_ducking_depth_and_speech_clarity(tmp_path: Path, speech: tuple[Path, list], bed: Path) -> None:
-    sp, spans = speech
+@pytest.fixture(scope="module")
+def speech_from_start() -> tuple[Path, list[tuple[float, float]]]:
+    """A German voice from the file's first 50 ms, a one-word utterance, pauses 0.5-4 s."""
+    return speech_wav(
+        ["Hallo.", "Heute zeige ich euch den Hafen.", "Ja.", "Am Abend ist es hier sehr ruhig."],
+        pauses_s=[0.5, 4.0, 1.2],
+        lead_s=0.05,
+        tail_s=2.5,
+        voice="de",
+    )
+
+
+def _bundled_bed(tmp_path: Path, index: int, duration_s: float, start_s: float) -> Path:
+    import immich_memories_music
+
+    tracks = sorted(Path(immich_memories_music.tracks_dir()).glob("*/*.opus"))
+    bed = tmp_path / f"bed{index}.wav"
+    write_wav(bed, decode_audio(tracks[index], sample_rate=SR, channels=2, start_s=start_s, duration_s=duration_s), SR)
+    return bed
+
+
+@pytest.mark.parametrize("case", ["lead-2s-click-bed", "from-start-bundled-track"])
+def test_ducking_depth_and_speech_clarity(
+    tmp_path: Path, case: str, speech: tuple[Path, list], speech_from_start: tuple[Path, list], bed: Path
+) -> None:
+    """With the defaults (-14 LUFS, the limiter working on espeak-ng's peaky voice), measured on the
+    encoded file by subtracting the known voice and bed (tests/separation.py, strict by 0-4 dB):
+    over each whole utterance the music is >= 15 dB under the voice, the duck is >= 12 dB deep,
+    and in pauses under 0.8 s the music stays down."""
+    sp, spans = speech if case.startswith("lead") else speech_from_start
     info = probe(sp)
     prof = analyze(info)
-    # At -23 LUFS no limiting touches espeak-ng's very peaky voice, so the output is a linear mix
-    # and the music can be recovered exactly by subtracting the scaled voice. Ducking is the same
-    # at every target; the -14 case is covered by the loudness test below.
-    plan = plan_mix(prof, MixSettings(target_lufs=-23.0), duration_s=info.duration_s, has_original_audio=True)
+    if not case.startswith("lead"):
+        bed = _bundled_bed(tmp_path, 4, info.duration_s + 1, 20.0)
+    plan = plan_mix(prof, MixSettings(), duration_s=info.duration_s, has_original_audio=True)
     out = tmp_path / "mix.m4a"
-    render_audio(original=info, bed_wav=bed, plan=plan, out_path=out)
-    voice, music = _split(out, sp)
-    during = _sel(music, spans)
-    long_pause = [(spans[1][1] + 1.0, spans[2][0] - 0.7)]  # the middle of the 3 s pause
-    between = _sel(music, long_pause, 0.0)
-    assert _rms_db(between) - _rms_db(during) >= 10.0
-    assert _rms_db(_sel(voice, spans)) - _rms_db(during) >= 15.0
-    # No pumping: in the 0.3 s pauses the music stays down (within 3 dB of its level under speech).
-    short = [(spans[0][1] + 0.05, spans[1][0] - 0.05), (spans[2][1] + 0.05, spans[3][0] - 0.05)]
-    assert _rms_db(_sel(music, short, 0.0)) - _rms_db(during) <= 3.0
-    # No clipped samples.
+    rep = render_audio(original=info, bed_wav=bed, plan=plan, out_path=out, work_dir=tmp_path)
+    assert rep.encodes == 1
     y = decode_audio(out, sample_rate=SR, channels=2)
-    assert np.abs(y).max() < 0.999
+    assert np.abs(y).max() < 0.999  # no clipped samples
+    voice, music = split(y.mean(axis=1), decode_audio(sp, sample_rate=SR), decode_audio(bed, sample_rate=SR), SR)
+    seg = lambda x, a, b: x[int(a * SR) : int(b * SR)]  # noqa: E731
+    over = [rms_db(seg(voice, a, b)) - rms_db(seg(music, a, b)) for a, b in spans]
+    assert min(over) >= 15.0, over
+    under = rms_db(np.concatenate([seg(music, a, b) for a, b in spans]))
+    gaps = [(b0, a1) for (_, b0), (a1, _) in itertools.pairwise(spans)]
+    long_pause = next((b0 + 1.0, a1 - 0.7) for b0, a1 in gaps if a1 - b0 >= 3.0)
+    assert rms_db(seg(music, *long_pause)) - under >= 12.0
+    # No pumping: in pauses under 0.8 s the music stays within 3 dB of its level under speech.
+    for b0, a1 in gaps:
+        if a1 - b0 < 0.8:
+            assert rms_db(seg(music, b0 + 0.05, a1 - 0.05)) - under <= 3.0
 
 
 def _source(level: str) -> Path:
