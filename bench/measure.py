@@ -96,3 +96,44 @@ def write_report(out_dir: Path, stem: str, payload: dict, lines: list[str]) -> P
     md.write_text("\n".join(lines) + "\n")
     print(f"wrote {md}")
     return md
+
+
+def render_check(src: Path, out: Path) -> dict[str, float | int | str]:
+    """How much of ``out``'s video is ``src``'s packets, whether it decodes cleanly, and its A/V ends.
+
+    Returns:
+        same_packets: Share of the source's video packets found byte for byte at the same pts.
+        decode_errors: What ``ffmpeg -v error -i OUT -f null -`` printed (empty = clean).
+        duration_delta_s: Output video duration minus the source's.
+        av_end_delta_s: End of the output's audio minus the end of its video.
+    """
+    import hashlib
+
+    import av
+
+    from ab2n.media.ffmpeg import ffmpeg_exe
+
+    def packets(path: Path) -> tuple[dict[int, str], float, float]:
+        with av.open(str(path)) as c:
+            v = c.streams.video[0]
+            got = {int(p.pts): hashlib.sha1(bytes(p)).hexdigest() for p in c.demux(v) if p.size and p.pts is not None}
+            tb = float(v.time_base or 0)
+            v_end = ((v.start_time or 0) + (v.duration or 0)) * tb
+            a_end = v_end
+            if c.streams.audio:
+                a = c.streams.audio[0]
+                a_end = ((a.start_time or 0) + (a.duration or 0)) * float(a.time_base or 0)
+        return got, v_end, a_end
+
+    theirs, src_end, _ = packets(src)
+    ours, v_end, a_end = packets(out)
+    same = sum(ours.get(k) == h for k, h in theirs.items()) / max(1, len(theirs))
+    run = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(out), "-f", "null", "-"], capture_output=True, text=True
+    )
+    return {
+        "same_packets": round(same, 3),
+        "decode_errors": run.stderr.strip()[-300:],
+        "duration_delta_s": round(v_end - src_end, 4),
+        "av_end_delta_s": round(a_end - v_end, 4),
+    }

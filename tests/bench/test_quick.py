@@ -18,6 +18,8 @@ def test_quick_bench_writes_report(tmp_path: Path) -> None:
     row = data["results"]["quick-8s"]
     assert row["tools"]["ffmpeg decode (floor)"]["median_s"] > 0
     assert row["tools"]["ab2n add (copy)"]["ok"]
+    smart = row["renders"]["title (smart)"]
+    assert smart["decode_errors"] == "" and 0.0 <= smart["same_packets"] <= 1.0
     q = row["quality"]["ab2n add (copy)"]
     assert abs(q["lufs"] + 14) <= 1.0 and q["true_peak"] <= -1.0
     assert (tmp_path / "benchmarks.md").read_text().startswith("# Benchmarks")
