@@ -123,3 +123,20 @@ def test_a_composed_draft_crosses_the_service_boundary_intact() -> None:
     # The tempo map is derived from the beats, so the service does not take it from a client.
     assert ScorePlan.from_json(got.pop("score")).to_json() == ScorePlan.from_json(want.pop("score")).to_json()
     assert got == want
+
+
+def test_space_under_speech_is_a_thinner_arrangement() -> None:
+    from ab2n.analyze.profile import Interval
+
+    talk = (Interval(6.0, 11.0),)
+    prof = _profile()
+    quiet = plan_for(VideoProfile(**{**prof.__dict__, "speech": talk}), duration_s=SECONDS, seed=4)
+    loud = plan_for(prof, duration_s=SECONDS, seed=4)
+    with_speech, without = compose(quiet), compose(loud)
+
+    def inside(notes: list, a: float = 6.0, b: float = 11.0) -> list:
+        return [n for n in notes if a <= n.start_s < b]
+
+    assert not inside(with_speech["melody"]) and inside(without["melody"])  # the melody rests
+    mean_vel = lambda ns: float(np.mean([n.vel for n in ns]))  # noqa: E731
+    assert mean_vel(inside(with_speech["harmony"])) < 0.8 * mean_vel(inside(without["harmony"]))

@@ -107,9 +107,10 @@ _COMP = {
     "pad_hi": ((0.0, 2.0, 1.0), (2.0, 2.0, 0.85)),
     "strum": ((0.0, 1.0, 1.0), (1.0, 0.5, 0.8), (1.5, 1.0, 0.6), (2.5, 0.5, 0.6), (3.0, 0.5, 0.85), (3.5, 0.5, 0.6)),
     "strum_lo": ((0.0, 2.0, 1.0), (2.0, 2.0, 0.8)),
-    "stabs": ((0.0, 1.5, 1.0), (1.5, 0.5, 0.7), (2.5, 1.0, 0.75), (3.5, 0.5, 0.6)),
+    # Lo-fi stabs mostly on the beats: off-beat stabs as loud made librosa hear twice the tempo.
+    "stabs": ((0.0, 1.5, 1.0), (2.0, 1.0, 0.8), (3.0, 0.5, 0.55), (3.5, 0.5, 0.4)),
     "stabs_lo": ((0.0, 2.0, 1.0), (2.5, 1.5, 0.7)),
-    "block": ((0.0, 1.0, 1.0), (1.0, 1.0, 0.65), (2.0, 1.0, 0.8), (3.0, 1.0, 0.65)),
+    "block": ((0.0, 1.0, 1.0), (1.0, 1.0, 0.55), (2.0, 1.0, 0.65), (3.0, 1.0, 0.55)),
     "block_lo": ((0.0, 2.0, 1.0), (2.0, 2.0, 0.75)),
 }
 
@@ -122,12 +123,13 @@ def _comp_bar(
     voice_name = style.harmony
     if style.comp == "arp":
         return _arp_bar(clock, style, chord, level, vel, speaking)
+    pulse = _ostinato(clock, chord, vel) if style.comp == "pad" else []
     key = style.comp
     if speaking or level < 0.4:
         key = f"{key}_lo" if f"{key}_lo" in _COMP else key
     elif key == "pad" and level >= 0.6:
         key = "pad_hi"
-    out: list[Note] = []
+    out: list[Note] = list(pulse)
     for pos, dur, vf in _COMP[key]:
         swing = style.swing * 0.5 if (pos * 2) % 2 == 1 else 0.0
         for i, p in enumerate(chord.voicing):
@@ -145,6 +147,19 @@ def _comp_bar(
                 )
             )
     return out
+
+
+def _ostinato(clock: Clock, chord: Chord, vel: float) -> list[Note]:
+    """Low strings on the eighths (root and fifth, the beats accented) under a held pad: the
+    pulse of a cinematic cue. With the pad alone ab2n's analyser tracked 121 BPM in a 105 BPM
+    piece and heard the bar lines on the wrong beat."""
+    bar0 = chord.bar * clock.meter
+    root = 48 + (chord.root - 48) % 12
+    fifth = root + 7
+    return [
+        note(clock, bar0 + k * 0.5, 0.4, root if k % 4 != 3 else fifth, vel * (0.9 if k % 2 == 0 else 0.5), "spiccato")
+        for k in range(2 * clock.meter)
+    ]
 
 
 def _arp_bar(clock: Clock, style: Style, chord: Chord, level: float, vel: float, speaking: bool) -> list[Note]:
@@ -208,9 +223,11 @@ def harmony_notes(clock: Clock, style: Style, chord_list: list[Chord], rng: np.r
 
 
 #: Bass rhythms: (beat position, length in beats, chord tone: 0 root, 1 fifth, 2 octave, velocity factor).
+#: Roots and octaves only: a fifth on beat 3 was the biggest chroma change in the bar, and ab2n's
+#: analyser (which finds bar lines by harmonic change and low accents) heard the bar start there.
 _BASS = {
-    "round_bass": ((0.0, 1.5, 0, 1.0), (1.5, 0.5, 0, 0.7), (2.0, 1.0, 1, 0.85), (3.0, 0.75, 0, 0.75)),
-    "round_bass_lo": ((0.0, 2.0, 0, 1.0), (2.0, 2.0, 1, 0.8)),
+    "round_bass": ((0.0, 2.0, 0, 1.0), (2.0, 1.0, 0, 0.55), (3.0, 0.5, 2, 0.5), (3.5, 0.5, 0, 0.45)),
+    "round_bass_lo": ((0.0, 3.0, 0, 1.0), (3.0, 1.0, 0, 0.5)),
     "sub_bass": ((0.0, 4.0, 0, 1.0),),
     "sub_bass_hi": ((0.0, 2.0, 0, 1.0), (2.0, 2.0, 0, 0.85)),
     "synth_bass": (
@@ -224,7 +241,7 @@ _BASS = {
         (3.5, 0.45, 0, 0.8),
     ),
     "synth_bass_lo": ((0.0, 1.5, 0, 1.0), (2.0, 1.5, 0, 0.85)),
-    "piano_bass": ((0.0, 2.0, 0, 1.0), (2.0, 2.0, 1, 0.75)),
+    "piano_bass": ((0.0, 2.0, 0, 1.0), (2.0, 2.0, 0, 0.5)),
 }
 
 

@@ -116,8 +116,8 @@ def render_stems(plan: ScorePlan, cancel: threading.Event | None = None) -> dict
     for k in STEMS:
         share = ROOM_SEND[k] / total_send
         y = dry[k] + wet * share
-        if plan.style == "lo-fi":  # the lo-fi colour: tape-dark top end
-            y = np.asarray(signal.sosfilt(signal.butter(2, 5200, fs=SR, output="sos"), y, axis=0), np.float32)
+        if plan.style == "lo-fi" and k in ("harmony", "melody"):  # the lo-fi colour: dark keys, crisp drums
+            y = np.asarray(signal.sosfilt(signal.butter(2, 6500, fs=SR, output="sos"), y, axis=0), np.float32)
         out[k] = y * env
     return out
 

@@ -112,7 +112,6 @@ STYLES: dict[str, Style] = {
             "arp",
             major=((0, 3, 5, 3), (0, 5, 3, 4)),
             minor=((0, 5, 3, 6), (0, 3, 0, 6)),
-            sevenths=True,
             reverb_s=3.0,
         ),
         Style(

@@ -140,8 +140,17 @@ def pad(
 
 
 def strings(f: float, dur: float, vel: float) -> np.ndarray:
-    """Ensemble strings: a pad with vibrato."""
-    return pad(f, dur, vel, bright=0.8, vibrato=0.004, attack=0.25)
+    """Ensemble strings: a pad with vibrato. A quick bow (80 ms): with a 250 ms swell the chord
+    change smeared over two beats and ab2n's analyser put the cinematic bar lines a beat late."""
+    return pad(f, dur, vel, bright=0.8, vibrato=0.004, attack=0.08)
+
+
+def spiccato(f: float, dur: float, vel: float) -> np.ndarray:
+    """Short bowed strings for ostinatos: a quick attack and release."""
+    n = _length(dur, 0.1)
+    t = _t(n)
+    y = _osc(_table(max(2, int(min(10, 4000 / f))), 1.3), f * t)
+    return y * _adsr(n, int(dur * SR), 0.012, 0.2, 0.6, 0.06)
 
 
 def saw_pad(f: float, dur: float, vel: float) -> np.ndarray:
@@ -164,11 +173,12 @@ def arp_pluck(f: float, dur: float, vel: float) -> np.ndarray:
 
 
 def bell(f: float, dur: float, vel: float) -> np.ndarray:
-    """FM bell (ratio 3.5) for ambient melodies."""
+    """FM bell for ambient melodies (ratio 4: a ratio of 3.5 put inharmonic partials in the chroma and
+    an ambient piece in D major read as F# minor)."""
     n = _length(dur, 1.2)
     t = _t(n)
     index = 2.0 * np.exp(-t * 1.5)
-    y = np.sin(2 * np.pi * f * t + index * np.sin(2 * np.pi * 3.5 * f * t))
+    y = np.sin(2 * np.pi * f * t + index * np.sin(2 * np.pi * 4.0 * f * t))
     return y * np.exp(-t * 1.1) * np.minimum(1, t / 0.002)
 
 
@@ -234,6 +244,7 @@ VOICES: dict[str, Voice] = {
     "epiano": epiano,
     "guitar": guitar,
     "strings": strings,
+    "spiccato": spiccato,
     "saw_pad": saw_pad,
     "glass_pad": glass_pad,
     "arp_pluck": arp_pluck,
@@ -284,7 +295,7 @@ def drum(name: str) -> np.ndarray:
     if name == "snare":
         n = int(0.3 * SR)
         t = _t(n)
-        return 0.5 * _sweep(n, 240, 180, 30) * np.exp(-t * 25) + 0.7 * _band(_noise(n, 2), 1200, 9000) * np.exp(-t * 18)
+        return 0.5 * _sweep(n, 330, 250, 30) * np.exp(-t * 25) + 0.7 * _band(_noise(n, 2), 1200, 9000) * np.exp(-t * 18)
     if name == "clap":
         n = int(0.3 * SR)
         t = _t(n)
@@ -318,9 +329,9 @@ DRUM_MIX = {
     "kick": (1.0, 0.0),
     "snare": (0.55, 0.0),
     "clap": (0.5, 0.05),
-    "hat": (0.28, 0.3),
-    "open_hat": (0.22, 0.3),
-    "shaker": (0.25, -0.35),
+    "hat": (0.4, 0.3),
+    "open_hat": (0.3, 0.3),
+    "shaker": (0.35, -0.35),
     "crash": (0.35, -0.2),
     "taiko": (0.9, 0.0),
     "tom": (0.55, 0.25),
