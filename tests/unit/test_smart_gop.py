@@ -60,7 +60,17 @@ def test_nal_framing_round_trips() -> None:
 
 def _clip(**kw: object) -> MediaInfo:
     base = MediaInfo(
-        Path("clip.mp4"), "video", "mov", 1, 10.0, 640, 360, 640, 360, 0, 30.0, "h264", "yuv420p", 1_000_000, True
+        path=Path("clip.mp4"),
+        kind="video",
+        demuxer="mov",
+        size_bytes=1,
+        duration_s=10.0,
+        width=640,
+        height=360,
+        fps=30.0,
+        video_codec="h264",
+        pix_fmt="yuv420p",
+        has_audio=True,
     )
     return replace(base, **kw)  # type: ignore[arg-type]
 

@@ -75,8 +75,6 @@ class SmartStats:
 
 def smart_blocker(draft: Draft, media: Mapping[str, MediaInfo]) -> str | None:
     """Why the draft's picture can't be smart rendered (without reading the video), or None."""
-    if not draft.texts:
-        return "no partial change"
     if len(draft.video) != 1:
         return "a montage is encoded whole"
     if draft.settings.aspect != "source":
@@ -99,6 +97,8 @@ def smart_blocker(draft: Draft, media: Mapping[str, MediaInfo]) -> str | None:
         return "the clip is scaled to 1080p"
     if info.fps <= 0:
         return "no frame rate"
+    if not draft.texts:
+        return "no partial change"  # and yet not copyable: the whole picture changes
     return None
 
 
