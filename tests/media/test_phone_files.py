@@ -72,6 +72,10 @@ def test_vfr_encoded_keeps_every_frame_of_its_fast_part(tmp_path: Path, cache: P
         frames = [f.to_ndarray(format="gray")[::8, ::8].astype(float) for f in c.decode(video=0) if f.time < 0.95]
     changes = sum(np.abs(a - b).mean() > 1.0 for a, b in itertools.pairwise(frames))
     assert changes >= 26, changes
+    # In sync: picture and sound start together and end within a frame of each other.
+    v, a = (next(s for s in all_streams(out) if s["codec_type"] == kind) for kind in ("video", "audio"))
+    assert abs(float(v["start_time"]) - float(a["start_time"])) <= 1 / 30
+    assert abs(float(v["duration"]) - float(a["duration"])) <= 1 / 30 + 0.025  # + one AAC frame
 
 
 def extra_tracks_mkv() -> Path:

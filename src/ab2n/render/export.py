@@ -216,7 +216,15 @@ def _try_smart(
     info = job.info
     packets = {"copied": stats.copied_packets, "encoded": stats.encoded_packets}
     return RenderResult(
-        target, draft.duration_ms / 1000, False, info.width, info.height, None, mode="smart", packets=packets
+        target,
+        draft.duration_ms / 1000,
+        False,
+        info.width,
+        info.height,
+        None,
+        mode="smart",
+        packets=packets,
+        hdr_out=info.hdr,  # the copied GOPs keep the source's colours and tags
     )
 
 
