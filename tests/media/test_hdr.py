@@ -12,6 +12,7 @@ import os
 import stat
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -99,14 +100,25 @@ def test_pq_grey_keeps_its_level_and_highlights_roll_off(tmp_path: Path, cache: 
 def test_hdr_keep_encodes_10bit_hevc_with_the_tags(tmp_path: Path, cache: Path, music: Path) -> None:
     src = hlg_clip()
     out = tmp_path / "keep.mp4"
-    res = add_music([src], out, AddOptions(cache_dir=cache, music=music, hdr="keep"))
-    assert res.hdr_out == "hlg" and res.tone_mapped == ()
+    res = add_music([src], out, AddOptions(cache_dir=cache, music=music, hdr="keep", prompt="title 'Lisbon'"))
+    assert res.hdr_out == "hlg" and res.tone_mapped == () and not res.video_copied
     v = stream_info(out)
     assert (v["codec_name"], v["pix_fmt"], v["codec_tag_string"]) == ("hevc", "yuv420p10le", "hvc1")
     assert (v["color_primaries"], v["color_transfer"], v["color_space"]) == ("bt2020", "arib-std-b67", "bt2020nc")
     # The picture is the source's, untouched in colour: same 10-bit codes on the patches.
     a, b = yuv_planes(src, 1.0, ten_bit=True), yuv_planes(out, 1.0, ten_bit=True)
     assert np.abs(a[:, 60:180, 20:140].mean(axis=(1, 2)) - b[:, 60:180, 20:140].mean(axis=(1, 2))).max() <= 4
+
+
+def test_hdr_keep_copies_phone_hevc_when_nothing_visual_changes(tmp_path: Path, cache: Path, music: Path) -> None:
+    src = hlg_clip()
+    out = tmp_path / "keep-copy.mp4"
+    res = add_music([src], out, AddOptions(cache_dir=cache, music=music, hdr="keep"))
+    assert res.video_copied and res.hdr_out == "hlg"
+    with av.open(str(src)) as a, av.open(str(out)) as b:
+        assert [bytes(p) for p in a.demux(video=0) if p.size] == [bytes(p) for p in b.demux(video=0) if p.size]
+    v = stream_info(out)
+    assert (v["pix_fmt"], v["color_primaries"], v["color_transfer"]) == ("yuv420p10le", "bt2020", "arib-std-b67")
 
 
 def test_copied_video_keeps_its_hdr_tags(tmp_path: Path, cache: Path, music: Path) -> None:

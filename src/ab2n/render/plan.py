@@ -78,8 +78,12 @@ def output_fps(draft: Draft, media: Mapping[str, MediaInfo]) -> float:
     return min(MAX_FPS, max(DEFAULT_FPS, first.fps) if first.animated else max(first.fps, first.peak_fps))
 
 
-def can_copy_video(draft: Draft, media: Mapping[str, MediaInfo]) -> bool:
-    """Whether the video stream can be copied bit for bit."""
+def can_copy_video(draft: Draft, media: Mapping[str, MediaInfo], hdr: HdrMode = "sdr") -> bool:
+    """Whether the video stream can be copied bit for bit.
+
+    With ``hdr="keep"``, 10-bit HEVC HDR (what phones record) is copied too: it is already what
+    "keep" would encode, and the copy loses nothing.
+    """
     if len(draft.video) != 1 or draft.texts or draft.settings.aspect != "source":
         return False
     seg = draft.video[0]
@@ -89,7 +93,11 @@ def can_copy_video(draft: Draft, media: Mapping[str, MediaInfo]) -> bool:
     if abs(seg.duration_ms / 1000 - info.duration_s) > 1.5 / max(info.fps, 1):
         return False
     big, small = max(info.width, info.height), min(info.width, info.height)
-    return info.video_codec in COPY_CODECS and (info.pix_fmt or "") in COPY_PIX_FMTS and big <= 1920 and small <= 1080
+    if big > 1920 or small > 1080:
+        return False
+    if hdr == "keep" and info.hdr and info.video_codec == "hevc" and info.pix_fmt == "yuv420p10le":
+        return True
+    return info.video_codec in COPY_CODECS and (info.pix_fmt or "") in COPY_PIX_FMTS
 
 
 def _fit_chain(fit: str, w: int, h: int, zoom: bool, fps: float, dur_s: float) -> str:
@@ -142,7 +150,7 @@ def plan_video(
     """
     duration_s = draft.duration_ms / 1000
     segs = sorted(draft.video, key=lambda s: s.start_ms)
-    if can_copy_video(draft, media):
+    if can_copy_video(draft, media, hdr):
         info = media[segs[0].media_id]
         copy_args = [*input_args(info.path, info.demuxer)]
         copy_maps = ["-map", f"0:{info.video_stream}"]
