@@ -126,6 +126,8 @@ def test_extra_tracks_the_clip_and_its_first_sound_are_used(
         [("audio", None), ("video", 320)],
     )
     assert res.video_copied and abs(probe(out).duration_s - info.duration_s) <= 1 / 30 + 1e-3
+    # The analysis watched the clip too: testsrc2 moves (~0.009), the still cover is 0.0.
+    assert res.profile is not None and max(res.profile.features["motion"]) > 0.002, res.profile.features["motion"]
 
 
 def test_mp3_with_cover_picture_is_audio(tmp_path: Path, cache: Path, music: Path) -> None:

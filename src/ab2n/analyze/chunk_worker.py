@@ -24,7 +24,8 @@ def main() -> int:
     for line in sys.stdin:
         req = json.loads(line)
         try:
-            arrays = scan_range(req["path"], req["demuxer"], int(req["start"]), req["end"], threads=False)
+            start, end, stream = int(req["start"]), req["end"], int(req.get("stream", 0))
+            arrays = scan_range(req["path"], req["demuxer"], start, end, threads=False, stream=stream)
         except Exception as exc:  # reported to the parent, which falls back to one plain pass
             out.write((json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}) + "\n").encode())
             out.flush()

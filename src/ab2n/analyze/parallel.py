@@ -24,7 +24,7 @@ import av
 import numpy as np
 
 from ab2n.analyze.speech import SAMPLE_RATE, AudioListener
-from ab2n.analyze.visual import FrameScan, scan_from_chunks, scan_video
+from ab2n.analyze.visual import FrameScan, scan_from_chunks, scan_video, video_stream
 from ab2n.media.container import open_container
 from ab2n.media.decode import iter_audio_blocks
 from ab2n.media.ffmpeg import last_error_line
@@ -73,7 +73,7 @@ def chunk_starts(info: MediaInfo, n_chunks: int) -> list[int]:
     """
     starts: list[int] = []
     with open_container(info.path, info.demuxer) as container:
-        vstream = container.streams.video[0]
+        vstream = video_stream(container, info.video_stream)
         tb = vstream.time_base
         if tb is None:
             return []
@@ -118,7 +118,7 @@ def scan_video_fast(
         return scan_video(info, progress=progress)
     ends: list[int | None] = [*starts[1:], None]
     jobs = [
-        {"path": str(info.path), "demuxer": info.demuxer, "start": s, "end": e}
+        {"path": str(info.path), "demuxer": info.demuxer, "start": s, "end": e, "stream": info.video_stream}
         for s, e in zip(starts, ends, strict=True)
     ]
     try:

@@ -176,7 +176,7 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
     rows.reserve(int(info.duration_s * (info.fps or 30) * 1.05) + 1024)
     listener: AudioListener | None = None
     with open_container(info.path, info.demuxer, decoder_options=_DECODER_OPTIONS) as container:
-        vstream = container.streams.video[0]
+        vstream = video_stream(container, info.video_stream)
         vcc = vstream.codec_context
         vcc.thread_type = "AUTO"
         streams: list[av.stream.Stream] = [vstream]
@@ -219,7 +219,14 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
     return rows.scan(listener)
 
 
-def scan_range(path: str, demuxer: str, start_pts: int, end_pts: int | None, *, threads: bool) -> dict[str, np.ndarray]:
+def video_stream(container: av.container.InputContainer, index: int) -> av.video.stream.VideoStream:
+    """The probe's chosen video stream (``MediaInfo.video_stream``: cover art skipped), else the first."""
+    return next((s for s in container.streams.video if s.index == index), container.streams.video[0])
+
+
+def scan_range(
+    path: str, demuxer: str, start_pts: int, end_pts: int | None, *, threads: bool, stream: int = 0
+) -> dict[str, np.ndarray]:
     """Measure the frames of one keyframe-aligned stretch ``[start_pts, end_pts)`` of a video.
 
     Runs in a worker process of ``ab2n.analyze.parallel``: no audio, no progress, plain arrays out.
@@ -228,7 +235,7 @@ def scan_range(path: str, demuxer: str, start_pts: int, end_pts: int | None, *, 
     """
     rows = _FrameRows()
     with open_container(path, demuxer, decoder_options=_DECODER_OPTIONS) as container:
-        vstream = container.streams.video[0]
+        vstream = video_stream(container, stream)
         vcc = vstream.codec_context
         if threads:
             vcc.thread_type = "AUTO"
