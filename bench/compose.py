@@ -1,0 +1,344 @@
+"""The score (issue 23): composed music on the bench's cut lists, measured on the audio.
+
+Usage: python -m bench.compose [--seeds 4] [--seconds 60] [--styles lo-fi,piano] [--out docs]
+
+Three parts:
+1. Beds: for every style and each of bench.cut_to_beat's cut lists (gaps 1.5-8 s, strength 1, no
+   audio), the score planned and rendered; on the WAV, the share of cuts with a beat within 50 ms
+   by librosa and by ab2n's analyser run blind, the blind downbeats, librosa's tempo against the
+   map's median, key clarity (the mean chroma's best Pearson correlation with the 24
+   Krumhansl-Kessler key profiles), and the time to compose and render.
+2. Finished outputs: ``ab2n add`` with ``--music compose`` and the style's word on a generated
+   60 s video (bench/inputs.py, its cuts found by ab2n's own scene analysis), measured on the MP4
+   at the true cut times: librosa beats, blind downbeats, loudness, true peak, loudness range,
+   where the sound stops against the video's end; and the wall time against a plain FFmpeg decode
+   of the same video.
+3. Side by side: spectral balance (energy share below 250 Hz, 250 Hz-2 kHz, 2-8 kHz, above 8 kHz;
+   centroid) and dynamics (EBU loudness range, crest factor) of each style's finished output and
+   of the bundled tracks (first 60 s); a spectrogram per style (docs/compose-STYLE.png).
+Writes docs/compose-bench.md/.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ab2n.media.decode import decode_audio
+from ab2n.media.ffmpeg import run_ffmpeg
+from ab2n.media.probe import probe
+from ab2n.mix.loudness import measure
+from ab2n.music.beats import KK_MAJOR, KK_MINOR, analyze_track
+from ab2n.music.compose import COMPOSE
+from ab2n.music.compose.score import plan_for, render_score
+from ab2n.music.compose.style import STYLES
+from ab2n.pipeline import AddOptions, add_music
+from bench.cut_to_beat import cut_list, share_near, silent_profile
+from bench.inputs import make_input
+from bench.measure import write_report
+from bench.quality import librosa_beats
+
+ROOT = Path(__file__).resolve().parent.parent
+SR = 22050
+BANDS_HZ = (250.0, 2000.0, 8000.0)
+
+
+def key_clarity(y: np.ndarray) -> tuple[float, str]:
+    """Best correlation of the mean chroma with the 24 Krumhansl-Kessler profiles, and that key."""
+    import librosa
+
+    # 8192-point frames (2.7 Hz bins): at 2048 points a bass note's bin sits between two semitones
+    # and a piece in D major read as E minor (clarity 0.50).
+    chroma = librosa.feature.chroma_stft(y=y, sr=SR, n_fft=8192, hop_length=4096).mean(axis=1)
+    best = (-1.0, "")
+    for mode, prof in (("major", KK_MAJOR), ("minor", KK_MINOR)):
+        for k in range(12):
+            r = float(np.corrcoef(chroma, np.roll(prof, k))[0, 1])
+            if r > best[0]:
+                best = (r, f"{['C', 'C#', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'Ab', 'A', 'Bb', 'B'][k]} {mode}")
+    return best
+
+
+def librosa_tempo(y: np.ndarray) -> float:
+    """librosa's global tempo estimate (BPM)."""
+    import librosa
+
+    return float(np.atleast_1d(librosa.feature.tempo(y=y, sr=SR, hop_length=256))[0])
+
+
+def tempo_error(heard: float, planned: float, *, octave: bool = False) -> float:
+    """Relative difference of two tempi; with ``octave``, the nearest of heard, twice or half it."""
+    if not planned:
+        return 1.0
+    cands = (heard, heard / 2, heard * 2) if octave else (heard,)
+    return min(abs(h - planned) / planned for h in cands)
+
+
+def spectrum_and_dynamics(y: np.ndarray) -> dict[str, float]:
+    """Energy share per band (dB re the total), spectral centroid (Hz), crest factor (dB)."""
+    from scipy import signal
+
+    f, pxx = signal.welch(y, fs=SR, nperseg=4096)
+    total = float(pxx.sum()) + 1e-20
+    edges = (0.0, *BANDS_HZ, SR / 2 + 1)
+    names = ("low", "low_mid", "high_mid", "high")
+    out = {
+        f"{n}_db": round(10 * np.log10(float(pxx[(f >= a) & (f < b)].sum()) / total + 1e-12), 1)
+        for n, a, b in zip(names, edges, edges[1:], strict=False)
+    }
+    out["centroid_hz"] = round(float((f * pxx).sum() / total), 0)
+    rms = float(np.sqrt(np.mean(y.astype(np.float64) ** 2))) + 1e-12
+    out["crest_db"] = round(20 * np.log10(float(np.max(np.abs(y))) / rms), 1)
+    return out
+
+
+def sound_stops_s(y: np.ndarray, sr: int = SR) -> float:
+    """Where the sound stops: the end of the last 20 ms frame within 40 dB of the loudest."""
+    frame = int(0.02 * sr)
+    rms = np.sqrt((y[: len(y) // frame * frame].reshape(-1, frame).astype(np.float64) ** 2).mean(axis=1))
+    loud = np.flatnonzero(rms > rms.max() * 0.01)
+    return float((loud[-1] + 1) * frame / sr) if len(loud) else 0.0
+
+
+def mono(path: Path) -> np.ndarray:
+    """The audio of a file, mono, at SR."""
+    y = decode_audio(path, sample_rate=SR)
+    return y.mean(axis=1) if y.ndim > 1 else y
+
+
+def bed_row(style: str, seed: int, seconds: float, work: Path) -> dict[str, Any]:
+    """Part 1 for one style and cut list."""
+    cuts = cut_list(seed, seconds)
+    t = time.perf_counter()
+    plan = plan_for(silent_profile(cuts, seconds), duration_s=seconds, words=[style], seed=seed)
+    wav = render_score(plan, work / f"bed-{style}-{seed}.wav")
+    took = time.perf_counter() - t
+    y = mono(wav)
+    blind = analyze_track(wav)
+    clarity, key = key_clarity(y)
+    heard_tempo = librosa_tempo(y)
+    return {
+        "style": style,
+        "seed": seed,
+        "cuts": len(cuts),
+        "map_bpm": round(plan.tempo_bpm, 1),
+        "plan_beat": plan.cuts_on_beat / len(cuts),
+        "plan_downbeat": plan.cuts_on_downbeat / len(cuts),
+        "librosa_beat": share_near(librosa_beats(wav), cuts),
+        "blind_beat": share_near(blind.beats_s, cuts),
+        "blind_downbeat": share_near(blind.downbeats_s, cuts),
+        "librosa_bpm": round(heard_tempo, 1),
+        "tempo_error": tempo_error(heard_tempo, plan.tempo_bpm),
+        "tempo_error_octave": tempo_error(heard_tempo, plan.tempo_bpm, octave=True),
+        "key_clarity": clarity,
+        "key_heard": key,
+        "compose_render_s": took,
+    }
+
+
+def plain_decode_s(path: Path) -> float:
+    """Wall time of ``ffmpeg -i IN -f null -`` (the floor bench/__main__.py compares against)."""
+    t = time.perf_counter()
+    run_ffmpeg(["-threads", "0", "-i", str(path), "-f", "null", "-"])
+    return time.perf_counter() - t
+
+
+def output_row(style: str, seconds: float, work: Path) -> tuple[dict[str, Any], np.ndarray]:
+    """Part 2 for one style: the finished MP4 measured at the video's true cuts."""
+    inp = make_input(f"compose-{seconds:g}s", seconds, size=(640, 360), seed=1)
+    out = work / f"out-{style}.mp4"
+    t = time.perf_counter()
+    res = add_music([inp.path], out, AddOptions(music=COMPOSE, prompt=f"{style} music", seed=1))
+    wall = time.perf_counter() - t
+    y = mono(out)
+    blind = analyze_track(out)
+    rep = measure(out, "mov")
+    duration = probe(out).duration_s
+    score = res.to_json()["score"] or {}
+    return {
+        "style": style,
+        "track": res.track_title,
+        "cuts_true": len(inp.cuts_s),
+        "cuts_found": res.cuts_found,
+        "librosa_beat": share_near(librosa_beats(out), inp.cuts_s),
+        "blind_beat": share_near(blind.beats_s, inp.cuts_s),
+        "blind_downbeat": share_near(blind.downbeats_s, inp.cuts_s),
+        "plan_downbeat": res.cuts_on_downbeat / max(1, res.cuts_found),
+        "lufs": rep.integrated_lufs,
+        "true_peak_dbtp": rep.true_peak_dbtp,
+        "lra_lu": rep.lra_lu,
+        "end_gap_s": round(duration - sound_stops_s(y), 3),
+        "sections": " ".join(s["name"] for s in score.get("sections", [])),
+        "wall_s": wall,
+        "arrange_mix_s": res.timings_s.get("arrange", 0.0) + res.timings_s.get("mix", 0.0),
+        **spectrum_and_dynamics(y),
+    }, y
+
+
+def bundled_rows(seconds: float) -> list[dict[str, Any]]:
+    """Part 3: the bundled tracks' first ``seconds``."""
+    from ab2n.music.catalog import bundled_tracks
+
+    rows = []
+    for tr in bundled_tracks():
+        y = mono(tr.path)[: int(seconds * SR)]
+        rep = measure(tr.path, tr.path.suffix.lstrip(".") if tr.path.suffix != ".opus" else "ogg")
+        rows.append({"track": tr.id, "lra_lu": rep.lra_lu, **spectrum_and_dynamics(y)})
+    return rows
+
+
+def spectrogram(y: np.ndarray, title: str, out_png: Path) -> Path:
+    """A log-frequency spectrogram of the first 30 s (what docs/compose.md shows per style)."""
+    import librosa
+    import librosa.display
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    seg = y[: 30 * SR]
+    db = librosa.amplitude_to_db(np.abs(librosa.stft(seg, n_fft=2048, hop_length=512)), ref=np.max)
+    fig, ax = plt.subplots(figsize=(9, 2.8))
+    librosa.display.specshow(db, sr=SR, hop_length=512, x_axis="time", y_axis="log", ax=ax, vmin=-70, cmap="magma")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=64)
+    plt.close(fig)
+    return out_png
+
+
+def _mean_by_style(rows: list[dict[str, Any]], keys: list[str]) -> dict[str, dict[str, float]]:
+    styles = sorted({r["style"] for r in rows}, key=list(STYLES).index)
+    return {s: {k: float(np.mean([r[k] for r in rows if r["style"] == s])) for k in keys} for s in styles}
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.2f}" if isinstance(v, float) else str(v)
+
+
+def _table(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
+    return [
+        "| " + " | ".join(k.replace("_", " ") for k in keys) + " |",
+        "|" + "---|" * len(keys),
+        *["| " + " | ".join(_fmt(r.get(k, "")) for k in keys) + " |" for r in rows],
+    ]
+
+
+BED_KEYS = [
+    "plan_beat",
+    "plan_downbeat",
+    "librosa_beat",
+    "blind_beat",
+    "blind_downbeat",
+    "tempo_error",
+    "tempo_error_octave",
+    "key_clarity",
+    "compose_render_s",
+]
+OUT_KEYS = [
+    "style",
+    "track",
+    "cuts_true",
+    "cuts_found",
+    "librosa_beat",
+    "blind_beat",
+    "blind_downbeat",
+    "lufs",
+    "true_peak_dbtp",
+    "end_gap_s",
+    "wall_s",
+    "arrange_mix_s",
+]
+SPEC_KEYS = ["low_db", "low_mid_db", "high_mid_db", "high_db", "centroid_hz", "crest_db", "lra_lu"]
+
+
+def _report_lines(payload: dict[str, Any]) -> list[str]:
+    means = payload["bed_means"]
+    bundled = payload["bundled"]
+    ref = {
+        k: (min(r[k] for r in bundled), float(np.median([r[k] for r in bundled])), max(r[k] for r in bundled))
+        for k in SPEC_KEYS
+    }
+    return [
+        "# The score: composed music measured",
+        "",
+        f"Generated by `python -m bench.compose` ({payload['seeds']} cut lists of {payload['seconds']:g} s from",
+        "bench.cut_to_beat, every style; then one finished `ab2n add --music compose` per style). Shares are of",
+        'cuts with a beat (downbeat) within ±50 ms; librosa shares no code with ab2n; "blind" is ab2n\'s',
+        "analyser (music/beats.py) on the audio alone. Tempo error: librosa's global tempo against the map's",
+        "median (octave: the nearest of it, twice or half it). Key clarity: the mean chroma's best",
+        "correlation with the 24 Krumhansl-Kessler profiles.",
+        "",
+        "## Beds on the cut lists (mean per style)",
+        "",
+        *_table([{"style": s, **m} for s, m in means.items()], ["style", *BED_KEYS]),
+        "",
+        f"All styles: {' · '.join(f'{k.replace(chr(95), chr(32))} {v:.2f}' for k, v in payload['bed_all'].items())}.",
+        "",
+        "## Finished outputs (`ab2n add --music compose`, a generated 60 s video, its true cuts)",
+        "",
+        f"Plain decode of the same video: {payload['decode_s']:.2f} s. End gap: the video's end minus where",
+        "the sound stops (40 dB under the loudest 20 ms).",
+        "",
+        *_table(payload["outputs"], OUT_KEYS),
+        "",
+        "## Spectral balance and dynamics beside the bundled tracks",
+        "",
+        "Energy per band in dB of the total (below 250 Hz, 250 Hz-2 kHz, 2-8 kHz, above 8 kHz), centroid,",
+        "crest factor (peak over RMS) and EBU loudness range. The bundled row is min / median / max over",
+        f"the {len(bundled)} tracks (first 60 s).",
+        "",
+        *_table(
+            [
+                *[{"style": r["style"], **{k: r[k] for k in SPEC_KEYS}} for r in payload["outputs"]],
+                {"style": "bundled", **{k: f"{a:g} / {m:g} / {b:g}" for k, (a, m, b) in ref.items()}},
+            ],
+            ["style", *SPEC_KEYS],
+        ),
+        "",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the measurement and write the report (and the spectrograms)."""
+    ap = argparse.ArgumentParser(prog="python -m bench.compose")
+    ap.add_argument("--seeds", type=int, default=4)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--styles", default=",".join(STYLES))
+    ap.add_argument("--out", type=Path, default=ROOT / "docs")
+    args = ap.parse_args(argv)
+    styles = [s for s in args.styles.split(",") if s]
+    work = Path(tempfile.mkdtemp(prefix="bench-compose-"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    beds = []
+    for style in styles:
+        for seed in range(1, args.seeds + 1):
+            beds.append(bed_row(style, seed, args.seconds, work))
+            print("  " + " ".join(f"{k}={_fmt(v)}" for k, v in beds[-1].items()), flush=True)
+    outputs = []
+    for style in styles:
+        row, y = output_row(style, args.seconds, work)
+        outputs.append(row)
+        spectrogram(y, f"{style}: {row['track']} ({row['sections']})", args.out / f"compose-{style}.png")
+        print("  " + " ".join(f"{k}={_fmt(v)}" for k, v in row.items()), flush=True)
+    payload = {
+        "seconds": args.seconds,
+        "seeds": args.seeds,
+        "bed_means": _mean_by_style(beds, BED_KEYS),
+        "bed_all": {k: float(np.mean([r[k] for r in beds])) for k in BED_KEYS},
+        "beds": beds,
+        "outputs": outputs,
+        "decode_s": plain_decode_s(make_input(f"compose-{args.seconds:g}s", args.seconds, size=(640, 360)).path),
+        "bundled": bundled_rows(args.seconds),
+    }
+    write_report(args.out, "compose-bench", payload, _report_lines(payload))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
