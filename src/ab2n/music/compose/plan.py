@@ -326,7 +326,11 @@ def _smooth_beats(anchors: list[_Anchor], counts: list[int], lo: float, hi: floa
 
 
 def tempo_map(
-    cuts: Sequence[tuple[float, float]], duration_s: float, tempo_range: tuple[float, float]
+    cuts: Sequence[tuple[float, float]],
+    duration_s: float,
+    tempo_range: tuple[float, float],
+    *,
+    swing: float = SWING,
 ) -> tuple[np.ndarray, int]:
     """Beat times (the last one is ``duration_s``, a bar line) and the bar position of beat 0.
 
@@ -337,16 +341,17 @@ def tempo_map(
         cuts: (time_s, strength) of the video's cuts, music time.
         duration_s: Length of the music.
         tempo_range: (lowest, highest) BPM the style allows.
+        swing: How far the tempo may move from the piece's centre (a ratio, default SWING).
     """
     lo, hi = tempo_range
     style_centre = math.sqrt(lo * hi)
     anchors = _anchors(cuts, duration_s, min_gap_s=60.0 / hi)
-    a, b = lo * (1 + SWING), hi / (1 + SWING)
+    a, b = lo * (1 + swing), hi / (1 + swing)
     centres = np.geomspace(a, b, max(1, round(math.log(b / a) / 0.03)) + 1) if b > a else np.array([style_centre])
     best: tuple[float, list[tuple[int, int]], int, float] | None = None
     for c in centres:
         try:
-            gaps, phase, cost = _beat_counts(anchors, c / (1 + SWING), c * (1 + SWING), float(c))
+            gaps, phase, cost = _beat_counts(anchors, c / (1 + swing), c * (1 + swing), float(c))
         except ValueError:
             continue
         cost += 0.5 * math.log(c / style_centre) ** 2
@@ -357,7 +362,7 @@ def tempo_map(
         best = (0.0, gaps, phase, style_centre)
     _, gaps, phase, centre = best
     used = [anchors[0], *(anchors[j] for j, _ in gaps)]
-    beats = _smooth_beats(used, [k for _, k in gaps], centre / (1 + SWING), centre * (1 + SWING))
+    beats = _smooth_beats(used, [k for _, k in gaps], centre / (1 + swing), centre * (1 + swing))
     beats[-1] = duration_s
     return beats, phase
 
@@ -471,6 +476,7 @@ def plan_score(
     tempo_range: tuple[float, float],
     seed: int = 0,
     start_s: float = 0.0,
+    swing: float = SWING,
 ) -> ScorePlan:
     """The score's plan for the music over ``[start_s, start_s + duration_s)`` of the profile's timeline.
 
@@ -481,9 +487,10 @@ def plan_score(
         tempo_range: (lowest, highest) BPM.
         seed: Recorded for the composer (the plan itself has no random choice).
         start_s: Where the music starts on the timeline.
+        swing: How far the tempo may move around the piece's centre (see :func:`tempo_map`).
     """
     cuts = [(c.time_s - start_s, c.strength) for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
-    beats, phase = tempo_map(cuts, duration_s, tempo_range)
+    beats, phase = tempo_map(cuts, duration_s, tempo_range, swing=swing)
     body = tuple(float(b) for b in beats[:-1])
     downs = [t for i, t in enumerate(body) if (i + phase) % BEATS_PER_BAR == 0]
     energy = _bar_energy(profile, downs, duration_s, start_s)

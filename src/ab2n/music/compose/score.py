@@ -58,6 +58,7 @@ def plan_for(
         tempo_range=tempo_range(style, tempo),
         seed=seed,
         start_s=start_s,
+        swing=style.tempo_swing,
     )
 
 
