@@ -102,6 +102,7 @@ def build(roots: Sequence[Path]) -> MCPServer:
     """The MCP server with ab2n's tools, limited to ``roots``."""
     from ab2n.chat_session import ChatSession
     from ab2n.intent.message import read_message
+    from ab2n.music.compose import COMPOSE
     from ab2n.pipeline import STAGES, AddOptions, add_music
 
     allowed = Roots(roots)
@@ -124,13 +125,15 @@ def build(roots: Sequence[Path]) -> MCPServer:
         overwrite: bool = False,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
-        """inputs: video paths (several: a montage); output: the MP4 to write; prompt: "calm piano at 35%"."""
+        """inputs: video paths (several: a montage); output: the MP4 to write; prompt: "calm piano at 35%";
+        music: a music file or folder, or "compose" for music composed for the video."""
         paths = [allowed.check(p) for p in inputs]
         out = allowed.check(output, output=True, overwrite=overwrite)
         options = AddOptions(
             mood=mood,
             prompt=prompt,
-            music=allowed.check(music) if music else None,
+            # "compose": music written for the video (no file); anything else is a path under a root.
+            music=COMPOSE if music == COMPOSE else allowed.check(music) if music else None,
             volume=None if volume_percent is None else volume_percent / 100,
             preset=preset,
             montage=len(paths) > 1,
