@@ -9,7 +9,8 @@ Method:
 - Tempo: autocorrelation of the onset envelope, scored with its metrical multiples (a true beat
   period also shows up at 2x and 4x the lag) and a log-normal prior around 110 BPM.
 - Beats: dynamic programming (Ellis 2007) allowing local tempo drift.
-- Downbeats: the beat phase (mod the meter) where low-band onsets and harmonic change peak.
+- Downbeats: the meter and bar phase where low-band onsets and harmonic change peak, the phase
+  followed beat by beat (Viterbi) so one doubled or dropped beat moves only the bar lines after it.
 - Key: Krumhansl-Kessler profiles correlated with the track's chroma.
 """
 
@@ -30,7 +31,7 @@ from ab2n.media.decode import decode_audio
 from ab2n.media.ffmpeg import commit_output, temp_output_path
 
 #: Part of every cache key: raise it when the analysis changes, so cached results are recomputed.
-ANALYSER_VERSION = "4"
+ANALYSER_VERSION = "5"
 SR = 22050
 ANALYSIS_THREADS = 2
 N_FFT = 1024
@@ -161,13 +162,13 @@ def analyze_samples(y: np.ndarray) -> TrackAnalysis:
     # "cut on a beat" 40-65 ms before the beat an independent tracker hears.
     beat_times = beats / FPS + N_FFT / (2 * SR)
     chroma = _chroma(mag, freqs)
-    meter, phase = _downbeat_phase(beats, onset_low, chroma)
+    meter, bar_starts = _downbeats(beats, onset_low, chroma)
     # Key needs finer frequency resolution than beats: at 1024 points a bin is 21.5 Hz, wider than a
     # semitone below 360 Hz. An 8192-point STFT (2.7 Hz bins) resolves the bass notes; the key comes
     # from chroma summed over the whole track, so half-overlapping frames are enough.
     kf, kz = stft(y, 8192, 4096)
     key_chroma = _chroma(np.abs(kz).astype(np.float32), kf)
-    downbeats = beat_times[phase::meter]
+    downbeats = beat_times[bar_starts]
     key, mode = _key(key_chroma)
     rms_frames = np.sqrt((mag**2).mean(axis=0) + 1e-12)
     loud_db = 20 * np.log10(np.sqrt(np.mean(y.astype(np.float64) ** 2)) + 1e-9)
@@ -311,10 +312,16 @@ def _chroma(mag: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     return chroma
 
 
-def _downbeat_phase(beats: np.ndarray, onset_low: np.ndarray, chroma: np.ndarray) -> tuple[int, int]:
-    """(meter, phase): which beats start bars, from low-band accents and harmonic change."""
+def _downbeats(beats: np.ndarray, onset_low: np.ndarray, chroma: np.ndarray) -> tuple[int, np.ndarray]:
+    """(meter, indices of the beats that start bars), from low-band accents and harmonic change.
+
+    The meter (4 or 3) is the one whose best bar phase stands out most from the other beats (4/4
+    gets a small prior). The bar phase is then followed beat by beat (:func:`bar_positions`), so
+    that one beat the tracker doubles or drops, or an edit in the music (a remix joins bars of the
+    source), shifts the bar lines only from there on rather than the whole track's.
+    """
     if len(beats) < 8:
-        return 4, 0
+        return 4, np.arange(0, len(beats), 4)
     low = _peaks_at(onset_low, beats)
     cb = np.stack(
         [chroma[:, beats[i] : beats[i + 1]].mean(axis=1) for i in range(len(beats) - 1)]
@@ -323,15 +330,54 @@ def _downbeat_phase(beats: np.ndarray, onset_low: np.ndarray, chroma: np.ndarray
     cb = cb / (np.linalg.norm(cb, axis=1, keepdims=True) + 1e-9)
     change = np.concatenate([[0.0], 1 - (cb[1:] * cb[:-1]).sum(axis=1)])
     accent = _z(low) + _z(change)
-    best = (4, 0, -1e9)
+    best = (4, -1e9)
     for meter in (4, 3):
         for ph in range(meter):
-            sel = accent[ph::meter]
             # Contrast of the chosen phase against the others; 4/4 gets a small prior.
-            val = float(sel.mean() - accent.mean()) + (0.05 if meter == 4 else 0.0)
-            if val > best[2]:
-                best = (meter, ph, val)
-    return best[0], best[1]
+            val = float(accent[ph::meter].mean() - accent.mean()) + (0.05 if meter == 4 else 0.0)
+            if val > best[1]:
+                best = (meter, val)
+    meter = best[0]
+    return meter, np.flatnonzero(bar_positions(accent, meter) == 0)
+
+
+#: What a change of bar phase costs in :func:`bar_positions`, in z-scored accent: about two bars of
+#: clear accents must back it, so a single loud off-beat doesn't move the bar lines.
+BAR_SWITCH_COST = 8.0
+
+
+def bar_positions(accent: np.ndarray, meter: int, switch_cost: float = BAR_SWITCH_COST) -> np.ndarray:
+    """Each beat's position in its bar (0 = downbeat), by Viterbi over the bar positions.
+
+    Args:
+        accent: Per-beat accent, z-scored (how much a beat sounds like a bar start).
+        meter: Beats per bar.
+        switch_cost: Cost of leaving the ``+1 mod meter`` step (a beat doubled or dropped).
+
+    Returns:
+        int array, one position per beat. A downbeat scores its accent, any other position minus
+        its accent over ``meter - 1``, so that with an infinite ``switch_cost`` the result is the
+        single phase of highest contrast.
+    """
+    n, m = len(accent), max(1, meter)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    emit = np.where(np.arange(m)[None, :] == 0, accent[:, None], -accent[:, None] / max(1, m - 1))
+    steps = (np.arange(m) - 1) % m
+    score = emit[0].copy()
+    back = np.zeros((n, m), dtype=int)
+    for i in range(1, n):
+        stay = score[steps]
+        jump = float(score.max()) - switch_cost
+        keep = stay >= jump
+        back[i] = np.where(keep, steps, int(score.argmax()))
+        score = np.where(keep, stay, jump) + emit[i]
+    pos = np.zeros(n, dtype=int)
+    p = int(score.argmax())
+    for i in range(n - 1, -1, -1):
+        pos[i] = p
+        p = back[i, p]
+    return pos
 
 
 def _z(x: np.ndarray) -> np.ndarray:
