@@ -63,6 +63,22 @@ def share_near(marks: np.ndarray | list[float], cuts: list[float]) -> float:
     return float(np.mean([len(arr) > 0 and np.min(np.abs(arr - c)) <= TOL_S for c in cuts]))
 
 
+def offbeat_shares(beats: np.ndarray | list[float], cuts: list[float]) -> tuple[float, float]:
+    """(share of cuts off a beat but within ±50 ms of an off-beat eighth, share 120 ms or more from
+    both): a cut the music can't reach exactly is better on the eighth between two beats than
+    120 ms off (issue 17). The eighths are the midpoints of consecutive beats."""
+    arr = np.asarray(beats, float)
+    if len(arr) < 2 or not cuts:
+        return 0.0, 1.0 if cuts else 0.0
+    mids = (arr[1:] + arr[:-1]) / 2
+    off = far = 0
+    for c in cuts:
+        d_beat, d_mid = float(np.min(np.abs(arr - c))), float(np.min(np.abs(mids - c)))
+        off += d_beat > TOL_S and d_mid <= TOL_S
+        far += d_beat >= 0.12 and d_mid >= 0.12
+    return off / len(cuts), far / len(cuts)
+
+
 def seam_audibility(bed: Path, seams_s: list[float], beats_s: list[float]) -> list[float]:
     """How much each seam stands out against the music's own change at its beats.
 
@@ -257,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             "plan_beat": plan.cuts_on_beat / len(cuts),
             "plan_downbeat": plan.cuts_on_downbeat / len(cuts),
             "librosa_beat": share_near(heard, cuts),
+            "librosa_offbeat_eighth": offbeat_shares(heard, cuts)[0],
+            "librosa_120ms_off": offbeat_shares(heard, cuts)[1],
             "blind_beat": share_near(blind.beats_s, cuts),
             "blind_downbeat": share_near(blind.downbeats_s, cuts),
             "naive_librosa_beat": share_near(librosa_beats(naive), cuts),
@@ -311,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         "plan_beat",
         "plan_downbeat",
         "librosa_beat",
+        "librosa_offbeat_eighth",
+        "librosa_120ms_off",
         "blind_beat",
         "blind_downbeat",
         "naive_librosa_beat",
@@ -344,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
         "Largest step: the biggest change of stretch from one segment to the next in the plan (after the",
         "ramps); heard change: the biggest beat-to-beat tempo change in librosa's beats on the bed (three-beat",
         "smoothing); seams: every segment join, scored against the change at the bed's own beats (1 = like",
-        "any beat; `seam_audibility`). Ends: the music's last segment ends with the video.",
+        "any beat; `seam_audibility`). Ends: the music's last segment ends with the video. Off-beat eighth:",
+        "cuts off librosa's beats but within ±50 ms of the midpoint of two of them; 120 ms off: cuts at least",
+        "120 ms from both (the issue: a cut the music can't reach is better on an eighth than 120 ms off).",
         "",
         "| seed | track | BPM | cuts | plan beat | plan downbeat | librosa beat | blind beat | blind downbeat "
         "| naive (librosa) | largest step | heard change | seams | seam mean | seam max | ends |",
