@@ -20,6 +20,7 @@ import math
 import threading
 import wave
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -529,11 +530,16 @@ def render_audio(
     keep = plan.keep_original and original is not None and original.has_audio
     shaped: Path | None = None
     try:
-        orig_in = _level_original(original, plan) if keep and original is not None else None
-        bed_in: LevelledInput | None = None
-        if bed_wav is not None and plan.music_end_s > plan.music_start_s and plan.music_volume > 0:
-            shaped = temp_output_path(work / "bed-shaped.wav")
-            bed_in = _level_bed(bed_wav, plan, shaped)
+        # The two inputs are measured side by side: each is an FFmpeg pass (and the bed's shaping is
+        # numpy), and on two cores that takes the longer of them rather than their sum.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            orig_job = pool.submit(_level_original, original, plan) if keep and original is not None else None
+            bed_job = None
+            if bed_wav is not None and plan.music_end_s > plan.music_start_s and plan.music_volume > 0:
+                shaped = temp_output_path(work / "bed-shaped.wav")
+                bed_job = pool.submit(_level_bed, bed_wav, plan, shaped)
+            orig_in = orig_job.result() if orig_job else None
+            bed_in = bed_job.result() if bed_job else None
         _check(cancel)
         mix = build_mix_graph(plan, original=orig_in, bed=bed_in)
         gain_db = mix.gain_db
