@@ -102,7 +102,7 @@ def _run_args(run: list[_Piece], demuxer: str, sr: int) -> list[str]:
     chains = [f"[0:a:0]aresample={sr},aformat=sample_fmts=flt:channel_layouts=stereo,asplit={len(live)}"]
     chains[0] += "".join(f"[s{i}]" for i in range(len(live)))
     for i, p in enumerate(live):
-        a = round((p.seg.src_start_s - base) * sr)
+        a = max(0, round((p.seg.src_start_s - base) * sr))  # a start before 0 reads from 0, as a seek did
         stretch = "" if abs(p.seg.stretch - 1.0) < 1e-4 else f",atempo={p.seg.stretch:.6f}"
         chains.append(
             f"[s{i}]atrim=start_sample={a}:end_sample={a + round(p.decode_s * sr)},asetpts=PTS-STARTPTS"
