@@ -42,10 +42,6 @@ def bed() -> Path:
     return click_track_wav(100, duration_s=30, sample_rate=48000)[0]
 
 
-def _rms_db(x: np.ndarray) -> float:
-    return float(10 * np.log10(np.mean(np.asarray(x, np.float64) ** 2) + 1e-20))
-
-
 def _split(out: Path, orig: Path) -> tuple[np.ndarray, np.ndarray]:
     """(gain-scaled original, music estimate) in the output, by least squares on the known original."""
     y = decode_audio(out, sample_rate=SR, channels=2).mean(axis=1)
@@ -54,10 +50,6 @@ def _split(out: Path, orig: Path) -> tuple[np.ndarray, np.ndarray]:
     y, o = y[:n].astype(np.float64), o[:n].astype(np.float64)
     g = float(np.dot(y, o) / np.dot(o, o))
     return g * o, y - g * o
-
-
-def _sel(x: np.ndarray, spans: list[tuple[float, float]], shrink: float = 0.1) -> np.ndarray:
-    return np.concatenate([x[int((a + shrink) * SR) : int((b - shrink) * SR)] for a, b in spans if b - a > 2 * shrink])
 
 
 def test_duck_envelope_shape() -> None:
@@ -173,7 +165,7 @@ def test_volume_35_vs_100_is_9_1_db(tmp_path: Path, bed: Path) -> None:
         out = tmp_path / f"v{vol}.m4a"
         render_audio(original=info, bed_wav=bed, plan=plan, out_path=out)
         voice, music = _split(out, orig)
-        levels[vol] = _rms_db(music[SR:-SR]) - _rms_db(voice[SR:-SR])
+        levels[vol] = rms_db(music[SR:-SR]) - rms_db(voice[SR:-SR])
     assert abs((levels[1.0] - levels[0.35]) - 9.1) <= 0.5, levels
 
 
@@ -208,8 +200,8 @@ def test_quiet_ambience_is_not_raised_to_programme_loudness(tmp_path: Path, bed:
     render_audio(original=info, bed_wav=bed, plan=plan, out_path=out)
     ambience, music = _split(out, orig)
     # Kept (not muted), and still far under the music: about where it was relative to the target.
-    assert -60 < _rms_db(ambience[SR:-SR]) < -35
-    assert _rms_db(music[SR:-SR]) - _rms_db(ambience[SR:-SR]) >= 20
+    assert -60 < rms_db(ambience[SR:-SR]) < -35
+    assert rms_db(music[SR:-SR]) - rms_db(ambience[SR:-SR]) >= 20
 
 
 def test_mix_graph_is_pure_data_from_levelled_inputs(tmp_path: Path) -> None:
@@ -252,13 +244,9 @@ def test_pauses_hold_halfway_or_release() -> None:
 def test_one_encode_meets_loudness_and_peak(tmp_path: Path, speech: tuple[Path, list], track: int) -> None:
     """The gain is found on PCM and the limiter sits AAC_MARGIN_DB under the peak target, so a
     speech video with a bundled track takes one AAC encode for -14 +-0.5 LUFS and <= -1 dBTP."""
-    import immich_memories_music
-
-    tracks = sorted(Path(immich_memories_music.tracks_dir()).glob("*/*.opus"))
     sp, spans = speech
     dur = probe(sp).duration_s
-    bed = tmp_path / "bed.wav"
-    write_wav(bed, decode_audio(tracks[track], sample_rate=SR, channels=2, start_s=10, duration_s=dur), SR)
+    bed = _bundled_bed(tmp_path, track, dur, 10.0)
     prof = VideoProfile(duration_s=dur, speech=tuple(Interval(a - 0.05, b + 0.2) for a, b in spans))
     plan = plan_mix(prof, MixSettings(), duration_s=dur, has_original_audio=True)
     rep = render_audio(original=probe(sp), bed_wav=bed, plan=plan, out_path=tmp_path / "a.m4a", work_dir=tmp_path)
