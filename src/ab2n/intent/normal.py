@@ -113,6 +113,8 @@ def normalise(text: str) -> str:
     t = re.sub(r"(?<![\w'-])[a-z]+(?![\w'-])", lambda m: spell.get(m.group(0), m.group(0)), t)
     t = _en_numbers(t)
     t = re.sub(r"\b(\d{1,2})\s*(?:by|x)\s*(\d{1,2})\b", r"\1:\2", t)  # "9 by 16"
+    for rx in lexicon("en")["decade_patterns"]:  # "like the 80s" is a style, not 80 seconds
+        t = re.sub(rx, "retro", t)
     return re.sub(r"\s+", " ", t)
 
 

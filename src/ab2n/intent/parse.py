@@ -140,9 +140,10 @@ def _command(w: Words) -> tuple[str | None, bool]:
     """(the command the message asks for, whether it is said strongly enough to beat an edit): a
     phrase, a pattern or an export verb is strong; a delivering verb with its object ("send it",
     "give me the mp4") is weak."""
-    cmd = w.first("commands")
-    if cmd:
-        return cmd, True
+    hits = w.hits("commands")
+    named = [k for a, b, k in hits if w.t[a:b] == k]  # "put it back, redo": the command said by name wins
+    if hits:
+        return (named or [hits[0][2]])[0], True
     for name in ("help", "status", "export"):
         if w.pattern("command_patterns", name):
             return name, True
@@ -153,6 +154,8 @@ def _command(w: Words) -> tuple[str | None, bool]:
         return "export", False
     if ("show", "timeline") in pairs:
         return "status", False
+    if w.has_verb("deliver") and not w.objects():
+        return "export", False  # "done. send": a delivering verb with nothing else to deliver
     return None, False
 
 
@@ -187,10 +190,20 @@ def _music_wishes(w: Words) -> dict[str, Any]:
             ("mood", moods[0] if moods else None),
             ("genre", w.keys("genres")),
             ("instruments", w.keys("instruments")),
-            ("tempo", w.first("tempo")),
+            ("tempo", _tempo(w)),
         )
         if v
     }
+
+
+def _tempo(w: Words) -> str | None:
+    """The tempo asked, unless its word begins inside a mood word said before it ("轻快一点" is a light,
+    happy piece; "快一点" alone is faster)."""
+    moods = w.hits("moods")
+    for a, b, k in w.hits("tempo"):
+        if not any(x < a < y < b for x, y, _m in moods):
+            return k
+    return None
 
 
 def _wishes_said(w: Words, wish: dict[str, Any]) -> bool:
@@ -217,7 +230,11 @@ def _replacing(w: Words) -> bool:
     """ "another track", "change it to something happier", "swap the song for a jazz one"."""
     if w.has("replace_music") or w.pattern("replace_patterns") or w.acts("change", "music"):
         return True
-    return w.acts("change", "it") and _wishes_said(w, _music_wishes(w))
+    if not _wishes_said(w, _music_wishes(w)):
+        return False
+    # "change to lofi", "换成钢琴曲": a change verb with only music wishes after it
+    others = {k for _a, _b, k in w.objects()} - {"music", "it"}
+    return w.acts("change", "it") or (w.has_verb("change") and not others)
 
 
 def _claimed(w: Words) -> bool:
@@ -254,7 +271,7 @@ def _direction(w: Words) -> str | None:
             hits += [(a, b, key) for a, b in matches(w.t, ps, lang)]
     keys = {k for _a, _b, k in longest(hits)}
     if not keys and not w.has_verb("move"):
-        keys = {k for k in ("quieter", "louder") if w.pattern("volume_patterns", k)}
+        keys = {k for k in ("quieter", "louder") if w.pattern("volume_patterns", k, free=True)}
     return "quieter" if "quieter" in keys else "louder" if "louder" in keys else None
 
 
@@ -326,14 +343,26 @@ def _fade_edits(w: Words) -> list[Edit]:
     fade_in, fade_out = _fading(w)
     if not (fade_in or fade_out):
         return []
-    length = fade_length(w.t, w.lang)
-    ms = length if length is not None else 2000
+    whole = fade_length(w.t, w.lang)
     fp: dict[str, Any] = {}
-    if fade_in:
-        fp["in_ms"] = ms
-    if fade_out:
-        fp["out_ms"] = ms
+    for key, asked, part in (
+        ("in_ms", fade_in, _fade_part(w, "fade_in")),
+        ("out_ms", fade_out, _fade_part(w, "fade_out")),
+    ):
+        if asked:
+            own = fade_length(part, w.lang) if part else None
+            fp[key] = own if own is not None else whole if whole is not None else 2000
     return [Edit("set_fades", fp)]
+
+
+def _fade_part(w: Words, key: str) -> str | None:
+    """The words from a fade of this kind to the next fade ("fade in 2s fade out 4s": each its own length)."""
+    starts = {k: [a for ps, lang in w.lists(k) for a, _b in matches(w.t, ps, lang)] for k in ("fade_in", "fade_out")}
+    if not starts[key]:
+        return None
+    a = min(starts[key])
+    later = [x for xs in starts.values() for x in xs if x > a]
+    return w.t[a : min(later) if later else len(w.t)]
 
 
 def _title_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
@@ -377,7 +406,7 @@ def _text_change_edits(w: Words) -> list[Edit]:
     "move it to the top", "make the caption 5 seconds long"."""
     if w.titles or not (w.about("title") or w.after == "title") or w.acts("remove", "title"):
         return []
-    if w.about("music") or (w.after != "title" and not w.about("title")):
+    if (w.about("music") and not w.acts("move", "title")) or (w.after != "title" and not w.about("title")):
         return []
     tp: dict[str, Any] = {}
     change = w.first("text_change")
@@ -387,16 +416,25 @@ def _text_change_edits(w: Words) -> list[Edit]:
         tp["delta_ms"] = step if change == "longer" else -step
     elif num and (w.about("title") or re.search(r"\blong\b|for\s+\d", w.t)):
         tp["duration_ms"] = to_ms(num.group(1))
-    pos = w.first("positions")
+    pos = _moved_to(w)
     if pos and (w.has_verb("move") or w.about("title") or w.after == "title"):
         tp["position"] = pos
     return [Edit("set_text", tp)] if tp else []
 
 
+def _moved_to(w: Words) -> str | None:
+    """Where the title goes: the first place word after a move verb ("lower the music and move the
+    title to the top": top), else the first place word."""
+    moves = [a for a, _b, k in w.hits("verbs") if k == "move"]
+    places = w.hits("positions")
+    after = [k for a, _b, k in places if moves and a > moves[0]]
+    return after[0] if after else places[0][2] if places else None
+
+
 def _shape_edits(w: Words) -> list[Edit]:
     """set_aspect: "vertical for TikTok", "square, cropped", "Instagram feed" (a platform decides)."""
-    # "youtube loudness" names a loudness, not a shape.
-    taken = [(a, b) for a, b, _k in w.hits("loudness")]
+    # "normalize the loudness for youtube" names a loudness, not a shape.
+    taken = [(a, b) for a, b, _k in w.hits("loudness")] if w.has("loudness_words") else []
     platforms = [k for a, b, k in w.hits("platforms") if all(b <= x or a >= y for x, y in taken)]
     aspect = (platforms[0] if platforms else None) or w.first("aspect")
     if not aspect:
@@ -420,7 +458,9 @@ def _original_audio_edits(w: Words) -> list[Edit]:
 
 def _trim_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     """trim: "keep the first 10 seconds", "cut it down to 15 seconds", "cut the first 5 seconds"."""
-    if not ((w.has("trim") or w.pattern("trim_patterns")) and (sp[0] is not None or sp[1] is not None)):
+    # "keep 0:10 to 0:40", "保留10秒到30秒": keeping a span of the video is a trim
+    kept = w.has_verb("keep") and None not in sp and not (w.about("original") or w.about("music"))
+    if not ((w.has("trim") or w.pattern("trim_patterns") or kept) and (sp[0] is not None or sp[1] is not None)):
         if not w.pattern("cut_away_patterns") or sp[0] != 0 or sp[1] is None:
             return []
     if w.about("title") or w.titles or (w.about("music") and not w.has("trim")):

@@ -32,6 +32,9 @@ def _span_zh(text: str) -> tuple[int | None, int | None]:
     m = re.search(r"从\s*第?\s*" + TIME + r"\s*" + _ZU + r"?\s*(?:到|至|-)\s*第?\s*" + TIME + r"\s*" + _ZU + "?", text)
     if m:
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
+    m = re.search(TIME + r"\s*" + _ZU + r"?\s*(?:到|至|-|~)\s*第?\s*" + TIME + r"\s*" + _ZU, text)
+    if m:  # "保留10秒到30秒"
+        return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
     m = re.search(r"(?:前|开头)\s*" + TIME + r"\s*" + _ZU, text)
     if m:
         return 0, to_ms(m.group(1), m.group(2))
@@ -54,9 +57,9 @@ def span(text: str, lang: str) -> tuple[int | None, int | None]:
     m = re.search(rf"(?:from|between)\s+{TIME}\s*{_U}?\s*(?:to|and|until|till|-)\s*{TIME}\s*{_U}?", text)
     if m:
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
-    m = re.search(r"\b" + TIME + r"\s*-\s*" + TIME + r"\b", text)
-    if m and ":" in m.group(0):
-        return to_ms(m.group(1)), to_ms(m.group(2))
+    m = re.search(rf"\b{TIME}\s*{_U}?\s*(?:-|to|until|till|through)\s*{TIME}\s*{_U}?(?!\w)", text)
+    if m and ((":" in m.group(1) and ":" in m.group(3)) or m.group(4)):  # "0:10 to 0:40", "5-10 s"
+        return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
     m = re.search(rf"first\s+{TIME}\s*{_U}\b", text)
     if m:
         return 0, to_ms(m.group(1), m.group(2))

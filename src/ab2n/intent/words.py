@@ -75,14 +75,34 @@ class Words:
         """Whether any phrase of the lexicon list ``key`` is in the text."""
         return any(matches(self.t, ps, lang) for ps, lang in self.lists(key))
 
-    def pattern(self, key: str, sub: str | None = None) -> bool:
-        """Whether one of the lexicon's regular expressions ``key`` (``[sub]``) matches."""
+    def pattern(self, key: str, sub: str | None = None, *, free: bool = False) -> bool:
+        """Whether one of the lexicon's regular expressions ``key`` (``[sub]``) matches (``free``: in
+        the text without the particles other verbs have taken, see ``taken``)."""
+        text = self.free if free else self.t
         for lx, _lang in self.lexes:
             pats = lx.get(key, {})
             pats = pats.get(sub, []) if sub is not None else pats
-            if any(re.search(p, self.t) for p in pats):
+            if any(re.search(p, text) for p in pats):
                 return True
         return False
+
+    @cached_property
+    def taken(self) -> list[tuple[int, int]]:
+        """Particles that belong to another verb ("drowns out", "fade away", "cut it down"): they are
+        not "take it out" or "turn it down" (the lexicon's ``particle_patterns``)."""
+        out: list[tuple[int, int]] = []
+        for lx, _lang in self.lexes:
+            for p in lx.get("particle_patterns", []):
+                out += [m.span("p") for m in re.finditer(p, self.t)]
+        return out
+
+    @cached_property
+    def free(self) -> str:
+        """The text with the taken particles blanked (same length, so places still agree)."""
+        t = self.t
+        for a, b in self.taken:
+            t = t[:a] + " " * (b - a) + t[b:]
+        return t
 
     def hits(self, key: str) -> list[tuple[int, int, str]]:
         """(start, end, key) of every phrase of the table ``key``, the longest of overlapping ones."""
@@ -130,7 +150,9 @@ class Words:
             if near:
                 first = min(near, key=lambda o: abs(o[0] - b))
                 out |= {(verb, k) for k in self._joined(first, objs)}
-        for a, _b, verb in self.hits("postfix_verbs"):
+        for a, b, verb in self.hits("postfix_verbs"):
+            if any(x <= a and b <= y for x, y in self.taken):
+                continue
             before = [o for o in objs if o[1] <= a and len(self.t[o[1] : a].split()) <= 2]
             if before:
                 out.add((verb, before[-1][2]))
@@ -148,9 +170,22 @@ class Words:
         end = first[1]
         for a, b, k in objs:
             if a >= end and re.fullmatch(r"\s*(?:,|and|&|和|跟|与|、)\s*(?:also\s+)?(?:the\s+|my\s+)?", self.t[end:a]):
+                if self._own_verb(b):
+                    break  # "去掉原声，音乐调大一点": the music has a verb of its own
                 kinds.append(k)
                 end = b
         return kinds
+
+    def _own_verb(self, at: int) -> bool:
+        """Whether the clause that goes on from ``at`` (to the next comma or the end) has a verb or a
+        volume word of its own."""
+        stop = re.search(r"[,;.!?]|\band\b|\bthen\b|和|然后", self.t[at:])
+        end = at + stop.start() if stop else len(self.t)
+        starts = [a for a, _b, _k in self.hits("verbs")]
+        starts += [
+            a for key in ("quieter", "louder") for ps, lang in self.lists(key) for a, _b in matches(self.t, ps, lang)
+        ]
+        return any(at <= a < end for a in starts)
 
     def _negations(self) -> list[tuple[int, int, str]]:
         found: list[tuple[int, int, str]] = []
