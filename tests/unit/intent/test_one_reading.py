@@ -56,8 +56,10 @@ def _rows() -> list[tuple[str, str | None]]:
     for line in (HERE / "utterances.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             rows.append((line.split(" || ", 1)[0], None))
-    fresh = json.loads((HERE / "fresh_utterances.json").read_text(encoding="utf-8"))["utterances"]
-    return rows + [(r["text"], r.get("after")) for r in fresh]
+    for name in ("fresh_utterances.json", "probe_utterances.json", "round4_utterances.json"):
+        later = json.loads((HERE / name).read_text(encoding="utf-8"))["utterances"]
+        rows += [(r["text"], r.get("after")) for r in later]
+    return rows
 
 
 def _chat_parse(text: str, after: str | None) -> dict[str, Any]:
