@@ -59,6 +59,7 @@ def plan_for(
         seed=seed,
         start_s=start_s,
         swing=style.tempo_swing,
+        stretch=style.tempo_stretch,
     )
 
 
