@@ -5,18 +5,23 @@ Usage: python -m bench.compose [--seeds 4] [--seconds 60] [--styles lo-fi,piano]
 Three parts:
 1. Beds: for every style and each of bench.cut_to_beat's cut lists (gaps 1.5-8 s, strength 1, no
    audio), the score planned and rendered; on the WAV, the share of cuts with a beat within 50 ms
-   by librosa and by ab2n's analyser run blind, the blind downbeats, librosa's tempo against the
+   by librosa and by ab2n's analyser run blind, the blind downbeats (of all cuts, and of the strong
+   ones: strength >= plan.STRONG_CUT, the cuts the plan puts on downbeats; every cut of these
+   lists is strong), librosa's tempo against the
    map's median, key clarity (the mean chroma's best Pearson correlation with the 24
    Krumhansl-Kessler key profiles), and the time to compose and render.
 2. Finished outputs: ``ab2n add`` with ``--music compose`` and the style's word on a generated
    60 s video (bench/inputs.py, its cuts found by ab2n's own scene analysis), measured on the MP4
-   at the true cut times: librosa beats, blind downbeats, loudness, true peak, loudness range,
+   at the true cut times: librosa beats, blind downbeats (all, and strong: a true cut is as strong
+   as the found cut within 0.1 s, a cut not found counts as strong), librosa's tempo against the
+   map's median, loudness, true peak, loudness range,
    where the sound stops against the video's end; and the wall time against a plain FFmpeg decode
    of the same video.
 3. Side by side: spectral balance (energy share below 250 Hz, 250 Hz-2 kHz, 2-8 kHz, above 8 kHz;
    centroid) and dynamics (EBU loudness range, crest factor) of each style's finished output and
    of the bundled tracks (first 60 s); a spectrogram per style (docs/compose-STYLE.png).
-Writes docs/compose-bench.md/.json.
+Seeds 1-2 are the cut lists the composition was tuned on; seeds 3-4 and the finished outputs are
+held out (reported apart). Writes docs/compose-bench.md/.json.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from ab2n.media.probe import probe
 from ab2n.mix.loudness import measure
 from ab2n.music.beats import KK_MAJOR, KK_MINOR, analyze_track
 from ab2n.music.compose import COMPOSE
+from ab2n.music.compose.plan import STRONG_CUT
 from ab2n.music.compose.score import plan_for, render_score
 from ab2n.music.compose.style import STYLES
 from ab2n.pipeline import AddOptions, add_music
@@ -111,11 +117,32 @@ def mono(path: Path) -> np.ndarray:
     return y.mean(axis=1) if y.ndim > 1 else y
 
 
+#: The cut lists the composition was tuned on; later seeds are held out.
+TUNED_SEEDS = 2
+
+
+def strong_share(marks: np.ndarray | list[float], cuts: list[float], strengths: list[float]) -> float:
+    """Share of the strong cuts (strength >= STRONG_CUT) with a mark within ±50 ms (nan if none)."""
+    strong = [c for c, s in zip(cuts, strengths, strict=True) if s >= STRONG_CUT]
+    return share_near(marks, strong) if strong else float("nan")
+
+
+def true_strengths(true_cuts: list[float], found: list[tuple[float, float]], tol_s: float = 0.1) -> list[float]:
+    """Each true cut's strength: the found cut's within ``tol_s``; 1.0 for a cut not found."""
+    out = []
+    for c in true_cuts:
+        near = [s for t, s in found if abs(t - c) <= tol_s]
+        out.append(max(near) if near else 1.0)
+    return out
+
+
 def bed_row(style: str, seed: int, seconds: float, work: Path) -> dict[str, Any]:
     """Part 1 for one style and cut list."""
     cuts = cut_list(seed, seconds)
+    profile = silent_profile(cuts, seconds)
+    strengths = [c.strength for c in profile.cuts]
     t = time.perf_counter()
-    plan = plan_for(silent_profile(cuts, seconds), duration_s=seconds, words=[style], seed=seed)
+    plan = plan_for(profile, duration_s=seconds, words=[style], seed=seed)
     wav = render_score(plan, work / f"bed-{style}-{seed}.wav")
     took = time.perf_counter() - t
     y = mono(wav)
@@ -132,6 +159,9 @@ def bed_row(style: str, seed: int, seconds: float, work: Path) -> dict[str, Any]
         "librosa_beat": share_near(librosa_beats(wav), cuts),
         "blind_beat": share_near(blind.beats_s, cuts),
         "blind_downbeat": share_near(blind.downbeats_s, cuts),
+        "strong_cuts": sum(s >= STRONG_CUT for s in strengths),
+        "plan_downbeat_strong": strong_share(plan.downbeats_s, cuts, strengths),
+        "blind_downbeat_strong": strong_share(blind.downbeats_s, cuts, strengths),
         "librosa_bpm": round(heard_tempo, 1),
         "tempo_error": tempo_error(heard_tempo, plan.tempo_bpm),
         "tempo_error_octave": tempo_error(heard_tempo, plan.tempo_bpm, octave=True),
@@ -160,6 +190,10 @@ def output_row(style: str, seconds: float, work: Path) -> tuple[dict[str, Any], 
     rep = measure(out, "mov")
     duration = probe(out).duration_s
     score = res.to_json()["score"] or {}
+    found = [(c.time_s, c.strength) for c in (res.profile.cuts if res.profile else ())]
+    strengths = true_strengths(inp.cuts_s, found)
+    plan_downs = [b["bar_s"] for b in score.get("tempo_map", [])]
+    heard_tempo = librosa_tempo(y)
     return {
         "style": style,
         "track": res.track_title,
@@ -169,6 +203,12 @@ def output_row(style: str, seconds: float, work: Path) -> tuple[dict[str, Any], 
         "blind_beat": share_near(blind.beats_s, inp.cuts_s),
         "blind_downbeat": share_near(blind.downbeats_s, inp.cuts_s),
         "plan_downbeat": res.cuts_on_downbeat / max(1, res.cuts_found),
+        "strong_cuts": sum(s >= STRONG_CUT for s in strengths),
+        "plan_downbeat_strong": strong_share(plan_downs, inp.cuts_s, strengths),
+        "blind_downbeat_strong": strong_share(blind.downbeats_s, inp.cuts_s, strengths),
+        "map_bpm": score.get("tempo_bpm", 0.0),
+        "librosa_bpm": round(heard_tempo, 1),
+        "tempo_error": tempo_error(heard_tempo, float(score.get("tempo_bpm", 0.0))),
         "lufs": rep.integrated_lufs,
         "true_peak_dbtp": rep.true_peak_dbtp,
         "lra_lu": rep.lra_lu,
@@ -214,7 +254,43 @@ def spectrogram(y: np.ndarray, title: str, out_png: Path) -> Path:
 
 def _mean_by_style(rows: list[dict[str, Any]], keys: list[str]) -> dict[str, dict[str, float]]:
     styles = sorted({r["style"] for r in rows}, key=list(STYLES).index)
-    return {s: {k: float(np.mean([r[k] for r in rows if r["style"] == s])) for k in keys} for s in styles}
+    return {s: {k: float(np.nanmean([r[k] for r in rows if r["style"] == s])) for k in keys} for s in styles}
+
+
+def _bed_summary(beds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means per style and over all styles: every seed, the tuned seeds, the held-out ones."""
+    splits = {
+        "all": beds,
+        "tuned": [r for r in beds if r["seed"] <= TUNED_SEEDS],
+        "held_out": [r for r in beds if r["seed"] > TUNED_SEEDS],
+    }
+    return {
+        name: {
+            "by_style": _mean_by_style(rows, BED_KEYS),
+            "all_styles": {k: float(np.nanmean([r[k] for r in rows])) for k in BED_KEYS},
+        }
+        for name, rows in splits.items()
+        if rows
+    }
+
+
+def _bed_lines(summary: dict[str, Any]) -> list[str]:
+    titles = {
+        "all": "every seed",
+        "tuned": f"seeds 1-{TUNED_SEEDS}, tuned on",
+        "held_out": f"seeds {TUNED_SEEDS + 1} on, held out",
+    }
+    lines: list[str] = []
+    for name, part in summary.items():
+        lines += [
+            f"### Beds, {titles[name]} (mean per style)",
+            "",
+            *_table([{"style": s, **m} for s, m in part["by_style"].items()], ["style", *BED_KEYS]),
+            "",
+            "All styles: " + " · ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in part["all_styles"].items()) + ".",
+            "",
+        ]
+    return lines
 
 
 def _fmt(v: Any) -> str:
@@ -235,6 +311,8 @@ BED_KEYS = [
     "librosa_beat",
     "blind_beat",
     "blind_downbeat",
+    "plan_downbeat_strong",
+    "blind_downbeat_strong",
     "tempo_error",
     "tempo_error_octave",
     "key_clarity",
@@ -248,6 +326,10 @@ OUT_KEYS = [
     "librosa_beat",
     "blind_beat",
     "blind_downbeat",
+    "strong_cuts",
+    "plan_downbeat_strong",
+    "blind_downbeat_strong",
+    "tempo_error",
     "lufs",
     "true_peak_dbtp",
     "end_gap_s",
@@ -258,7 +340,6 @@ SPEC_KEYS = ["low_db", "low_mid_db", "high_mid_db", "high_db", "centroid_hz", "c
 
 
 def _report_lines(payload: dict[str, Any]) -> list[str]:
-    means = payload["bed_means"]
     bundled = payload["bundled"]
     ref = {
         k: (min(r[k] for r in bundled), float(np.median([r[k] for r in bundled])), max(r[k] for r in bundled))
@@ -272,18 +353,19 @@ def _report_lines(payload: dict[str, Any]) -> list[str]:
         'cuts with a beat (downbeat) within ±50 ms; librosa shares no code with ab2n; "blind" is ab2n\'s',
         "analyser (music/beats.py) on the audio alone. Tempo error: librosa's global tempo against the map's",
         "median (octave: the nearest of it, twice or half it). Key clarity: the mean chroma's best",
-        "correlation with the 24 Krumhansl-Kessler profiles.",
+        "correlation with the 24 Krumhansl-Kessler profiles. Strong cuts: strength >= 0.3 (plan.STRONG_CUT,",
+        "the cuts the plan puts on downbeats); every cut of the bench's lists has strength 1, so on the",
+        "beds the strong shares are the shares of all cuts. The composition was tuned on seeds",
+        f"1-{TUNED_SEEDS}; the later seeds and the finished outputs are held out.",
         "",
-        "## Beds on the cut lists (mean per style)",
+        "## Beds on the cut lists",
         "",
-        *_table([{"style": s, **m} for s, m in means.items()], ["style", *BED_KEYS]),
-        "",
-        f"All styles: {' · '.join(f'{k.replace(chr(95), chr(32))} {v:.2f}' for k, v in payload['bed_all'].items())}.",
-        "",
-        "## Finished outputs (`ab2n add --music compose`, a generated 60 s video, its true cuts)",
+        *_bed_lines(payload["bed_summary"]),
+        "## Finished outputs, held out (`ab2n add --music compose`, a generated 60 s video, its true cuts)",
         "",
         f"Plain decode of the same video: {payload['decode_s']:.2f} s. End gap: the video's end minus where",
-        "the sound stops (40 dB under the loudest 20 ms).",
+        "the sound stops (40 dB under the loudest 20 ms). Strong: a true cut is as strong as the cut ab2n",
+        "found within 0.1 s of it (a cut not found counts as strong).",
         "",
         *_table(payload["outputs"], OUT_KEYS),
         "",
@@ -329,8 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "seconds": args.seconds,
         "seeds": args.seeds,
-        "bed_means": _mean_by_style(beds, BED_KEYS),
-        "bed_all": {k: float(np.mean([r[k] for r in beds])) for k in BED_KEYS},
+        "bed_summary": _bed_summary(beds),
         "beds": beds,
         "outputs": outputs,
         "decode_s": plain_decode_s(make_input(f"compose-{args.seconds:g}s", args.seconds, size=(640, 360)).path),
