@@ -140,3 +140,12 @@ def test_space_under_speech_is_a_thinner_arrangement() -> None:
     assert not inside(with_speech["melody"]) and inside(without["melody"])  # the melody rests
     mean_vel = lambda ns: float(np.mean([n.vel for n in ns]))  # noqa: E731
     assert mean_vel(inside(with_speech["harmony"])) < 0.8 * mean_vel(inside(without["harmony"]))
+
+
+def test_four_stems_sum_to_the_bed(tmp_path: Path) -> None:
+    plan = plan_for(_profile(), duration_s=SECONDS, seed=2)
+    bed = _read(render_score(plan, tmp_path / "bed.wav", stems_dir=tmp_path / "stems"))
+    stems = {k: _read(tmp_path / "stems" / f"{k}.wav") for k in ("drums", "bass", "harmony", "melody")}
+    assert all(len(y) == len(bed) for y in stems.values())
+    assert all(float(np.max(np.abs(y))) > 0.01 for y in stems.values())  # each stem plays
+    assert float(np.max(np.abs(sum(stems.values()) - bed))) < 1e-6  # one scale: the mix may treat them apart
