@@ -114,7 +114,10 @@ _COMP = {
     "stabs": ((0.0, 1.5, 1.0), (2.0, 1.0, 0.8), (3.0, 0.5, 0.55), (3.5, 0.5, 0.4)),
     "stabs_lo": ((0.0, 2.0, 1.0), (2.5, 1.5, 0.7)),
     "block": ((0.0, 1.0, 1.0), (1.0, 1.0, 0.55), (2.0, 1.0, 0.65), (3.0, 1.0, 0.55)),
-    "block_lo": ((0.0, 2.0, 1.0), (2.0, 2.0, 0.75)),
+    # Piano has no drums: its quiet bars keep a chord on every beat (2 and 4 soft), or a tracker
+    # whose tempo is the piece's, not the intro's, fits five beats in the bar (bench video: bar
+    # lines a beat off until the third bar).
+    "block_lo": ((0.0, 1.0, 1.0), (1.0, 1.0, 0.4), (2.0, 1.0, 0.75), (3.0, 1.0, 0.4)),
 }
 
 
