@@ -100,7 +100,9 @@ def test_ducking_depth_and_speech_clarity(
     plan = plan_mix(prof, MixSettings(), duration_s=info.duration_s, has_original_audio=True)
     out = tmp_path / "mix.m4a"
     rep = render_audio(original=info, bed_wav=bed, plan=plan, out_path=out, work_dir=tmp_path)
-    assert rep.encodes == 1
+    # One encode is a rate, not a promise per file (test_one_encode_meets_loudness_and_peak): how
+    # far AAC overshoots the limiter moves 0.5-1.6 dB with a 0.1 dB change of gain on this click bed.
+    assert rep.encodes <= 2
     y = decode_audio(out, sample_rate=SR, channels=2)
     assert np.abs(y).max() < 0.999  # no clipped samples
     voice, music = split(y.mean(axis=1), decode_audio(sp, sample_rate=SR), decode_audio(bed, sample_rate=SR), SR)
@@ -240,16 +242,21 @@ def test_pauses_hold_halfway_or_release() -> None:
     assert duck_gain_db(t, regions, 12.0).max() <= -6.0 + 1e-9
 
 
-@pytest.mark.parametrize("track", [0, 9, 19])
-def test_one_encode_meets_loudness_and_peak(tmp_path: Path, speech: tuple[Path, list], track: int) -> None:
+def test_one_encode_meets_loudness_and_peak(tmp_path: Path, speech: tuple[Path, list]) -> None:
     """The gain is found on PCM and the limiter sits AAC_MARGIN_DB under the peak target, so a
-    speech video with a bundled track takes one AAC encode for -14 +-0.5 LUFS and <= -1 dBTP."""
+    speech video with a bundled track takes one AAC encode for -14 +-0.5 LUFS and <= -1 dBTP: on at
+    least 6 of 7 tracks spread over the library (the codec's overshoot has a tail: 26-27 of 28 in
+    the sweep, docs/mix.md), and every file meets both targets, measured by FFmpeg's ebur128."""
     sp, spans = speech
     dur = probe(sp).duration_s
-    bed = _bundled_bed(tmp_path, track, dur, 10.0)
     prof = VideoProfile(duration_s=dur, speech=tuple(Interval(a - 0.05, b + 0.2) for a, b in spans))
     plan = plan_mix(prof, MixSettings(), duration_s=dur, has_original_audio=True)
-    rep = render_audio(original=probe(sp), bed_wav=bed, plan=plan, out_path=tmp_path / "a.m4a", work_dir=tmp_path)
-    assert rep.encodes == 1
-    m = measure(tmp_path / "a.m4a", "mov")
-    assert abs(m.integrated_lufs + 14) <= 0.5 and m.true_peak_dbtp <= -1.0, m
+    encodes = []
+    for track in range(0, 28, 4):
+        bed = _bundled_bed(tmp_path, track, dur, 10.0)
+        out = tmp_path / f"a{track}.m4a"
+        rep = render_audio(original=probe(sp), bed_wav=bed, plan=plan, out_path=out, work_dir=tmp_path)
+        encodes.append(rep.encodes)
+        m = measure(out, "mov")
+        assert abs(m.integrated_lufs + 14) <= 0.5 and m.true_peak_dbtp <= -1.0, (track, m)
+    assert sum(e == 1 for e in encodes) >= 6, encodes

@@ -1,5 +1,8 @@
 """Loudness: measure with FFmpeg's ebur128 (ITU-R BS.1770 / EBU R128), plan the gain, check the result.
 
+``measure`` is the reference: the encoded output is checked with it. The mix's own inputs and
+gain-search passes use the faster numpy meter in ``mix.meter``, which agrees with it.
+
 Targets: -14 LUFS (YouTube, Spotify, TikTok), -16 (Apple, podcasts), -23 (EBU R128 broadcast); true
 peak <= -1 dBTP measured on the encoded AAC file (encoding adds inter-sample peaks, so the check
 is on what the user gets, not on the PCM before it).
@@ -27,7 +30,7 @@ PRESETS: dict[str, float] = {
 
 @dataclass(frozen=True)
 class LoudnessReport:
-    """Loudness of the encoded output, measured by FFmpeg's ebur128 filter."""
+    """Loudness of an audio stream: FFmpeg's ebur128 filter or ``mix.meter`` (the same fields)."""
 
     integrated_lufs: float
     true_peak_dbtp: float

@@ -33,7 +33,8 @@ from ab2n.media.ffmpeg import commit_output, input_args, run_ffmpeg, temp_output
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.aside import ASIDE_DB, ASIDE_RAMP_S, aside_regions
 from ab2n.mix.duck import duck_gain_db, duck_regions
-from ab2n.mix.loudness import LoudnessReport, measure, parse_ebur128
+from ab2n.mix.loudness import LoudnessReport, measure
+from ab2n.mix.meter import measure_audio, measure_pcm
 
 SAMPLE_RATE = 48000
 SPEECH_BED_VOLUME = 0.5  # default music level under a video with speech (-6 dB)
@@ -258,7 +259,7 @@ def _search_gain(
     cancel: threading.Event | None,
 ) -> tuple[float, float, list[tuple[float, float]]]:
     """The gain that puts the limited mix at the target, found on PCM (secant steps, at most
-    ``PCM_SEARCH_PASSES`` runs of the graph into ebur128 and nowhere else).
+    ``PCM_SEARCH_PASSES`` runs of the graph into the numpy meter, ``mix.meter``, and nowhere else).
 
     The same passes read the limited PCM's true peak: ``alimiter`` lets fast transients (clicks,
     drum hits) through by up to ~0.5 dB, so the ceiling comes down by what got through.
@@ -273,21 +274,8 @@ def _search_gain(
     prior = LIMITED_SLOPE if mix.worst_peak_db > ceiling_db else 1.0
     for _ in range(PCM_SEARCH_PASSES):
         _check(cancel)
-        res = run_ffmpeg(
-            [
-                *mix.inputs,
-                "-filter_complex",
-                f"{mix.graph};{_level_chain(gain_db, ceiling_db)},ebur128=peak=true:framelog=verbose[out]",
-                "-map",
-                "[out]",
-                "-f",
-                "null",
-                "-",
-            ],
-            stderr_lines=60,
-            cancel=cancel,
-        )
-        report = parse_ebur128(res.stderr_tail)
+        graph = f"{mix.graph};{_level_chain(gain_db, ceiling_db)}[out]"
+        report = measure_pcm([*mix.inputs, "-filter_complex", graph, "-map", "[out]"], cancel=cancel)
         lufs = report.integrated_lufs
         if lufs < -69:
             break
@@ -400,7 +388,7 @@ def build_mix_graph(plan: MixPlan, *, original: LevelledInput | None, bed: Level
 
 
 def _level_original(original: MediaInfo, plan: MixPlan) -> LevelledInput:
-    report = measure(original.path, original.demuxer)
+    report = measure_audio(original.path, original.demuxer)
     lufs = report.integrated_lufs
     gain = original_gain_db(plan, lufs)
     level = None if lufs < -60 else lufs + gain
@@ -409,7 +397,7 @@ def _level_original(original: MediaInfo, plan: MixPlan) -> LevelledInput:
 
 def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path) -> LevelledInput:
     """Measure the bed, write it shaped (level, ducking, fades) to ``shaped``."""
-    report = measure(bed_wav, "wav")
+    report = measure_audio(bed_wav, "wav")
     lufs = report.integrated_lufs
     gain = (plan.target_lufs - lufs + plan.music_volume_db) if lufs > -60 else 0.0
     _shape_bed(bed_wav, shaped, plan, gain)

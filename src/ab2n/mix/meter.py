@@ -1,0 +1,166 @@
+"""A streaming ITU-R BS.1770-4 / EBU R128 meter in numpy: integrated loudness, loudness range and
+true peak of 48 kHz stereo PCM, fed block by block.
+
+Why not FFmpeg's ``ebur128`` filter: the mix measures the programme five or six times (each
+input, every gain-search pass, the encoded file), and Debian's FFmpeg 5.1 spends ~0.9 s of CPU
+per minute of stereo audio in ``ebur128=peak=true`` where this meter spends ~0.15 s (the pipe from
+FFmpeg included). ``loudness.measure`` (FFmpeg's filter) stays the independent reference the tests
+and the bench check the mix with; ``tests/unit/test_meter.py`` holds the two within 0.1 LU / 0.2 dB.
+
+    PCM blocks ──> K-weighting (two biquads, state kept across blocks) ──> 100 ms powers
+               │                          ──> 400 ms blocks (75 % overlap) ──> gated integrated
+               │                          ──> 3 s windows every 100 ms     ──> loudness range
+               └─> 4x polyphase interpolation (blocks that can't beat the peak so far skipped) ──> true peak
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ab2n.media.ffmpeg import input_args, iter_ffmpeg
+from ab2n.mix.loudness import LoudnessReport
+
+SAMPLE_RATE = 48_000
+#: The PCM every measurement reads: 48 kHz stereo float32 on stdout.
+PCM_OUT: tuple[str, ...] = ("-ac", "2", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1")
+
+# BS.1770-4 K-weighting at 48 kHz: the head's high shelf, then the RLB high-pass.
+_K_SOS = np.array(
+    [
+        [1.53512485958697, -2.69169618940638, 1.19839281085285, 1.0, -1.69065929318241, 0.73248077421585],
+        [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
+    ]
+)
+_SUB = SAMPLE_RATE // 10  # 100 ms: the hop of the gating blocks and of the short-term windows
+_ABS_GATE_LUFS = -70.0
+_OVERSAMPLE = 4
+_TAPS_PER_PHASE = 32
+
+
+def _interpolator() -> np.ndarray:
+    """A Kaiser-windowed sinc for 4x interpolation (gain 4: the zeros stuffed between samples).
+
+    32 taps a phase: with 16, limited white noise (the hardest case: energy up to 24 kHz) read
+    0.95 dB under FFmpeg's ebur128; with 32, 0.10 dB. On a pure 11 kHz tone both read closer to
+    the exact peak than FFmpeg does (-3.06 and -3.01 dBTP for -3.26; FFmpeg -2.80).
+    """
+    from scipy.signal import firwin
+
+    return firwin(_OVERSAMPLE * _TAPS_PER_PHASE, 1 / _OVERSAMPLE, window=("kaiser", 7.0)) * _OVERSAMPLE
+
+
+def _lufs(power: float | np.ndarray) -> np.ndarray:
+    return -0.691 + 10 * np.log10(np.maximum(power, 1e-20))
+
+
+class LoudnessMeter:
+    """Integrated loudness (gated), loudness range and true peak of a 48 kHz stereo stream.
+
+    Feed it blocks of shape ``(n, 2)`` (float, full scale 1.0) in order, then read :meth:`report`.
+    Memory: one float per 100 ms of audio, whatever the length.
+    """
+
+    def __init__(self) -> None:
+        from scipy.signal import sosfilt_zi
+
+        sections = sosfilt_zi(_K_SOS).shape[0]
+        self._zi = np.zeros((sections, 2, 2))  # (section, channel, state), starting from silence
+        self._carry = np.zeros((0, 2))  # K-weighted samples not yet in a whole 100 ms piece
+        self._powers: list[float] = []  # channel-summed mean square per 100 ms piece
+        self._h = _interpolator()
+        phases = self._h.reshape(-1, _OVERSAMPLE).T
+        self._bound = float(np.abs(phases).sum(axis=1).max())  # |interpolated| <= bound * max|x| nearby
+        self._history = np.zeros((_TAPS_PER_PHASE - 1, 2))  # the samples before the block, for the FIR
+        self._peak = 0.0
+
+    def feed(self, block: np.ndarray) -> None:
+        """Add the next ``(n, 2)`` samples."""
+        from scipy.signal import sosfilt
+
+        x = np.asarray(block, dtype=np.float64).reshape(-1, 2)
+        if not len(x):
+            return
+        # Channels as contiguous rows (sosfilt is slower along a strided column), plus a signal at
+        # Nyquist 240 dB under full scale: after a sound stops, the filters' state decays into
+        # subnormal floats, which cost ~25x the time of normal ones (digital silence in a speech
+        # track took the filter from 0.04 s to 1.1 s a minute). Its power is -240 LUFS.
+        rows = np.ascontiguousarray(x.T) + np.resize([1e-12, -1e-12], len(x))
+        rows, self._zi = sosfilt(_K_SOS, rows, axis=-1, zi=self._zi)
+        weighted = rows.T
+        y = np.concatenate([self._carry, weighted]) if len(self._carry) else weighted
+        whole = len(y) // _SUB * _SUB
+        if whole:
+            self._powers.extend((y[:whole] ** 2).reshape(-1, _SUB, 2).mean(axis=1).sum(axis=1).tolist())
+        self._carry = y[whole:]
+        self._true_peak(x)
+
+    def _true_peak(self, x: np.ndarray) -> None:
+        from scipy.signal import upfirdn
+
+        context = len(self._history)  # taps per phase - 1: the samples an interpolated value needs before it
+        joined = np.concatenate([self._history, x])
+        self._history = joined[-context:]
+        rows = np.ascontiguousarray(joined.T)
+        for a in range(context, len(joined), _SUB):
+            seg = rows[:, a - context : a + _SUB]
+            # A piece whose samples can't interpolate past the peak so far is skipped (an exact
+            # bound): on speech most of the programme is; a limited chorus is not.
+            if np.abs(seg).max() * self._bound <= self._peak:
+                continue
+            # Only the outputs every tap reaches: the zero padding at either end is not the signal.
+            up = upfirdn(self._h, seg, up=_OVERSAMPLE, axis=-1)[:, _OVERSAMPLE * context : _OVERSAMPLE * seg.shape[1]]
+            self._peak = max(self._peak, float(np.abs(up).max()))
+
+    def report(self) -> LoudnessReport:
+        """What was fed so far: integrated LUFS (-70 when all is under the gate), LRA, true peak."""
+        p = np.asarray(self._powers)
+        integrated = -70.0
+        if len(p) >= 4:
+            blocks = np.convolve(p, np.full(4, 0.25), mode="valid")  # 400 ms, 75 % overlap
+            gated = blocks[_lufs(blocks) > _ABS_GATE_LUFS]
+            if len(gated):
+                relative = _lufs(gated.mean()) - 10
+                kept = gated[_lufs(gated) > relative]
+                integrated = float(_lufs(kept.mean()))
+        peak_db = 20 * np.log10(self._peak) if self._peak > 0 else -120.0
+        return LoudnessReport(
+            integrated_lufs=round(integrated, 2), true_peak_dbtp=round(float(peak_db), 2), lra_lu=_range(p)
+        )
+
+
+def _range(powers: np.ndarray) -> float:
+    """EBU Tech 3342 loudness range: 3 s windows every 100 ms, gated at -70 and at 20 LU under
+    their mean, the spread from the 10th to the 95th percentile."""
+    if len(powers) < 30:
+        return 0.0
+    short = _lufs(np.convolve(powers, np.full(30, 1 / 30), mode="valid"))
+    short = short[short > _ABS_GATE_LUFS]
+    if not len(short):
+        return 0.0
+    relative = _lufs(float(np.mean(10 ** ((short + 0.691) / 10)))) - 20
+    short = short[short > relative]
+    lo, hi = np.percentile(short, [10, 95])
+    return round(float(hi - lo), 2)
+
+
+def measure_pcm(args: Sequence[str], *, cancel: threading.Event | None = None) -> LoudnessReport:
+    """Run FFmpeg with ``args`` (inputs and a graph, no output) and meter what it writes as
+    48 kHz stereo PCM (``PCM_OUT`` is appended)."""
+    meter = LoudnessMeter()
+    block_bytes = SAMPLE_RATE * 2 * 4  # one second
+    for buf in iter_ffmpeg(["-loglevel", "error", *args, *PCM_OUT], block_bytes=block_bytes, cancel=cancel):
+        usable = len(buf) // 8 * 8
+        meter.feed(np.frombuffer(buf[:usable], dtype="<f4").reshape(-1, 2))
+    return meter.report()
+
+
+def measure_audio(
+    path: Path, demuxer: str, *, stream: str = "0:a:0", cancel: threading.Event | None = None
+) -> LoudnessReport:
+    """Loudness and true peak of one audio stream of a file, as 48 kHz stereo: how the mix hears it
+    (a mono track's loudness is the same either way; its true peak reads 3 dB lower per channel)."""
+    return measure_pcm([*input_args(path, demuxer), "-map", stream, "-vn"], cancel=cancel)
