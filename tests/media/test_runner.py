@@ -19,7 +19,7 @@ import pytest
 
 from ab2n.errors import Cancelled, ProcessingError, ProcessTimeout
 from ab2n.media.decode import decode_audio, iter_audio_blocks
-from ab2n.media.ffmpeg import FFmpegStream, iter_ffmpeg
+from ab2n.media.ffmpeg import FFmpegStream, iter_ffmpeg, run_ffmpeg
 from mediagen import tone_wav
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process state from /proc")
@@ -116,6 +116,22 @@ def test_a_stream_that_says_nothing_is_stopped_by_the_stall_watchdog(tmp_path: P
         ) as stream,
     ):
         stream.read(4096)
+
+
+def test_ffmpeg_reporting_without_getting_anywhere_is_a_stall() -> None:
+    """FFmpeg writes a progress report every half second even when its position never moves (an
+    endless source whose every sample is dropped): that is a stall, not progress."""
+    spin = ["-f", "lavfi", "-i", "sine=sample_rate=8000", "-af", "aselect=0", "-f", "null", "-"]
+    started = time.monotonic()
+    with pytest.raises(ProcessTimeout, match="no progress"):
+        run_ffmpeg(spin, stall_s=1.5, timeout_s=60)
+    assert time.monotonic() - started < 20
+
+
+def test_progress_that_moves_is_not_a_stall() -> None:
+    """Real time output, reports every half second with a new position: never a stall at 1.5 s."""
+    res = run_ffmpeg(["-re", "-f", "lavfi", "-i", "sine=sample_rate=8000:duration=4", "-f", "null", "-"], stall_s=1.5)
+    assert res.stopped_by == "exit" and res.elapsed_s >= 3.5
 
 
 def test_a_slow_reader_is_not_a_stall() -> None:

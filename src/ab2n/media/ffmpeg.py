@@ -300,14 +300,37 @@ def _read_stdout(
                 child.last_activity = time.monotonic()
                 out_chunks.append(chunk)
             return
+        seen: dict[str, str] = {}
         for raw in iter(child.stdout.readline, b""):
-            child.last_activity = time.monotonic()
-            fraction = _progress_fraction(raw.decode("utf-8", "replace").strip(), duration_s)
+            line = raw.decode("utf-8", "replace").strip()
+            if _advances(line, seen):
+                child.last_activity = time.monotonic()
+            fraction = _progress_fraction(line, duration_s)
             if progress is not None and fraction is not None:
                 progress(fraction)
     except BaseException as exc:  # the caller's progress callback refused (a cancel check): stop FFmpeg
         failures.append(exc)
         child.kill()
+
+
+#: ``-progress`` keys whose change means FFmpeg got further (the others repeat every report).
+_PROGRESS_KEYS = ("out_time_us", "total_size", "frame")
+
+
+def _advances(line: str, seen: dict[str, str]) -> bool:
+    """Whether one ``-progress`` line shows FFmpeg moving on (a new position, size or frame count).
+
+    FFmpeg writes a report every half second whether or not it gets anywhere; counting every line
+    as activity let the stall watchdog watch FFmpeg 9 spin for ten minutes in a 2-second mix graph
+    (seen once in CI; not reproduced since), to be stopped only by the 6-hour ceiling.
+    """
+    key, _, value = line.partition("=")
+    if key == "progress":
+        return value == "end"
+    if key not in _PROGRESS_KEYS or seen.get(key) == value:
+        return False
+    seen[key] = value
+    return True
 
 
 def _progress_fraction(line: str, duration_s: float | None) -> float | None:
