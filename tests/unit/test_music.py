@@ -227,15 +227,14 @@ def test_cut_to_beat_rate_on_output_beats_naive(tmp_path: Path) -> None:
         )
         naive = render_bed(naive_plan, tmp_path / f"naive{seed}.wav")
         naive_rates.append(share_near(_librosa_beats(naive), cuts))
-    # Measured here (these 4 seeds, 60 s, the 110 BPM "happy" tracks the ranker picks): 0.88 of
-    # cuts on a librosa beat with runs stretched up to +-8 % and ramps between them (issue 17; 0.72
-    # at +-4 % without ramps); naive placement 0.14. On a blind downbeat 0.51 (0.55, 0.43, 0.57,
-    # 0.50) since the analyser follows the bar phase beat by beat; 0.35 when it settled on one
-    # phase for the whole bed (seed 1: 0.09, though the plan puts 0.64 on its downbeats). The
-    # floors: issue 17's goal on librosa beats, and its measured downbeats less a margin.
+    # Measured here (these 4 seeds, 60 s, the 110 BPM "happy" tracks the ranker picks): 0.93 of
+    # cuts on a librosa beat (0.91, 0.86, 0.93, 1.00) with runs stretched up to +-10 % and ramps
+    # between them (0.88 at +-8 %, 0.72 at +-4 % without ramps); naive placement 0.14. On a blind
+    # downbeat 0.58 (0.64, 0.43, 0.64, 0.60; 0.51 at +-8 %). The floors: issue 17's goals (0.8 on
+    # librosa's beats, 0.5 on blind downbeats), both under what was measured.
     assert np.mean(rates) > np.mean(naive_rates) + 0.5, (rates, naive_rates)
     assert np.mean(rates) >= 0.8, rates
-    assert np.mean(down_rates) >= 0.45, down_rates
+    assert np.mean(down_rates) >= 0.5, down_rates
 
 
 def test_selection_follows_words_and_is_seeded() -> None:

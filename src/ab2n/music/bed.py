@@ -1,7 +1,7 @@
 """Render a MusicPlan to a stereo WAV, segment by segment (never the whole bed in memory).
 
 Each segment is decoded with a little extra after its end, time-stretched with pitch kept
-(FFmpeg's ``atempo``, WSOLA: within the plan's ±8 % clean on music and 3x faster than
+(FFmpeg's ``atempo``, WSOLA: within the plan's ±10 % clean on music and 3x faster than
 ``rubberband``), and joined to the previous one with an equal-power crossfade that starts exactly
 at the segment's output start — so the beat grid of the plan is where the music's beats are, to
 the sample. Consecutive segments of one source are cut from one FFmpeg process.

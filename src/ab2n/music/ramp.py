@@ -1,7 +1,7 @@
 """Tempo ramps: a change of stretch between two runs of a plan spread over several beats.
 
 The arrangement lands each cut by playing a whole number of beats between landed cuts at one
-stretch per run (up to ±8 %). Two runs side by side may differ by up to 16 % in tempo, and a
+stretch per run (up to ±10 %). Two runs side by side may differ by up to 20 % in tempo, and a
 step that size is heard as a stumble. :func:`ramp_tempo` rewrites every segment whose stretch
 differs from the tempo that precedes it by more than ``max_step`` into per-beat pieces: the
 first beats ramp linearly from the previous tempo, at most ``max_step`` per beat, to a held
@@ -43,7 +43,7 @@ def ramp_tempo(
     Args:
         segments: The plan's segments in output order (each at one stretch).
         beats_s: The source track's beat times (pieces are cut at these).
-        max_stretch: The arrangement's stretch limit (0.08 = ±8 %).
+        max_stretch: The arrangement's stretch limit (0.10 = ±10 %).
         max_step: Largest change of stretch from one beat to the next.
 
     Returns:
