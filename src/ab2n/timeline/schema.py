@@ -30,6 +30,16 @@ SCORE_SCHEMA: dict[str, Any] = {
         "beats_s": {**_SECONDS, "description": "every beat of the tempo map before the end"},
         "phase": {"type": "integer", "minimum": 0, "maximum": 11, "description": "bar position of the first beat"},
         "beats_per_bar": {"type": "integer", "minimum": 1, "maximum": 12},
+        "bar_lengths": {
+            "type": "array",
+            "description": "bars not beats_per_bar long: [bar index, beats] (a 2/4, 3/4 or 5/4 bar; absent: none)",
+            "items": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 12},
+                "minItems": 2,
+                "maxItems": 2,
+            },
+        },
         "tempo_bpm": _S,
         "tempo_range": {"type": "array", "items": _S, "maxItems": 2},
         "tempo_map": {

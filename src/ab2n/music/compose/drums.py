@@ -105,7 +105,7 @@ def drop_windows(clock: Clock) -> list[tuple[float, float]]:
     out = []
     for a in clock.plan.accents:
         if a.kind == "drop":
-            pos = a.bar * clock.meter
+            pos = clock.bar_pos(a.bar)
             out.append((clock.at(pos - 1), clock.at(pos)))
     return out
 
@@ -115,7 +115,7 @@ def _fill(clock: Clock, kit: str, bar: int) -> list[Note]:
     voice = "tom" if kit == "cinematic" else "snare"
     out = []
     for k in range(4):
-        pos = bar * clock.meter + 3 + k * 0.25
+        pos = clock.bar_pos(bar) + clock.bar_len(bar) - 1 + k * 0.25
         out.append(Note(clock.at(pos), 0.2, 0, 0.45 + 0.12 * k, voice))
     return out
 
@@ -131,16 +131,20 @@ def drum_notes(clock: Clock, kit: str, swing: float, rng: np.random.Generator) -
         tier = _tier(clock.level(bar))
         if clock.section(bar) == "intro":
             tier = 0
-        t0, t1 = clock.at(bar * clock.meter), clock.at((bar + 1) * clock.meter)
+        t0, t1 = clock.at(clock.bar_pos(bar)), clock.at(clock.bar_pos(bar + 1))
+        sixes = 4 * clock.bar_len(bar)
         speaking = clock.speech_at(t0, t1)
         fill = bar + 1 in starts and bar + 1 < last and tier >= 1 and not speaking
-        for voice, hits in KITS[kit][tier].items():
+        for voice, kit_hits in KITS[kit][tier].items():
+            # A changed bar: a short one ends early, a 5/4 one plays its last beat twice.
+            hits = [(six, v) for six, v in kit_hits if six < sixes]
+            hits += [(six + 4 * e, v) for e in range(1, sixes // 4 - 3) for six, v in kit_hits if six >= 12]
             for six, vel in hits:
-                if fill and six >= 12 and voice in ("snare", "tom", "clap"):
+                if fill and six >= sixes - 4 and voice in ("snare", "tom", "clap"):
                     continue
                 if speaking and voice in ("snare", "clap", "open_hat"):
                     vel *= 0.5
-                pos = bar * clock.meter + six / 4 + (swing * 0.25 if six % 4 == 2 else 0.0)
+                pos = clock.bar_pos(bar) + six / 4 + (swing * 0.25 if six % 4 == 2 else 0.0)
                 jitter = 0.004 * rng.standard_normal() if voice in ("hat", "shaker") else 0.0
                 v = vel * (1 + 0.06 * rng.standard_normal()) * (0.85 + 0.15 * clock.level(bar))
                 out.append(Note(clock.at(pos) + jitter, 0.3, 0, float(np.clip(v, 0, 1)), voice))
@@ -148,7 +152,7 @@ def drum_notes(clock: Clock, kit: str, swing: float, rng: np.random.Generator) -
             out += _fill(clock, kit, bar)
     out += _accent_notes(clock, kit)
     if last >= 0:  # the final downbeat: everything together, once
-        t = clock.at(last * clock.meter)
+        t = clock.at(clock.bar_pos(last))
         out += [Note(t, 2.0, 0, 1.0, "crash"), Note(t, 0.5, 0, 1.0, "taiko" if kit == "cinematic" else "kick")]
     return out
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ab2n.music.compose.notes import Clock, Note, note
+from ab2n.music.compose.notes import Clock, Note, fit_bar, note
 from ab2n.music.compose.style import MAJOR, MINOR, Style
 
 VOICE_LO, VOICE_HI = 53, 76
@@ -124,7 +124,7 @@ _COMP = {
 def _comp_bar(
     clock: Clock, style: Style, chord: Chord, level: float, speaking: bool, rng: np.random.Generator
 ) -> list[Note]:
-    bar0 = chord.bar * clock.meter
+    bar0 = clock.bar_pos(chord.bar)
     vel = (0.45 + 0.4 * level) * (0.6 if speaking else 1.0)
     voice_name = style.harmony
     if style.comp == "arp":
@@ -136,7 +136,7 @@ def _comp_bar(
     elif key == "pad" and level >= 0.6:
         key = "pad_hi"
     out: list[Note] = list(pulse)
-    for pos, dur, vf in _COMP[key]:
+    for pos, dur, vf in fit_bar(_COMP[key], clock.bar_len(chord.bar)):
         swing = style.swing * 0.5 if (pos * 2) % 2 == 1 else 0.0
         up = style.comp == "strum" and pos % 1 == 0.5
         strings = chord.voicing[-2:][::-1] if up else chord.voicing
@@ -162,18 +162,18 @@ def _ostinato(clock: Clock, chord: Chord, vel: float) -> list[Note]:
     """Low strings on the eighths (root and fifth, the beats accented) under a held pad: the
     pulse of a cinematic cue. With the pad alone ab2n's analyser tracked 121 BPM in a 105 BPM
     piece and heard the bar lines on the wrong beat."""
-    bar0 = chord.bar * clock.meter
+    bar0 = clock.bar_pos(chord.bar)
     root = 48 + (chord.root - 48) % 12
     fifth = root + 7
     return [
         note(clock, bar0 + k * 0.5, 0.4, root if k % 4 != 3 else fifth, vel * (0.9 if k % 2 == 0 else 0.5), "spiccato")
-        for k in range(2 * clock.meter)
+        for k in range(2 * clock.bar_len(chord.bar))
     ]
 
 
 def _arp_bar(clock: Clock, style: Style, chord: Chord, level: float, vel: float, speaking: bool) -> list[Note]:
     """Arpeggio (eighths; sixteenths at the peak of an electronic piece) over a held pad."""
-    bar0 = chord.bar * clock.meter
+    bar0 = clock.bar_pos(chord.bar)
     tones = [*chord.voicing, chord.voicing[0] + 12]
     # Ambient arpeggiates in quarters: its eighths made librosa hear twice the tempo (152 for 78).
     step = 1.0 if style.name == "ambient" else 0.25 if level >= 0.7 and not speaking else 0.5
@@ -182,7 +182,7 @@ def _arp_bar(clock: Clock, style: Style, chord: Chord, level: float, vel: float,
         note(
             clock,
             bar0,
-            4.0,
+            clock.bar_len(chord.bar),
             p - 12 if style.name == "ambient" else p,
             vel * 0.55,
             "glass_pad" if style.name == "ambient" else "saw_pad",
@@ -191,7 +191,7 @@ def _arp_bar(clock: Clock, style: Style, chord: Chord, level: float, vel: float,
         for p in chord.voicing
     ]
     arp_voice = "arp_pluck"
-    n = int(4 / step)
+    n = int(clock.bar_len(chord.bar) / step)
     for k in range(n):
         p = tones[order[k % len(order)] % len(tones)] + 12
         accent = 1.0 if k % int(1 / step) == 0 else 0.7
@@ -205,13 +205,13 @@ def harmony_notes(clock: Clock, style: Style, chord_list: list[Chord], rng: np.r
     """The harmony stem: each bar comped in the style, softer and sparser under speech."""
     out: list[Note] = []
     for ch in chord_list:
-        t0, t1 = clock.at(ch.bar * clock.meter), clock.at((ch.bar + 1) * clock.meter)
+        t0, t1 = clock.at(clock.bar_pos(ch.bar)), clock.at(clock.bar_pos(ch.bar + 1))
         speaking = clock.speech_at(t0, t1)
         if ch.bar == clock.bars - 1:  # the final chord: struck once, rings to the end
             out += [
                 note(
                     clock,
-                    ch.bar * clock.meter,
+                    clock.bar_pos(ch.bar),
                     8.0,
                     p,
                     0.7,
@@ -264,13 +264,13 @@ def bass_notes(clock: Clock, style: Style, chord_list: list[Chord]) -> list[Note
             root -= 12
         key = style.bass
         if ch.bar == clock.bars - 1:
-            out.append(note(clock, ch.bar * clock.meter, 8.0, root, 0.9, style.bass))
+            out.append(note(clock, clock.bar_pos(ch.bar), 8.0, root, 0.9, style.bass))
             continue
         if level < 0.4 and f"{key}_lo" in _BASS:
             key = f"{key}_lo"
         elif level >= 0.6 and f"{key}_hi" in _BASS:
             key = f"{key}_hi"
-        for pos, dur, tone, vf in _BASS[key]:
+        for pos, dur, tone, vf in fit_bar(_BASS[key], clock.bar_len(ch.bar)):
             pitch = root + (7 if tone == 1 else 12 if tone == 2 else 0)
-            out.append(note(clock, ch.bar * clock.meter + pos, dur, pitch, (0.6 + 0.35 * level) * vf, style.bass))
+            out.append(note(clock, clock.bar_pos(ch.bar) + pos, dur, pitch, (0.6 + 0.35 * level) * vf, style.bass))
     return out

@@ -108,9 +108,14 @@ def melody_notes(clock: Clock, style: Style, chords: list[Chord], motif: Motif) 
         rhythm, steps = _phrase(motif, section, answer)
         base = 2 + (by_bar[bar].degree if answer and bar in by_bar else 0)
         for i, ((pos, dur), s) in enumerate(zip(rhythm, steps, strict=True)):
-            b = bar + int(pos // clock.meter)
-            t0 = clock.at(bar * clock.meter + pos)
-            if b >= last or clock.speech_at(t0 - 0.1, clock.at(bar * clock.meter + pos + dur) + 0.1):
+            # The motif is written in 4/4: in a changed bar, what falls past its end is left out.
+            b = bar + int(pos // 4)
+            x = pos % 4
+            at = clock.bar_pos(b) + x
+            if x >= clock.bar_len(b):
+                continue
+            t0 = clock.at(at)
+            if b >= last or clock.speech_at(t0 - 0.1, clock.at(at + dur) + 0.1):
                 continue
             chord = by_bar.get(b)
             strong = pos % 2 == 0 or dur >= 1.5
@@ -118,10 +123,10 @@ def melody_notes(clock: Clock, style: Style, chords: list[Chord], motif: Motif) 
             if answer and i == len(rhythm) - 1 and chord is not None:
                 target = 60 + (chord.root - 60) % 12 + 12
             pitch = _fit(target, chord, strong, plan.tonic, plan.mode)
-            vel = 0.55 + 0.35 * clock.level(b) + (0.08 if pos % clock.meter == 0 else 0.0)
-            out.append(note(clock, bar * clock.meter + pos, dur * 0.92, pitch, vel, style.melody))
+            vel = 0.55 + 0.35 * clock.level(b) + (0.08 if x == 0 else 0.0)
+            out.append(note(clock, at, dur * 0.92, pitch, vel, style.melody))
         bar += 2
-    if last >= 0 and not clock.speech_at(clock.at(last * clock.meter), plan.duration_s):
+    if last >= 0 and not clock.speech_at(clock.at(clock.bar_pos(last)), plan.duration_s):
         home = _fit(_scale_pitch(plan.tonic, plan.mode, 7), by_bar.get(last), True, plan.tonic, plan.mode)
-        out.append(note(clock, last * clock.meter, 8.0, home, 0.65, style.melody))
+        out.append(note(clock, clock.bar_pos(last), 8.0, home, 0.65, style.melody))
     return out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +41,23 @@ class Clock:
         self.meter = plan.beats_per_bar
         self.offset = plan.first_bar_beat  # index in beats_s of position 0
         self.grid = np.asarray([*plan.beats_s, plan.duration_s], float)
-        self.bars = max(0, (len(plan.beats_s) - self.offset) // self.meter)
+        starts = plan.bar_starts  # beat indices; a changed bar (plan.bar_lengths) is shorter or longer
+        self.starts = [i - self.offset for i in starts] + [len(plan.beats_s) - self.offset]
+        self.bars = len(starts)
+
+    def bar_pos(self, bar: int) -> float:
+        """Beat position of a bar's first beat (bars past the end continue in whole bars)."""
+        if bar < 0:
+            return float(bar * self.meter)
+        if bar < len(self.starts):
+            return float(self.starts[bar])
+        return float(self.starts[-1] + (bar - len(self.starts) + 1) * self.meter)
+
+    def bar_len(self, bar: int) -> int:
+        """Beats in a bar (``meter`` but for the plan's changed bars)."""
+        if 0 <= bar < self.bars:
+            return self.starts[bar + 1] - self.starts[bar]
+        return self.meter
 
     def at(self, pos: float) -> float:
         """Seconds at a beat position (clamped to the music)."""
@@ -56,7 +74,9 @@ class Clock:
     def bar_of(self, t: float) -> int:
         """The bar a time falls in (-1 for the pickup)."""
         i = int(np.searchsorted(self.grid, t, side="right")) - 1
-        return (i - self.offset) // self.meter if i >= self.offset else -1
+        if i < self.offset:
+            return -1
+        return min(self.bars - 1, int(np.searchsorted(self.starts, i - self.offset, side="right")) - 1)
 
     def level(self, bar: int) -> float:
         """Dynamics (0..1) of a bar."""
@@ -73,6 +93,16 @@ class Clock:
     def speech_at(self, t0: float, t1: float) -> bool:
         """Whether someone speaks during any of [t0, t1)."""
         return any(a < t1 and b > t0 for a, b in self.plan.speech)
+
+
+def fit_bar(events: Sequence[tuple[Any, ...]], beats: int, meter: int = 4) -> list[tuple[Any, ...]]:
+    """A one-bar rhythm of ``(position, length, ...)`` in ``meter`` beats fitted to a bar of
+    ``beats``: events past the bar dropped, lengths cut at its end; a longer bar repeats the last
+    beat's events on its extra beats."""
+    out = [(pos, min(dur, beats - pos), *rest) for pos, dur, *rest in events if pos < beats]
+    for extra in range(meter, beats):
+        out += [(pos + extra - meter + 1, dur, *rest) for pos, dur, *rest in events if meter - 1 <= pos < meter]
+    return out
 
 
 def note(clock: Clock, pos: float, dur_beats: float, pitch: int, vel: float, voice: str, pan: float = 0.0) -> Note:

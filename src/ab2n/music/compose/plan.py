@@ -93,6 +93,8 @@ class ScorePlan:
         speech: Spans where someone speaks (the arrangement thins out there).
         bar_levels: Dynamics per bar (0..1), aligned with ``downbeats_s``.
         cuts_on_beat, cuts_on_downbeat, cuts_total: Video cuts within 50 ms of a beat / downbeat.
+        bar_lengths: The bars that are not ``beats_per_bar`` long, as (bar index, beats): a 2/4,
+            3/4 or 5/4 bar that puts a strong cut on a downbeat (empty: every bar is whole).
     """
 
     seed: int
@@ -113,13 +115,18 @@ class ScorePlan:
     cuts_total: int = 0
     beats_per_bar: int = BEATS_PER_BAR
     tempo_range: tuple[float, float] = (0.0, 0.0)
+    bar_lengths: tuple[tuple[int, int], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bar_starts(self) -> list[int]:
+        """Index in ``beats_s`` of every bar's first beat (the bars of ``bar_lengths`` counted at their length)."""
+        return bar_starts(len(self.beats_s), self.first_bar_beat, self.beats_per_bar, self.bar_lengths)
 
     @property
     def downbeats_s(self) -> list[float]:
         """Bar starts (beats at bar position 0)."""
-        m = self.beats_per_bar
-        return [t for i, t in enumerate(self.beats_s) if (i + self.phase) % m == 0]
+        return [self.beats_s[i] for i in self.bar_starts]
 
     @property
     def first_bar_beat(self) -> int:
@@ -150,6 +157,7 @@ class ScorePlan:
             "beats_s": [r(b) for b in self.beats_s],
             "phase": self.phase,
             "beats_per_bar": self.beats_per_bar,
+            "bar_lengths": [[b, k] for b, k in self.bar_lengths],
             "tempo_bpm": round(self.tempo_bpm, 2),
             "tempo_range": [round(x, 1) for x in self.tempo_range],
             "tempo_map": self.tempo_map(),
@@ -210,7 +218,49 @@ class ScorePlan:
             cuts_total=int(d.get("cuts_total", 0)),
             beats_per_bar=int(d.get("beats_per_bar", BEATS_PER_BAR)),
             tempo_range=tuple(float(x) for x in d.get("tempo_range", (0.0, 0.0)))[:2],  # type: ignore[arg-type]
+            bar_lengths=tuple((int(b), int(k)) for b, k in d["bar_lengths"])
+            if "bar_lengths" in d
+            else _bar_lengths_from_marks(d),
         )
+
+
+def _bar_lengths_from_marks(d: dict[str, Any]) -> tuple[tuple[int, int], ...]:
+    """The changed bars of a score stored without ``bar_lengths`` (a 4/4 draft from before them:
+    none; a score whose field a client dropped: read back from its marks). Every changed bar ends
+    on a strong cut on its downbeat (an accent) or on the end, and the accents and sections record
+    bar and time, so the beats between two marks, less four a bar, is the length of the bar
+    before the later mark."""
+    beats = np.asarray([float(b) for b in d.get("beats_s", [])])
+    meter = int(d.get("beats_per_bar", BEATS_PER_BAR))
+    if not len(beats) or meter != BEATS_PER_BAR:
+        return ()
+    first = (-int(d.get("phase", 0))) % meter
+    marks = {0: first}
+    for a in d.get("accents", []):
+        marks[int(a["bar"])] = int(np.argmin(np.abs(beats - float(a["time_s"]))))
+    for sec in d.get("sections", []):
+        marks[int(sec["start_bar"])] = int(np.argmin(np.abs(beats - float(sec["start_s"]))))
+    if d.get("sections"):
+        marks[int(d["sections"][-1]["end_bar"])] = len(beats)
+    out: list[tuple[int, int]] = []
+    ordered = sorted(marks.items())
+    for (b0, i0), (b1, i1) in itertools.pairwise(ordered):
+        extra = (i1 - i0) - meter * (b1 - b0)
+        if extra and b1 > b0 and 1 <= meter + extra <= 12:
+            out.append((b1 - 1, meter + extra))
+    return tuple(out)
+
+
+def bar_starts(n_beats: int, first: int, meter: int, bar_lengths: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """Beat indices of the bar lines: from ``first``, ``meter`` beats a bar except the bars listed."""
+    lens = dict(bar_lengths)
+    out: list[int] = []
+    i, bar = first, 0
+    while i < n_beats:
+        out.append(i)
+        i += max(1, lens.get(bar, meter))
+        bar += 1
+    return out
 
 
 @dataclass(frozen=True)
@@ -259,7 +309,16 @@ SWING = 0.16
 STRETCH = 0.06
 STRETCH_COST = 0.6
 
-_State = tuple[int, int, float]  # (anchor index, bar position after it, tempo of the gap into it)
+#: A changed bar (2, 3 or 5 beats) ending on a cut costs this: only where it lands a strong cut
+#: (strength >= STRONG_CUT, 1.0 on the bench's lists) on its downbeat that the tempo range
+#: could not. At most one per phrase: PHRASE_BEATS whole beats between two of them.
+BAR_CHANGE_COST = 0.5
+BAR_CHANGES = (2, 3, 5)
+PHRASE_BEATS = 12
+
+#: (anchor index, bar position after it, tempo of the gap into it, beats since the last changed
+#: bar ended, capped at PHRASE_BEATS)
+_State = tuple[int, int, float, int]
 
 
 def _gap_counts(g: float, lo: float, hi: float) -> list[int]:
@@ -267,38 +326,55 @@ def _gap_counts(g: float, lo: float, hi: float) -> list[int]:
 
 
 def _beat_counts(
-    anchors: list[_Anchor], lo: float, hi: float, centre: float, inner: tuple[float, float] = (0.0, math.inf)
-) -> tuple[list[tuple[int, int]], int, float]:
+    anchors: list[_Anchor],
+    lo: float,
+    hi: float,
+    centre: float,
+    inner: tuple[float, float] = (0.0, math.inf),
+    changes: Sequence[int] = (),
+) -> tuple[list[tuple[int, int, int]], int, float]:
     """The dynamic programme of step 2 over the anchors, passing over at most LOOKAHEAD cuts at a
-    time: the gaps taken as (anchor index, beats), the bar position of the start, and the cost.
-    A gap's tempo is within [lo, hi]; outside ``inner`` it costs STRETCH_COST more."""
+    time: the gaps taken as (anchor index, beats, length of a changed bar ending on the anchor or
+    0), the bar position of the start, and the cost. A gap's tempo is within [lo, hi]; outside
+    ``inner`` it costs STRETCH_COST more. ``changes``: the bar lengths allowed besides 4."""
     m = BEATS_PER_BAR
-    best: dict[_State, tuple[float, _State | None, int]] = {(0, p, 0.0): (0.02 * (p != 0), None, 0) for p in range(m)}
+    best: dict[_State, tuple[float, _State | None, tuple[int, int]]] = {
+        (0, p, 0.0, PHRASE_BEATS): (0.02 * (p != 0), None, (0, 0)) for p in range(m)
+    }
     by_anchor: dict[int, list[_State]] = {0: list(best)}
     last = len(anchors) - 1
     for j in range(last):
         for state in by_anchor.get(j, []):
             cost0, _, _ = best[state]
-            _, p, prev_t = state
+            _, p, prev_t, since = state
             skipped = 0.0
             for jj in range(j + 1, min(last, j + 1 + LOOKAHEAD) + 1):
                 g = anchors[jj].time_s - anchors[j].time_s
                 for k in _gap_counts(g, lo, hi):
                     t = 60 * k / g
-                    q = (p + k) % m
-                    if anchors[jj].end and q != 0:
-                        continue
                     c = cost0 + skipped + CENTRE_WEIGHT * math.log(t / centre) ** 2 * (g / 4.0)
                     c += STRETCH_COST * (not inner[0] <= t <= inner[1])
                     if prev_t:
                         c += STEP_WEIGHT * math.log(t / prev_t) ** 2
-                    if not anchors[jj].end and q != 0 and anchors[jj].strength >= STRONG_CUT:
-                        c += anchors[jj].strength
-                    key = (jj, q, round(t * 2) / 2)  # tempi within 0.25 BPM share a state
-                    if c < best.get(key, (math.inf, None, 0))[0]:
-                        if key not in best:
-                            by_anchor.setdefault(jj, []).append(key)
-                        best[key] = (c, state, k)
+                    tk = round(t * 2) / 2  # tempi within 0.25 BPM share a state
+                    # 0: bars of four; else a bar of that many beats ends on the anchor (its first
+                    # beat a downbeat inside the gap, the phrase clear of the last changed bar).
+                    for bl in (0, *changes):
+                        if bl and (k < bl or (p + k - bl) % m or since + k - bl < PHRASE_BEATS):
+                            continue
+                        if bl and not (anchors[jj].end or anchors[jj].strength >= STRONG_CUT):
+                            continue
+                        q = 0 if bl else (p + k) % m
+                        if anchors[jj].end and q != 0:
+                            continue
+                        cc = c + BAR_CHANGE_COST * (bl != 0)
+                        if not anchors[jj].end and q != 0 and anchors[jj].strength >= STRONG_CUT:
+                            cc += anchors[jj].strength
+                        key = (jj, q, tk, 0 if bl else min(PHRASE_BEATS, since + k))
+                        if cc < best.get(key, (math.inf, None, (0, 0)))[0]:
+                            if key not in best:
+                                by_anchor.setdefault(jj, []).append(key)
+                            best[key] = (cc, state, (k, bl))
                 if not anchors[jj].end:
                     skipped += anchors[jj].strength + SKIP_EXTRA
     ends = by_anchor.get(last, [])
@@ -306,12 +382,12 @@ def _beat_counts(
         raise ValueError("no tempo map fits")
     at = min(ends, key=lambda st: best[st][0])
     cost = best[at][0]
-    gaps: list[tuple[int, int]] = []
+    gaps: list[tuple[int, int, int]] = []
     while True:
-        _, back, k = best[at]
+        _, back, (k, bl) = best[at]
         if back is None:
             break
-        gaps.append((at[0], k))
+        gaps.append((at[0], k, bl))
         at = back
     return gaps[::-1], at[1], cost
 
@@ -347,7 +423,23 @@ def tempo_map(
     swing: float = SWING,
     stretch: float = STRETCH,
 ) -> tuple[np.ndarray, int]:
-    """Beat times (the last one is ``duration_s``, a bar line) and the bar position of beat 0.
+    """Beat times (the last one is ``duration_s``, a bar line) and the bar position of beat 0, in
+    4/4 throughout (see :func:`tempo_map_bars` for the map with changed bars)."""
+    beats, phase, _ = tempo_map_bars(cuts, duration_s, tempo_range, swing=swing, stretch=stretch)
+    return beats, phase
+
+
+def tempo_map_bars(
+    cuts: Sequence[tuple[float, float]],
+    duration_s: float,
+    tempo_range: tuple[float, float],
+    *,
+    swing: float = SWING,
+    stretch: float = STRETCH,
+    changes: Sequence[int] = (),
+) -> tuple[np.ndarray, int, list[tuple[int, int]]]:
+    """Beat times (the last one is ``duration_s``, a bar line), the bar position of beat 0 and the
+    changed bars as (index of their first beat, beats); ``changes`` are the lengths allowed.
 
     The piece's own centre is searched over the style's range (every ~3 %), its tempo allowed to
     swing ±SWING around it; the cheapest plan wins, a centre near the style's a little preferred.
@@ -364,25 +456,27 @@ def tempo_map(
     anchors = _anchors(cuts, duration_s, min_gap_s=60.0 / hi)
     a, b = lo * (1 + swing), hi / (1 + swing)
     centres = np.geomspace(a, b, max(1, round(math.log(b / a) / 0.03)) + 1) if b > a else np.array([style_centre])
-    best: tuple[float, list[tuple[int, int]], int, float] | None = None
+    best: tuple[float, list[tuple[int, int, int]], int, float] | None = None
     for c in centres:
         inner = (c / (1 + swing), c * (1 + swing))
         outer = (max(lo, c / (1 + swing + stretch)), min(hi, c * (1 + swing + stretch)))
         try:
-            gaps, phase, cost = _beat_counts(anchors, *outer, float(c), inner)
+            gaps, phase, cost = _beat_counts(anchors, *outer, float(c), inner, changes)
         except ValueError:
             continue
         cost += 0.5 * math.log(c / style_centre) ** 2
         if best is None or cost < best[0]:
             best = (cost, gaps, phase, float(c))
     if best is None:  # no window fits (a very short piece): the whole range
-        gaps, phase, _ = _beat_counts(anchors, lo * 0.8, hi * 1.2, style_centre)
+        gaps, phase, _ = _beat_counts(anchors, lo * 0.8, hi * 1.2, style_centre, changes=changes)
         best = (0.0, gaps, phase, style_centre)
     _, gaps, phase, centre = best
-    used = [anchors[0], *(anchors[j] for j, _ in gaps)]
-    beats = _smooth_beats(used, [k for _, k in gaps], centre / (1 + swing + stretch), centre * (1 + swing + stretch))
+    used = [anchors[0], *(anchors[j] for j, _, _ in gaps)]
+    beats = _smooth_beats(used, [k for _, k, _ in gaps], centre / (1 + swing + stretch), centre * (1 + swing + stretch))
     beats[-1] = duration_s
-    return beats, phase
+    ends = np.cumsum([k for _, k, _ in gaps])
+    changed = [(int(e) - bl, bl) for e, (_, _, bl) in zip(ends, gaps, strict=True) if bl]
+    return beats, phase, changed
 
 
 def _bar_energy(profile: VideoProfile, downbeats: Sequence[float], duration_s: float, offset_s: float) -> np.ndarray:
@@ -496,6 +590,7 @@ def plan_score(
     start_s: float = 0.0,
     swing: float = SWING,
     stretch: float = STRETCH,
+    bar_changes: Sequence[int] = BAR_CHANGES,
 ) -> ScorePlan:
     """The score's plan for the music over ``[start_s, start_s + duration_s)`` of the profile's timeline.
 
@@ -507,11 +602,15 @@ def plan_score(
         seed: Recorded for the composer (the plan itself has no random choice).
         start_s: Where the music starts on the timeline.
         swing, stretch: How far the tempo may move around the piece's centre (see :func:`tempo_map`).
+        bar_changes: Bar lengths (beats) allowed besides 4 where a strong cut needs one (none: 4/4).
     """
     cuts = [(c.time_s - start_s, c.strength) for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
-    beats, phase = tempo_map(cuts, duration_s, tempo_range, swing=swing, stretch=stretch)
+    beats, phase, changed = tempo_map_bars(
+        cuts, duration_s, tempo_range, swing=swing, stretch=stretch, changes=bar_changes
+    )
     body = tuple(float(b) for b in beats[:-1])
-    downs = [t for i, t in enumerate(body) if (i + phase) % BEATS_PER_BAR == 0]
+    bar_lengths = _bar_lengths(len(body), phase, changed)
+    downs = [body[i] for i in bar_starts(len(body), (-phase) % BEATS_PER_BAR, BEATS_PER_BAR, bar_lengths)]
     energy = _bar_energy(profile, downs, duration_s, start_s)
     sections = _sections(energy, downs, duration_s)
     ibi = np.diff(beats)
@@ -539,4 +638,21 @@ def plan_score(
         cuts_on_downbeat=count_on(downs, cut_times),
         cuts_total=len(cut_times),
         tempo_range=tempo_range,
+        bar_lengths=tuple(bar_lengths),
     )
+
+
+def _bar_lengths(n_beats: int, phase: int, changed: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(bar index, beats) of the changed bars, from their first beats' indices."""
+    at = dict(changed)
+    out: list[tuple[int, int]] = []
+    i, bar = (-phase) % BEATS_PER_BAR, 0
+    while i < n_beats:
+        k = at.get(i, BEATS_PER_BAR)
+        if k != BEATS_PER_BAR:
+            out.append((bar, k))
+        i += k
+        bar += 1
+    if len(out) != len(at):
+        raise AssertionError("a changed bar off the bar lines")
+    return out
