@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,46 @@ def test_plan_sections_accents_round_trip() -> None:
     assert j1 == j2  # (the tempo map is derived from the rounded beats)
     assert [b["bpm"] for b in maps[0]] == pytest.approx([b["bpm"] for b in maps[1]], abs=0.05)
     assert plan_for(prof, duration_s=50.0, seed=3).to_json() == plan.to_json()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_changed_bars_land_strong_cuts_and_are_rendered_and_recorded(seed: int) -> None:
+    from ab2n.music.compose.notes import Clock
+    from ab2n.music.compose.plan import PHRASE_BEATS
+    from ab2n.music.compose.score import compose
+
+    cuts = _cuts(seed, 60.0)
+    plain = plan_for(_profile(cuts, 60.0), duration_s=60.0, words=["cinematic"], seed=seed)
+    four = plan_score(
+        _profile(cuts, 60.0),
+        duration_s=60.0,
+        style="cinematic",
+        mood="happy",
+        tonic=0,
+        mode="minor",
+        tempo_range=plain.tempo_range,
+        swing=0.10,
+        stretch=0.0,
+        bar_changes=(),
+    )
+    assert four.bar_lengths == () and plain.cuts_on_downbeat >= four.cuts_on_downbeat
+    clock = Clock(plain)
+    starts = plain.bar_starts
+    for bar, k in plain.bar_lengths:
+        assert k in (2, 3, 5) and clock.bar_len(bar) == k
+        # it ends on a strong cut's downbeat, or on the end
+        end = plain.beats_s[starts[bar + 1]] if bar + 1 < len(starts) else plain.duration_s
+        assert end == pytest.approx(plain.duration_s) or any(abs(end - c) < 1e-6 for c in cuts)
+    changed = [starts[b] for b, _ in plain.bar_lengths]
+    assert all(b - a >= PHRASE_BEATS for a, b in itertools.pairwise(changed))
+    # the draft keeps it (and reads it back from the marks when a client drops the field)
+    d = plain.to_json()
+    assert ScorePlan.from_json(d).bar_lengths == plain.bar_lengths
+    d.pop("bar_lengths")
+    assert ScorePlan.from_json(d).bar_lengths == plain.bar_lengths
+    # the bass and the drums strike every bar's first beat, whatever its length
+    notes = compose(plain)
+    downs = np.asarray(plain.downbeats_s)
+    for stem in ("bass", "drums"):
+        t = np.asarray([n.start_s for n in notes[stem]])
+        assert all(np.min(np.abs(t - d0)) < 0.03 for d0 in downs[1:-1])
