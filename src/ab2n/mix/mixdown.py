@@ -387,8 +387,8 @@ def build_mix_graph(plan: MixPlan, *, original: LevelledInput | None, bed: Level
     return MixGraph(tuple(inputs), graph, gain_db, worst_peak, silent=not present)
 
 
-def _level_original(original: MediaInfo, plan: MixPlan) -> LevelledInput:
-    report = measure_audio(original.path, original.demuxer)
+def _level_original(original: MediaInfo, plan: MixPlan, report: LoudnessReport | None = None) -> LevelledInput:
+    report = report or measure_audio(original.path, original.demuxer)
     lufs = report.integrated_lufs
     gain = original_gain_db(plan, lufs)
     level = None if lufs < -60 else lufs + gain
@@ -494,6 +494,7 @@ def render_audio(
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
+    original_loudness: LoudnessReport | None = None,
 ) -> LoudnessReport:
     """Mix and encode the programme audio: AAC-LC 48 kHz stereo 192 kb/s in .m4a, exactly ``plan.duration_s``.
 
@@ -509,6 +510,8 @@ def render_audio(
         progress: Called with 0..1 during each encode.
         cancel: Set to stop; raises ``Cancelled`` and leaves nothing behind.
         work_dir: Folder for the shaped bed (default: beside ``out_path``).
+        original_loudness: The original's loudness as ``mix.meter.measure_audio`` reads it, when
+            the caller measured it already (while the bed rendered); measured here otherwise.
 
     Returns:
         The loudness of the written file.
@@ -521,7 +524,11 @@ def render_audio(
         # The two inputs are measured side by side: each is an FFmpeg pass (and the bed's shaping is
         # numpy), and on two cores that takes the longer of them rather than their sum.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            orig_job = pool.submit(_level_original, original, plan) if keep and original is not None else None
+            orig_job = (
+                pool.submit(_level_original, original, plan, original_loudness)
+                if keep and original is not None
+                else None
+            )
             bed_job = None
             if bed_wav is not None and plan.music_end_s > plan.music_start_s and plan.music_volume > 0:
                 shaped = temp_output_path(work / "bed-shaped.wav")
