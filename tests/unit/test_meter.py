@@ -96,3 +96,24 @@ def test_a_full_scale_sine_reads_its_own_level() -> None:
     r = m.report()
     assert r.integrated_lufs == pytest.approx(-3.01, abs=0.05)
     assert r.true_peak_dbtp == pytest.approx(0.0, abs=0.05)
+
+
+def test_a_bed_metered_while_it_renders_reads_as_the_file(tmp_path: Path) -> None:
+    """The mix meters the arranged bed from render_bed's blocks instead of reading the WAV again."""
+    from ab2n.analyze.profile import Cut, VideoProfile
+    from ab2n.music.arrange import plan_music
+    from ab2n.music.bed import render_bed
+    from ab2n.music.catalog import load_catalog
+    from ab2n.music.select import MusicWishes, rank_tracks
+
+    cuts = [2.5, 6.1, 9.0, 13.4]
+    prof = VideoProfile(duration_s=16.0, fps=30, cuts=tuple(Cut(t, round(t * 30), 1.0) for t in cuts))
+    best = rank_tracks(load_catalog(), prof, MusicWishes(), seed=3)[0]
+    plan = plan_music(best.track, best.analysis, prof, duration_s=16.0)
+    meter = LoudnessMeter()
+    bed = render_bed(plan, tmp_path / "bed.wav", on_block=meter.feed)
+    got, ref = meter.report(), measure_audio(bed, "wav")
+    assert meter.fed
+    assert got.integrated_lufs == pytest.approx(ref.integrated_lufs, abs=0.02)
+    assert got.true_peak_dbtp == pytest.approx(ref.true_peak_dbtp, abs=0.02)
+    assert got.lra_lu == pytest.approx(ref.lra_lu, abs=0.05)

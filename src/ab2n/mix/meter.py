@@ -76,6 +76,7 @@ class LoudnessMeter:
         self._bound = float(np.abs(phases).sum(axis=1).max())  # |interpolated| <= bound * max|x| nearby
         self._history = np.zeros((_TAPS_PER_PHASE - 1, 2))  # the samples before the block, for the FIR
         self._peak = 0.0
+        self.fed = False  # whether any samples came in
 
     def feed(self, block: np.ndarray) -> None:
         """Add the next ``(n, 2)`` samples."""
@@ -84,6 +85,7 @@ class LoudnessMeter:
         x = np.asarray(block, dtype=np.float64).reshape(-1, 2)
         if not len(x):
             return
+        self.fed = True
         # Channels as contiguous rows (sosfilt is slower along a strided column), plus a signal at
         # Nyquist 240 dB under full scale: after a sound stops, the filters' state decays into
         # subnormal floats, which cost ~25x the time of normal ones (digital silence in a speech

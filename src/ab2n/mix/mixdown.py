@@ -395,9 +395,9 @@ def _level_original(original: MediaInfo, plan: MixPlan, report: LoudnessReport |
     return LevelledInput(original.path, original.demuxer, gain, level, report.true_peak_dbtp + gain)
 
 
-def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path) -> LevelledInput:
-    """Measure the bed, write it shaped (level, ducking, fades) to ``shaped``."""
-    report = measure_audio(bed_wav, "wav")
+def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path, report: LoudnessReport | None = None) -> LevelledInput:
+    """Measure the bed (unless ``report`` has it), write it shaped (level, ducking, fades) to ``shaped``."""
+    report = report or measure_audio(bed_wav, "wav")
     lufs = report.integrated_lufs
     gain = (plan.target_lufs - lufs + plan.music_volume_db) if lufs > -60 else 0.0
     _shape_bed(bed_wav, shaped, plan, gain)
@@ -495,6 +495,7 @@ def render_audio(
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
     original_loudness: LoudnessReport | None = None,
+    bed_loudness: LoudnessReport | None = None,
 ) -> LoudnessReport:
     """Mix and encode the programme audio: AAC-LC 48 kHz stereo 192 kb/s in .m4a, exactly ``plan.duration_s``.
 
@@ -512,6 +513,7 @@ def render_audio(
         work_dir: Folder for the shaped bed (default: beside ``out_path``).
         original_loudness: The original's loudness as ``mix.meter.measure_audio`` reads it, when
             the caller measured it already (while the bed rendered); measured here otherwise.
+        bed_loudness: The same for the bed (metered as it was rendered).
 
     Returns:
         The loudness of the written file.
@@ -532,7 +534,7 @@ def render_audio(
             bed_job = None
             if bed_wav is not None and plan.music_end_s > plan.music_start_s and plan.music_volume > 0:
                 shaped = temp_output_path(work / "bed-shaped.wav")
-                bed_job = pool.submit(_level_bed, bed_wav, plan, shaped)
+                bed_job = pool.submit(_level_bed, bed_wav, plan, shaped, bed_loudness)
             orig_in = orig_job.result() if orig_job else None
             bed_in = bed_job.result() if bed_job else None
         _check(cancel)

@@ -15,12 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Cancelled
 from ab2n.media.ffmpeg import input_args, run_ffmpeg
 from ab2n.media.probe import MediaInfo, probe
 from ab2n.mix.loudness import LoudnessReport
-from ab2n.mix.meter import measure_audio
+from ab2n.mix.meter import LoudnessMeter, measure_audio
 from ab2n.mix.mixdown import SAMPLE_RATE, MixPlan, MixSettings, plan_mix, render_audio
 from ab2n.music.arrange import MusicPlan
 from ab2n.music.bed import render_bed
@@ -138,10 +140,12 @@ def mix_draft(
     kept = original is not None and original.has_audio and draft.settings.original_audio == "keep"
     # The original is measured while the bed renders: each is mostly one FFmpeg process, and on two
     # cores the pair takes the longer of them (the 60 s speech bench input: 0.5 s less).
+    bed_meter = LoudnessMeter()  # the arranged bed is metered as it is written, not read again
     with ThreadPoolExecutor(max_workers=1) as pool:
         measuring = pool.submit(measure_audio, original.path, original.demuxer) if kept and original else None
-        bed = _render_music(draft, work_dir, cancel)
+        bed = _render_music(draft, work_dir, cancel, bed_meter.feed)
         original_loudness = measuring.result() if measuring else None
+    bed_loudness = bed_meter.report() if bed_meter.fed else None
     report(_PREPARE_SHARE)
     if cancel is not None and cancel.is_set():
         raise Cancelled("cancelled")
@@ -162,15 +166,20 @@ def mix_draft(
         cancel=cancel,
         work_dir=work_dir,
         original_loudness=original_loudness,
+        bed_loudness=bed_loudness,
     )
     report(1.0)
     return MixedAudio(audio, plan, loudness)
 
 
-def _render_music(draft: Draft, work_dir: Path, cancel: threading.Event | None) -> Path | None:
-    """The draft's music bed as a WAV in ``work_dir`` (composed or arranged), or None without music."""
+def _render_music(
+    draft: Draft, work_dir: Path, cancel: threading.Event | None, on_block: Callable[[np.ndarray], None]
+) -> Path | None:
+    """The draft's music bed as a WAV in ``work_dir`` (composed or arranged), or None without music;
+    an arranged bed's blocks also go to ``on_block`` as they are written."""
     if draft.music is not None and is_composed(draft.music.plan):
         return render_plan_bed(draft.music.plan or {}, work_dir / "bed.wav", cancel=cancel)
     if draft.music is not None and draft.music.plan:
-        return render_bed(MusicPlan.from_json(draft.music.plan), work_dir / "bed.wav", cancel=cancel)
+        plan = MusicPlan.from_json(draft.music.plan)
+        return render_bed(plan, work_dir / "bed.wav", cancel=cancel, on_block=on_block)
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,7 +153,12 @@ def _fade_out(body: np.ndarray, n: int) -> None:
 
 
 def render_bed(
-    plan: MusicPlan, out_wav: Path, *, sample_rate: int = 48000, cancel: threading.Event | None = None
+    plan: MusicPlan,
+    out_wav: Path,
+    *,
+    sample_rate: int = 48000,
+    cancel: threading.Event | None = None,
+    on_block: Callable[[np.ndarray], None] | None = None,
 ) -> Path:
     """Write the plan's music as a 32-bit PCM stereo WAV of exactly ``round(duration_s * sample_rate)`` samples.
 
@@ -162,6 +167,8 @@ def render_bed(
         out_wav: Target path (written to a temporary name, then renamed).
         sample_rate: Output rate.
         cancel: Set to stop; raises ``Cancelled`` and leaves nothing behind.
+        on_block: Called with each block as written (``(n, 2)`` float, full scale 1.0, in order):
+            the mix meters the bed while it renders instead of reading it again.
     """
     total = round(plan.duration_s * sample_rate)
     tmp = temp_output_path(Path(out_wav))
@@ -177,8 +184,10 @@ def render_bed(
             def write(block: np.ndarray) -> None:
                 nonlocal written
                 block = block[: max(0, total - written)]
-                pcm = (np.clip(block * BED_GAIN, -1.0, 1.0) * 2147483647.0).astype("<i4")
-                wf.writeframes(pcm.tobytes())
+                level = np.clip(block * BED_GAIN, -1.0, 1.0)
+                wf.writeframes((level * 2147483647.0).astype("<i4").tobytes())
+                if on_block is not None:
+                    on_block(level)
                 written += len(block)
 
             for i, (piece, audio) in enumerate(zip(pieces, _stretched(pieces, sample_rate, cancel), strict=True)):
