@@ -9,8 +9,10 @@ A film composer's first pass, automated:
    off a downbeat costs its strength, a tempo step between neighbouring gaps costs its squared log
    ratio, a tempo away from the centre costs too, a cut passed over (not on a beat) costs its
    strength plus two, and the end must be a bar line. The piece's centre tempo is searched over the
-   style's range and each gap's mean tempo kept within ±``SWING`` of it. The meter stays 4/4: an analyser reading the
-   music blind (ours, librosa) keeps one bar phase, and one 2/4 bar would move every later downbeat.
+   style's range and each gap's mean tempo kept within ±``SWING`` of it. Where a strong cut cannot
+   reach its downbeat within that, one bar before it may be 2, 3 or 5 beats long (at
+   ``BAR_CHANGE_COST``, at most one a phrase): ab2n's analyser follows a bar-phase change beat by
+   beat (music/beats.py ``bar_positions``), so it hears the new bar lines.
 3. **A smooth curve.** Beat lengths are then solved by least squares (scipy sparse KKT): as even as
    possible from beat to beat, each gap's beats summing exactly to the gap, so every anchor stays on
    its beat to the sample and the tempo glides instead of stepping at the cuts.
