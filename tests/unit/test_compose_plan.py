@@ -119,6 +119,12 @@ def test_changed_bars_land_strong_cuts_and_are_rendered_and_recorded(seed: int) 
     # the draft keeps it (and reads it back from the marks when a client drops the field)
     d = plain.to_json()
     assert ScorePlan.from_json(d).bar_lengths == plain.bar_lengths
+    # a client sending the draft back to the service keeps the field (server/bodies.ScoreBody)
+    from ab2n.server.bodies import ScoreBody
+
+    assert (
+        ScorePlan.from_json(ScoreBody.model_validate(d).model_dump(exclude_none=True)).bar_lengths == plain.bar_lengths
+    )
     d.pop("bar_lengths")
     assert ScorePlan.from_json(d).bar_lengths == plain.bar_lengths
     # the bass and the drums strike every bar's first beat, whatever its length

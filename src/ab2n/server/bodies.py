@@ -139,6 +139,15 @@ class ScoreBody(Body):
     accents: Annotated[list[ScoreAccentBody], Field(max_length=10_000)] = []
     speech: Annotated[list[Annotated[list[Seconds], Field(min_length=2, max_length=2)]], Field(max_length=10_000)] = []
     bar_levels: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(max_length=20_000)] = []
+    # The bars that are not beats_per_bar long, as [bar index, beats]; left out (None), the score
+    # reads them back from its accents and sections (ScorePlan.from_json).
+    bar_lengths: (
+        Annotated[
+            list[Annotated[list[Annotated[int, Field(ge=0, le=100_000)]], Field(min_length=2, max_length=2)]],
+            Field(max_length=20_000),
+        ]
+        | None
+    ) = None
     cuts_on_beat: Annotated[int, Field(ge=0, le=100_000)] = 0
     cuts_on_downbeat: Annotated[int, Field(ge=0, le=100_000)] = 0
     cuts_total: Annotated[int, Field(ge=0, le=100_000)] = 0
