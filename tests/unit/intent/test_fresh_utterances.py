@@ -43,15 +43,19 @@ def matches(row: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
     return _canon(got) == _canon(exp), got
 
 
-def test_set_is_as_written() -> None:
-    doc = _doc()
+def assert_split_as_written(doc: dict[str, Any], *, min_rows: int, min_chinese: int) -> None:
+    """The set is as large and as Chinese as it says, and its halves are the one seeded split."""
     rows = doc["utterances"]
-    assert len(rows) >= 300
-    assert sum(bool(re.search(r"[\u4e00-\u9fff]", r["text"])) for r in rows) >= 60
+    assert len(rows) >= min_rows
+    assert sum(bool(re.search(r"[\u4e00-\u9fff]", r["text"])) for r in rows) >= min_chinese
     idx = list(range(len(rows)))
     random.Random(doc["seed"]).shuffle(idx)
     tuning = set(idx[: len(rows) // 2])
     assert [r["half"] for r in rows] == ["tuning" if i in tuning else "held_out" for i in range(len(rows))]
+
+
+def test_set_is_as_written() -> None:
+    assert_split_as_written(_doc(), min_rows=300, min_chinese=60)
 
 
 @pytest.mark.parametrize("half", ["tuning", "held_out"])

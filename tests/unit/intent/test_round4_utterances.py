@@ -10,13 +10,11 @@ one utterance of either half fails. Misses are printed (``pytest -s``).
 from __future__ import annotations
 
 import json
-import random
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_fresh_utterances import matches
+from test_fresh_utterances import assert_split_as_written, matches
 
 SET = Path(__file__).with_name("round4_utterances.json")
 #: Correct parses per half, as measured after the tuning (docs/instructions.md).
@@ -29,13 +27,7 @@ def _doc() -> dict[str, Any]:
 
 def test_set_is_as_written() -> None:
     doc = _doc()
-    rows = doc["utterances"]
-    assert len(rows) >= 240
-    assert sum(bool(re.search(r"[\u4e00-\u9fff]", r["text"])) for r in rows) >= len(rows) // 4
-    idx = list(range(len(rows)))
-    random.Random(doc["seed"]).shuffle(idx)
-    tuning = set(idx[: len(rows) // 2])
-    assert [r["half"] for r in rows] == ["tuning" if i in tuning else "held_out" for i in range(len(rows))]
+    assert_split_as_written(doc, min_rows=240, min_chinese=len(doc["utterances"]) // 4)
 
 
 @pytest.mark.parametrize("half", ["tuning", "held_out"])
