@@ -129,9 +129,10 @@ def test_ffmpeg_reporting_without_getting_anywhere_is_a_stall() -> None:
 
 
 def test_progress_that_moves_is_not_a_stall() -> None:
-    """Real time output, reports every half second with a new position: never a stall at 1.5 s."""
+    """Real time output, reports every half second with a new position: never a stall at 1.5 s,
+    over a run of twice that at least (FFmpeg 9's -re reads its first half second at once)."""
     res = run_ffmpeg(["-re", "-f", "lavfi", "-i", "sine=sample_rate=8000:duration=4", "-f", "null", "-"], stall_s=1.5)
-    assert res.stopped_by == "exit" and res.elapsed_s >= 3.5
+    assert res.stopped_by == "exit" and res.elapsed_s >= 3.0
 
 
 def test_a_slow_reader_is_not_a_stall() -> None:
