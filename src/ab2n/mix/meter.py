@@ -138,7 +138,7 @@ class LoudnessMeter:
             for row in seg:
                 for taps in self._phases:
                     # 'valid': only the values every tap reaches, none from padding at either end
-                    self._peak = max(self._peak, float(np.abs(np.convolve(row, taps[::-1], "valid")).max()))
+                    self._peak = max(self._peak, float(np.abs(np.convolve(row, taps, "valid")).max()))
 
     def report(self) -> LoudnessReport:
         """What was fed so far: integrated LUFS (-70 when all is under the gate), LRA, true peak."""
