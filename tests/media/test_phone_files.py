@@ -185,3 +185,29 @@ def test_heic_this_ffmpeg_cannot_decode_is_a_clear_4001(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedMedia) as err:
         probe(fake)
     assert err.value.code == 4001 and "HEIC" in err.value.message and "JPEG" in err.value.message
+
+
+def test_the_mix_graph_ends_with_the_programme_on_a_clip_whose_sound_starts_late(tmp_path: Path) -> None:
+    """The Matroska clip's audio starts at 0.067 s; under FFmpeg 9.0.2 the mix graph's `atrim`
+    missed its end about two runs in five and the `apad` before it wrote silence without end (seen
+    in CI as a test that never finished). Every run must stop at the programme's length."""
+    from ab2n.analyze.profile import VideoProfile
+    from ab2n.media.ffmpeg import iter_ffmpeg
+    from ab2n.mix.mixdown import LevelledInput, MixSettings, build_mix_graph, plan_mix
+    from mediagen import tone_wav
+
+    src = extra_tracks_mkv()
+    info = probe(src)
+    d = info.duration_s
+    plan = plan_mix(VideoProfile(duration_s=d), MixSettings(), duration_s=d, has_original_audio=True)
+    original = LevelledInput(src, info.demuxer, 0.0, -20.0, -6.0)
+    bed = LevelledInput(tone_wav(300.0, duration_s=d, sample_rate=48000), "wav", 0.0, -20.0, -6.0, delay_s=0.0)
+    mix = build_mix_graph(plan, original=original, bed=bed)
+    expected = round(d * 48000) * 8
+    for _ in range(5):
+        args = [*mix.inputs, "-filter_complex", f"{mix.graph};[mix]aresample=192000,aresample=48000[out]"]
+        got = 0
+        for block in iter_ffmpeg([*args, "-map", "[out]", "-f", "f32le", "pipe:1"], block_bytes=1 << 16):
+            got += len(block)
+            assert got <= expected + 48000 * 8, "the mix ran past the programme's end"
+        assert abs(got - expected) <= 4800 * 8

@@ -320,9 +320,8 @@ _PROGRESS_KEYS = ("out_time_us", "total_size", "frame")
 def _advances(line: str, seen: dict[str, str]) -> bool:
     """Whether one ``-progress`` line shows FFmpeg moving on (a new position, size or frame count).
 
-    FFmpeg writes a report every half second whether or not it gets anywhere; counting every line
-    as activity let the stall watchdog watch FFmpeg 9 spin for ten minutes in a 2-second mix graph
-    (seen once in CI; not reproduced since), to be stopped only by the 6-hour ceiling.
+    FFmpeg writes a report every half second whether or not it gets anywhere: counted as activity,
+    those reports would keep a run stuck in place alive until the 6-hour ceiling.
     """
     key, _, value = line.partition("=")
     if key == "progress":

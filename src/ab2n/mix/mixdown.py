@@ -275,7 +275,8 @@ def _search_gain(
     for _ in range(PCM_SEARCH_PASSES):
         _check(cancel)
         graph = f"{mix.graph};{_level_chain(gain_db, ceiling_db)}[out]"
-        report = measure_pcm([*mix.inputs, "-filter_complex", graph, "-map", "[out]"], cancel=cancel)
+        cut = ["-t", f"{mix.duration_s:.6f}"]
+        report = measure_pcm([*mix.inputs, "-filter_complex", graph, "-map", "[out]", *cut], cancel=cancel)
         lufs = report.integrated_lufs
         if lufs < -69:
             break
@@ -323,6 +324,7 @@ class MixGraph:
         gain_db: First guess of the programme gain: the inputs' power sum brought to the target.
         worst_peak_db: The inputs' peaks adding in phase, after ``gain_db``.
         silent: Nothing to mix: the graph is a silent track of the right length.
+        duration_s: The programme's length (every run of the graph is cut there too).
     """
 
     inputs: tuple[str, ...]
@@ -330,6 +332,7 @@ class MixGraph:
     gain_db: float
     worst_peak_db: float
     silent: bool
+    duration_s: float
 
 
 def original_gain_db(plan: MixPlan, original_lufs: float) -> float:
@@ -375,7 +378,11 @@ def build_mix_graph(plan: MixPlan, *, original: LevelledInput | None, bed: Level
     mixed = "".join(labels) + (
         f"amix=inputs={len(labels)}:normalize=0:duration=longest" if len(labels) > 1 else "anull"
     )
-    graph = ";".join(chains) + f";{mixed},apad,atrim=end={plan.duration_s:.6f}[mix]"
+    # apad stops at the programme's length by itself (whole_dur), not only by the atrim after it:
+    # with FFmpeg 9.0.2, a Matroska clip whose audio starts at 0.067 s mixed with a 2.088 s bed
+    # made atrim miss its end, and the infinite apad wrote 50 MB of silence a second, unbounded.
+    d = f"{plan.duration_s:.6f}"
+    graph = ";".join(chains) + f";{mixed},apad=whole_dur={d},atrim=end={d}[mix]"
     present = [i for i in (original, bed) if i is not None]
     # Each input was set to its own level, so their sum is louder than the target by the power sum
     # of those levels (ducking aside). Starting there saves a second encode.
@@ -384,7 +391,7 @@ def build_mix_graph(plan: MixPlan, *, original: LevelledInput | None, bed: Level
     gain_db = plan.target_lufs - summed
     peaks = [i.peak_dbtp for i in present]
     worst_peak = 20 * math.log10(sum(10 ** (pk / 20) for pk in peaks)) + gain_db if peaks else -120.0
-    return MixGraph(tuple(inputs), graph, gain_db, worst_peak, silent=not present)
+    return MixGraph(tuple(inputs), graph, gain_db, worst_peak, silent=not present, duration_s=plan.duration_s)
 
 
 def _level_original(original: MediaInfo, plan: MixPlan, report: LoudnessReport | None = None) -> LevelledInput:

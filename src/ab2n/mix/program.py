@@ -92,7 +92,7 @@ def plan_timeline_audio(draft: Draft, media: Mapping[str, MediaInfo], out_wav: P
         if info.has_audio and info.kind != "image":
             args += input_args(info.path, info.demuxer, seek_s=seg.in_ms / 1000 or None, duration_s=dur)
             chains.append(
-                f"[{i}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,apad,atrim=duration={dur:.6f}[a{i}]"
+                f"[{i}:a:0]aresample={SAMPLE_RATE},aformat=channel_layouts=stereo,apad=whole_dur={dur:.6f},atrim=duration={dur:.6f}[a{i}]"
             )
         else:
             args += ["-f", "lavfi", "-t", f"{dur:.6f}", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]

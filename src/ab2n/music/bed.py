@@ -106,7 +106,7 @@ def _run_args(run: list[_Piece], demuxer: str, sr: int) -> list[str]:
         stretch = "" if abs(p.seg.stretch - 1.0) < 1e-4 else f",atempo={p.seg.stretch:.6f}"
         chains.append(
             f"[s{i}]atrim=start_sample={a}:end_sample={a + round(p.decode_s * sr)},asetpts=PTS-STARTPTS"
-            f"{stretch},apad,atrim=end_sample={p.need}[o{i}]"
+            f"{stretch},apad=whole_len={p.need},atrim=end_sample={p.need}[o{i}]"
         )
     chains.append("".join(f"[o{i}]" for i in range(len(live))) + f"concat=n={len(live)}:v=0:a=1[out]")
     return [
