@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 
+import jsonschema
 import numpy as np
 import pytest
 
 from ab2n.analyze.profile import Cut, Interval, VideoProfile
 from ab2n.music.compose.plan import ScorePlan, plan_score, tempo_map
 from ab2n.music.compose.score import plan_for
+from ab2n.timeline.schema import SCORE_SCHEMA
 
 
 def _profile(cuts: list[float], seconds: float, strength: float = 1.0) -> VideoProfile:
@@ -119,6 +121,8 @@ def test_changed_bars_land_strong_cuts_and_are_rendered_and_recorded(seed: int) 
     # the draft keeps it (and reads it back from the marks when a client drops the field)
     d = plain.to_json()
     assert ScorePlan.from_json(d).bar_lengths == plain.bar_lengths
+    # the published schema takes it, wherever in the piece the bar is (bar indices past 12 too)
+    jsonschema.validate(d, SCORE_SCHEMA)
     # a client sending the draft back to the service keeps the field (server/bodies.ScoreBody)
     from ab2n.server.bodies import ScoreBody
 

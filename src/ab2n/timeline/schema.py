@@ -35,9 +35,12 @@ SCORE_SCHEMA: dict[str, Any] = {
             "description": "bars not beats_per_bar long: [bar index, beats] (a 2/4, 3/4 or 5/4 bar; absent: none)",
             "items": {
                 "type": "array",
-                "items": {"type": "integer", "minimum": 0, "maximum": 12},
+                "prefixItems": [
+                    {"type": "integer", "minimum": 0, "description": "bar index"},
+                    {"type": "integer", "minimum": 1, "maximum": 12, "description": "beats in that bar"},
+                ],
+                "items": False,
                 "minItems": 2,
-                "maxItems": 2,
             },
         },
         "tempo_bpm": _S,
