@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ab2n.analyze.profile import Cut, Interval, VideoProfile
-from ab2n.music.compose.plan import ScorePlan, plan_score, tempo_map
+from ab2n.music.compose.plan import ScorePlan, plan_score, tempo_map_bars
 from ab2n.music.compose.score import plan_for
 from ab2n.timeline.schema import SCORE_SCHEMA
 
@@ -34,7 +34,8 @@ def _cuts(seed: int, seconds: float) -> list[float]:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_every_cut_on_a_beat_most_on_downbeats_within_range(seed: int) -> None:
     cuts = _cuts(seed, 45.0)
-    beats, phase = tempo_map([(c, 1.0) for c in cuts], 45.0, (86.0, 132.0))
+    beats, phase, changed = tempo_map_bars([(c, 1.0) for c in cuts], 45.0, (86.0, 132.0))
+    assert changed == []  # 4/4 throughout unless changed bars are asked for
     assert beats[0] == 0.0 and beats[-1] == pytest.approx(45.0)
     bpm = 60 / np.diff(beats)
     assert bpm.min() >= 86 * 0.95 and bpm.max() <= 132 * 1.05

@@ -417,20 +417,6 @@ def _smooth_beats(anchors: list[_Anchor], counts: list[int], lo: float, hi: floa
     return np.concatenate([[0.0], np.cumsum(ibi)])
 
 
-def tempo_map(
-    cuts: Sequence[tuple[float, float]],
-    duration_s: float,
-    tempo_range: tuple[float, float],
-    *,
-    swing: float = SWING,
-    stretch: float = STRETCH,
-) -> tuple[np.ndarray, int]:
-    """Beat times (the last one is ``duration_s``, a bar line) and the bar position of beat 0, in
-    4/4 throughout (see :func:`tempo_map_bars` for the map with changed bars)."""
-    beats, phase, _ = tempo_map_bars(cuts, duration_s, tempo_range, swing=swing, stretch=stretch)
-    return beats, phase
-
-
 def tempo_map_bars(
     cuts: Sequence[tuple[float, float]],
     duration_s: float,
@@ -603,7 +589,7 @@ def plan_score(
         tempo_range: (lowest, highest) BPM.
         seed: Recorded for the composer (the plan itself has no random choice).
         start_s: Where the music starts on the timeline.
-        swing, stretch: How far the tempo may move around the piece's centre (see :func:`tempo_map`).
+        swing, stretch: How far the tempo may move around the piece's centre (see :func:`tempo_map_bars`).
         bar_changes: Bar lengths (beats) allowed besides 4 where a strong cut needs one (none: 4/4).
     """
     cuts = [(c.time_s - start_s, c.strength) for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
