@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,10 @@ from ab2n.mix.meter import SAMPLE_RATE, LoudnessMeter, measure_audio
 from mediagen import cached, click_track_wav, write_wav
 
 
-def _stereo(name: str, make: object) -> Path:
+def _stereo(name: str, make: Callable[[np.random.Generator], np.ndarray]) -> Path:
     out, ok = cached("meter", ".wav", name=name)
     if not ok:
-        write_wav(out, make(np.random.default_rng(7)), SAMPLE_RATE)  # type: ignore[operator]
+        write_wav(out, make(np.random.default_rng(7)), SAMPLE_RATE)
     return out
 
 
