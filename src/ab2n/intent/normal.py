@@ -99,6 +99,8 @@ def _en_numbers(t: str) -> str:
     t = rx.sub(sub, t)
     t = re.sub(r"\bhalf an? (second|minute)", r"0.5 \1", t)
     t = re.sub(r"\ba (second|minute)\b", r"1 \1", t)
+    t = re.sub(r"\b(?:(to|at) )?(?:a |one )?quarter (?:volume|of the volume|level)\b", r"\1 25%", t)
+    t = re.sub(r"\b(?:(to|at) )?half (?:volume|of the volume|level)\b", r"\1 50%", t)
     return re.sub(r"\b(to|at) half\b(?! a)", r"\1 50%", t)
 
 
@@ -107,6 +109,7 @@ def normalise(text: str) -> str:
     t = text.strip()
     t = t.translate(str.maketrans("０１２３４５６７８９％：，。！？（）", "0123456789%:,.!?()"))
     t = re.sub(rf"百分之([{_ZH_NUM}]+)", lambda m: f"{zh_number(m.group(1))}%", t)
+    t = re.sub(rf"(?<![{_ZH_NUM}\d])半分钟", "30秒", t)  # "剪成半分钟": half a minute
     t = re.sub(rf"([{_ZH_NUM}]+)(?=\s*(秒|分钟|分|%|db|分贝|倍))", lambda m: str(zh_number(m.group(1))), t)
     t = t.lower()
     spell = lexicon("en")["spellings"]  # "gimme" -> "give me", "pls" -> "please"

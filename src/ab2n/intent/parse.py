@@ -119,6 +119,8 @@ def parse(text: str, *, after: str | None = None) -> ParseResult:
         cmd = None  # "give it a retro feel": a verb that only exports when nothing else is asked
     if cmd == "export" and edits and all(_weak(w, e) for e in edits):
         edits = []  # "i'm happy with it, render it": praise, not a wish for happy music
+    if cmd == "status" and strong and all(e.op == "add_music" and not e.params for e in edits):
+        edits = []  # "which music is on it now": a question about the music, not a wish for some
     if edits and cmd in ("undo", "redo", "help", "status", "credits"):
         cmd = None  # "undo the title" style sentences are edits with words that look like commands
     if cmd and not edits:
@@ -140,11 +142,13 @@ def _command(w: Words) -> tuple[str | None, bool]:
     """(the command the message asks for, whether it is said strongly enough to beat an edit): a
     phrase, a pattern or an export verb is strong; a delivering verb with its object ("send it",
     "give me the mp4") is weak."""
+    if w.pattern("command_patterns", "redo"):
+        return "redo", True  # "恢复刚才撤销的", "bring back what i undid": undoing an undo
     hits = w.hits("commands")
     named = [k for a, b, k in hits if w.t[a:b] == k]  # "put it back, redo": the command said by name wins
     if hits:
         return (named or [hits[0][2]])[0], True
-    for name in ("help", "status", "export"):
+    for name in ("help", "status", "undo", "upload", "export"):
         if w.pattern("command_patterns", name):
             return name, True
     if w.has_verb("export"):
@@ -176,8 +180,9 @@ def _edits(w: Words) -> list[Edit]:
 
 def _fading(w: Words) -> tuple[bool, bool]:
     """(fade in, fade out) asked."""
-    fade_in = w.has("fade_in") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+in\b", w.t) is not None
-    fade_out = w.has("fade_out") or re.search(r"\bfade\b(?:\s+\w+){0,3}\s+out\b", w.t) is not None
+    # "fade the music in", "ease it out": a fading verb with its particle
+    fade_in = w.has("fade_in") or re.search(r"\b(?:fade|ease)\b(?:\s+\w+){0,3}\s+in\b", w.t) is not None
+    fade_out = w.has("fade_out") or re.search(r"\b(?:fade|ease)\b(?:\s+\w+){0,3}\s+out\b", w.t) is not None
     return fade_in, fade_out
 
 
@@ -269,10 +274,21 @@ def _direction(w: Words) -> str | None:
     for key in ("quieter", "louder"):
         for ps, lang in w.lists(key):
             hits += [(a, b, key) for a, b in matches(w.t, ps, lang)]
-    keys = {k for _a, _b, k in longest(hits)}
+    # "pump up music" is a mood, "raise the title up" moves a title: not a level
+    wishes = [(a, b, "wish") for table in ("moods", "genres", "tempo") for a, b, _k in w.hits(table)]
+    keys = {k for a, b, k in longest(hits + wishes) if k != "wish" and not _of_title(w, a, b)}
     if not keys and not w.has_verb("move"):
         keys = {k for k in ("quieter", "louder") if w.pattern("volume_patterns", k, free=True)}
     return "quieter" if "quieter" in keys else "louder" if "louder" in keys else None
+
+
+def _of_title(w: Words, start: int, end: int) -> bool:
+    """Whether the object a volume word is said of (the next one, within four words) is a title."""
+    objs = [(a, k) for a, _b, k in w.objects() if a >= start]
+    if not objs or w.lang == "zh":
+        return False
+    a, k = objs[0]
+    return k == "title" and len(w.t[end:a].split()) <= 4
 
 
 def _quieter(w: Words) -> bool:
@@ -309,7 +325,8 @@ def _music_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     edits: list[Edit] = []
     wish = _music_wishes(w)
     percent = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent|per cent)", w.t)
-    composing = w.has("compose")  # "compose music for it", "作一首曲子": music written for the video
+    # "compose music for it", "作一首曲子", "an original track", "write a custom soundtrack": written for the video
+    composing = w.has("compose") or w.pattern("compose_patterns")
     adding = composing or _adding_music(w, sp, wish, percent is not None)
     removing, replacing = _removing(w), _replacing(w)
     volume, delta = _volume(w, percent, adding)
@@ -406,11 +423,14 @@ def _text_change_edits(w: Words) -> list[Edit]:
     "move it to the top", "make the caption 5 seconds long"."""
     if w.titles or not (w.about("title") or w.after == "title") or w.acts("remove", "title"):
         return []
-    if (w.about("music") and not w.acts("move", "title")) or (w.after != "title" and not w.about("title")):
+    if w.about("music") and not w.acts("move", "title"):
+        return _title_clause_edits(w)
+    if w.after != "title" and not w.about("title"):
         return []
     tp: dict[str, Any] = {}
     change = w.first("text_change")
-    num = re.search(r"(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?|秒)\b", w.t) or re.search(r"(\d+(?:\.\d+)?)\s*秒", w.t)
+    unit = r"\s*(?:more |extra )?(?:s|sec|secs|seconds?|秒)\b"  # "2 seconds longer", "2 more seconds"
+    num = re.search(r"(\d+(?:\.\d+)?)" + unit, w.t) or re.search(r"(\d+(?:\.\d+)?)\s*秒", w.t)
     if change:
         step = to_ms(num.group(1)) if num else 1000
         tp["delta_ms"] = step if change == "longer" else -step
@@ -420,6 +440,18 @@ def _text_change_edits(w: Words) -> list[Edit]:
     if pos and (w.has_verb("move") or w.about("title") or w.after == "title"):
         tp["position"] = pos
     return [Edit("set_text", tp)] if tp else []
+
+
+def _title_clause_edits(w: Words) -> list[Edit]:
+    """ "make the title longer and the music quieter", "音乐小一点，标题放下面": the change of the title is
+    read from the clause that names the title and not the music."""
+    for clause in re.split(r"[,;，；。]|\band\b|\bthen\b|然后|并且", w.t):
+        c = Words(clause.strip(), w.lexes, w.lang, [], None)
+        if c.t and c.about("title") and not c.about("music"):
+            found = _text_change_edits(c)
+            if found:
+                return found
+    return []
 
 
 def _moved_to(w: Words) -> str | None:
@@ -449,7 +481,10 @@ def _shape_edits(w: Words) -> list[Edit]:
 
 def _original_audio_edits(w: Words) -> list[Edit]:
     """set_original_audio: mute or keep the video's own sound."""
-    if w.has("mute_original") or w.acts("remove", "original"):
+    muted = [a for ps, lang in w.lists("mute_original") for a, _b in matches(w.t, ps, lang)]
+    if muted and all(w.negated(a) for a in muted):
+        return [Edit("set_original_audio", {"mode": "keep"})]  # "不要静音", "don't mute the original"
+    if muted or w.acts("remove", "original"):
         return [Edit("set_original_audio", {"mode": "mute"})]
     if w.has("keep_original") or w.acts("keep", "original"):
         return [Edit("set_original_audio", {"mode": "keep"})]

@@ -41,10 +41,13 @@ def _span_zh(text: str) -> tuple[int | None, int | None]:
     m = re.search(r"(?:最后|后|结尾)\s*" + TIME + r"\s*" + _ZU, text)
     if m:
         return -to_ms(m.group(1), m.group(2)), None
+    m = re.search(TIME + r"\s*" + _ZU + r"\s*(?:之后|以后|后)的?\S{0,3}(?:剪掉|不要|删掉|去掉|删除)", text)
+    if m:  # "20秒之后的都剪掉": keep what comes before
+        return 0, to_ms(m.group(1), m.group(2))
     m = re.search(r"(?:从\s*)?第?\s*" + TIME + r"\s*" + _ZU + r"\s*(?:之后|以后|后|开始|起)", text)
     if m:
         return to_ms(m.group(1), m.group(2)), None
-    m = re.search(r"(?:剪到|剪成|裁到|截到|缩短到)\s*" + TIME + r"\s*" + _ZU, text)
+    m = re.search(r"(?:剪到|剪成|裁到|截到|缩短到|剪短到|只要|只留|只保留|控制在)\s*" + TIME + r"\s*" + _ZU, text)
     if m:
         return 0, to_ms(m.group(1), m.group(2))
     return None, None
@@ -66,6 +69,11 @@ def span(text: str, lang: str) -> tuple[int | None, int | None]:
     m = re.search(rf"last\s+{TIME}\s*{_U}\b", text)
     if m:
         return -to_ms(m.group(1), m.group(2)), None
+    cut = r"\b(?:cut|trim|drop|remove|delete|lose|chop)\b(?: off)?"
+    cut += r"(?: (?:everything|anything|all|the rest|whatever comes))?"
+    m = re.search(rf"{cut} (?:after|past|beyond) {TIME}\s*{_U}?\b", text)
+    if m:  # "cut everything after 0:20": keep what comes before
+        return 0, to_ms(m.group(1), m.group(2))
     m = re.search(rf"(?:after|from|starting at|start at|starting from|in at|come in at)\s+{TIME}\s*{_U}?\b", text)
     if m:
         return to_ms(m.group(1), m.group(2)), None
@@ -74,6 +82,10 @@ def span(text: str, lang: str) -> tuple[int | None, int | None]:
         return 0, to_ms(m.group(1), m.group(2))
     m = re.search(rf"\b{TIME}\s*{_U}\s+long\b", text)
     if m:
+        return 0, to_ms(m.group(1), m.group(2))
+    not_len = r"(?!\s*(?:longer|shorter|later|earlier|fade))"
+    m = re.search(rf"\bmake (?:it|the video|this|the clip) {TIME}\s*{_U}{not_len}\b", text)
+    if m:  # "make it 15 secs"
         return 0, to_ms(m.group(1), m.group(2))
     return None, None
 
@@ -114,11 +126,14 @@ def fade_length(text: str, lang: str) -> int | None:
     """The length of a fade when the number is said with the fade ("fade out over 3 s", "a 5 second
     fade", "fade-out 4s", "淡出5秒", "最后3秒淡出"), not any number of the sentence."""
     if lang == "zh":
-        m = re.search(r"(?:淡入|淡出|渐入|渐出|渐弱)\s*" + TIME + r"\s*秒", text) or re.search(
+        m = re.search(r"(?:淡入|淡出|渐入|渐出|渐弱)\s*(?:各|都|均)?\s*" + TIME + r"\s*秒", text) or re.search(
             TIME + r"\s*秒\s*(?:的)?\s*(?:淡入|淡出|渐入|渐出|渐弱)", text
         )
         return to_ms(m.group(1)) if m else None
-    m = re.search(rf"\bfades?\b(?:[\s-]+\w+){{0,3}}?[\s-]+(?:over|for|in|during|of|the last)?\s*{TIME}\s*{_U}\b", text)
+    # "fade out over 3 s", "slow fade out, like 6 seconds", "fade out for the final 4 seconds"
+    m = re.search(
+        rf"\bfades?\b(?:[\s,-]+\w+){{0,3}}?[\s,-]+(?:over|for|in|during|of|the last|the final)?\s*{TIME}\s*{_U}\b", text
+    )
     if m:
         return to_ms(m.group(1), m.group(2))
     m = re.search(rf"{TIME}\s*{_U}?[\s-]*(?:long\s+)?fades?\b", text)

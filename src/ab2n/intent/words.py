@@ -145,11 +145,16 @@ class Words:
         particle after it: "music off"); Chinese in either order within six characters."""
         objs = self.objects()
         out: set[tuple[str, str]] = set()
-        for a, b, verb in self.hits("verbs"):
+        verbs = self.hits("verbs")
+        for a, b, verb in verbs:
+            if verb == "remove" and self.negated(a):
+                verb = "keep"  # "don't mute my voice", "别删音乐": a remove verb said in the negative
             near = [o for o in objs if self._close(a, b, o[0], o[1])]
             if near:
-                first = min(near, key=lambda o: abs(o[0] - b))
+                first = self._head(min(near, key=lambda o: abs(o[0] - b)), objs)
                 out |= {(verb, k) for k in self._joined(first, objs)}
+            elif verb == "remove" and self.after and not objs and len(verbs) == 1:
+                out.add((verb, self.after))  # after a title, "去掉吧": the verb is said of the last topic
         for a, b, verb in self.hits("postfix_verbs"):
             if any(x <= a and b <= y for x, y in self.taken):
                 continue
@@ -163,6 +168,20 @@ class Words:
             if after:
                 out.add(("remove", after[0][2]))
         return out
+
+    def negated(self, at: int) -> bool:
+        """Whether the words just before ``at`` say it in the negative ("don't mute", "不要静音")."""
+        before = self.t[max(0, at - 12) : at]
+        if self.lang == "zh" and re.search(r"(?:不要|别|不用|不需要|不必)\s*$", before):
+            return True
+        return re.search(r"\b(?:don'?t|do not|never|no need to|not)\s+$", before) is not None
+
+    def _head(self, obj: tuple[int, int, str], objs: list[tuple[int, int, str]]) -> tuple[int, int, str]:
+        """The object a possessive names ("视频原来的声音", "the video's audio"): the one right after it."""
+        if obj[2] != "result":
+            return obj
+        nxt = [o for o in objs if o[0] >= obj[1] and re.fullmatch(r"\s*(?:的|'s)?\s*", self.t[obj[1] : o[0]])]
+        return nxt[0] if nxt else obj
 
     def _joined(self, first: tuple[int, int, str], objs: list[tuple[int, int, str]]) -> list[str]:
         """The object and those joined to it: "remove the title and the music", "去掉标题和音乐"."""

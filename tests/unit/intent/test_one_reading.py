@@ -56,7 +56,7 @@ def _rows() -> list[tuple[str, str | None]]:
     for line in (HERE / "utterances.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             rows.append((line.split(" || ", 1)[0], None))
-    for name in ("fresh_utterances.json", "probe_utterances.json", "round4_utterances.json"):
+    for name in ("fresh_utterances.json", "probe_utterances.json", "round4_utterances.json", "round5_utterances.json"):
         later = json.loads((HERE / name).read_text(encoding="utf-8"))["utterances"]
         rows += [(r["text"], r.get("after")) for r in later]
     return rows
