@@ -3,8 +3,10 @@ parser was run on them, split once at random (``random.Random(4)``); the parser 
 looking only at the ``tuning`` half. The ``held_out`` half's score is the one that counts.
 
 Measured (docs/instructions.md): before any change tuning 131/162, held-out 143/163; after the
-changes tuning 160/162, held-out 145/163 (89.0 %). The floors are those results: a change that loses
-one utterance of either half fails. Misses are printed (``pytest -s``).
+changes tuning 160/162, held-out 145/163 (89.0 %). Round 5's changes (made looking at round 5's
+tuning half only) fixed 4 more held-out rows incidentally (149/163), but the held-out misses had been
+listed by then, so 89.0 % stays the clean score. The floors are the latest results: a change that
+loses one utterance of either half fails. Misses are printed (``pytest -s``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from test_fresh_utterances import assert_split_as_written, matches
 
 SET = Path(__file__).with_name("round4_utterances.json")
 #: Correct parses per half, as measured after the tuning (docs/instructions.md).
-FLOORS = {"tuning": 160, "held_out": 145}
+FLOORS = {"tuning": 160, "held_out": 149}
 
 
 def _doc() -> dict[str, Any]:

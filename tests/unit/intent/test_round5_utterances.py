@@ -1,0 +1,41 @@
+"""Round 5 of issue 20: 438 utterances written as strangers would type them (vocabulary chosen beyond
+the lexicon) and committed before the parser was run on them, split once at random
+(``random.Random(5)``); the parser was then changed looking only at the ``tuning`` half. The
+``held_out`` half's score, measured once after the changes, is the one that counts.
+
+Measured (docs/instructions.md): before any change tuning 168/219, held-out 162/219; after the
+changes tuning 218/219, held-out 174/219 (79.5 %). The floors are those results: a change that loses
+one utterance of either half fails. Misses are printed (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_fresh_utterances import assert_split_as_written, matches
+
+SET = Path(__file__).with_name("round5_utterances.json")
+#: Correct parses per half, as measured after the tuning (docs/instructions.md).
+FLOORS = {"tuning": 218, "held_out": 174}
+
+
+def _doc() -> dict[str, Any]:
+    return json.loads(SET.read_text(encoding="utf-8"))
+
+
+def test_set_is_as_written() -> None:
+    doc = _doc()
+    assert_split_as_written(doc, min_rows=300, min_chinese=len(doc["utterances"]) // 3)
+
+
+@pytest.mark.parametrize("half", ["tuning", "held_out"])
+def test_half_score(half: str) -> None:
+    rows = [r for r in _doc()["utterances"] if r["half"] == half]
+    misses = [(r, got) for r in rows for ok, got in [matches(r)] if not ok]
+    for r, got in misses:
+        print(f"MISS [r5 {half}] {r.get('after') or ''} {r['text']!r}\n   want {r['expect']}\n   got  {got}")
+    print(f"round 5 {half}: {len(rows) - len(misses)}/{len(rows)} = {1 - len(misses) / len(rows):.3f}")
+    assert len(rows) - len(misses) >= FLOORS[half]
