@@ -29,12 +29,13 @@ import numpy as np
 
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Cancelled
-from ab2n.media.ffmpeg import commit_output, input_args, run_ffmpeg, temp_output_path
+from ab2n.media.ffmpeg import commit_output, input_args, iter_ffmpeg, run_ffmpeg, temp_output_path
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.aside import ASIDE_DB, ASIDE_RAMP_S, aside_regions
 from ab2n.mix.duck import duck_gain_db, duck_regions
+from ab2n.mix.gain import GainModel, MixStats, block_samples
 from ab2n.mix.loudness import LoudnessReport, measure
-from ab2n.mix.meter import measure_audio, measure_pcm
+from ab2n.mix.meter import PCM_OUT, measure_audio
 
 SAMPLE_RATE = 48000
 SPEECH_BED_VOLUME = 0.5  # default music level under a video with speech (-6 dB)
@@ -48,14 +49,6 @@ MIN_SPEECH_TO_MUSIC_DB = {"default": 15.0, "wcag": 20.0, "off": 0.0}
 # one track (tender_electronic_1) by +2.5. The limiter's ceiling sits this far under the target
 # true peak, so the first encode meets it; the rare outlier costs a second encode.
 AAC_MARGIN_DB = 1.0
-LIMIT_DBFS = -1.0 - AAC_MARGIN_DB  # the ceiling for the default -1 dBTP
-PCM_SEARCH_PASSES = 4  # cheap loudness passes (no AAC, no file) before the first encode
-# LU per dB of gain when peaks go over the limiter's ceiling, before two passes have measured it
-# (0.70 on espeak speech under a bundled track raised 3.7 dB into a -2 dBFS ceiling).
-LIMITED_SLOPE = 0.8
-# After two passes a secant step from within this many LU of the target lands within ~0.2 LU
-# (measured: 1.1 LU off -> 0.2 LU off): encode it rather than measure it once more.
-SECANT_TRUST_LU = 1.5
 ACCEPT_LU = 0.4  # an encode within this of the target is kept (the promise is +-0.5)
 AAC_BITRATE = "192k"
 
@@ -227,21 +220,6 @@ def _shape_bed(bed_wav: Path, out_wav: Path, plan: MixPlan, gain_db: float) -> N
             pos += len(x)
 
 
-def _loudness_slope(tried: list[tuple[float, float]], prior: float = 1.0) -> float:
-    """How many LU the output moved per dB of gain between the last two passes (``prior`` before two).
-
-    Above the ceiling the limiter eats part of every extra dB: a peaky speech track raised by 6 dB
-    came out ~4 LU louder, and stepping by the full miss took six encodes to converge. Dividing the
-    miss by the measured slope (a secant step) takes two or three.
-    """
-    if len(tried) < 2:
-        return prior
-    (g0, l0), (g1, l1) = tried[-2], tried[-1]
-    if abs(g1 - g0) < 0.05:
-        return 1.0
-    return min(1.0, max(0.25, (l1 - l0) / (g1 - g0)))
-
-
 def _level_chain(gain_db: float, ceiling_db: float) -> str:
     """The programme's gain and true-peak limiter (4x oversampled), applied to the ``[mix]`` pad."""
     return (
@@ -251,47 +229,13 @@ def _level_chain(gain_db: float, ceiling_db: float) -> str:
     )
 
 
-def _search_gain(
-    mix: MixGraph,
-    gain_db: float,
-    ceiling_db: float,
-    target_lufs: float,
-    cancel: threading.Event | None,
-) -> tuple[float, float, list[tuple[float, float]]]:
-    """The gain that puts the limited mix at the target, found on PCM (secant steps, at most
-    ``PCM_SEARCH_PASSES`` runs of the graph into the numpy meter, ``mix.meter``, and nowhere else).
-
-    The same passes read the limited PCM's true peak: ``alimiter`` lets fast transients (clicks,
-    drum hits) through by up to ~0.5 dB, so the ceiling comes down by what got through.
-
-    Returns:
-        The gain and the ceiling to encode with, and the (gain, LUFS) points measured (they seed
-        the encode loop).
-    """
-    tried: list[tuple[float, float]] = []
-    want_peak = ceiling_db
-    # Peaks over the ceiling: the limiter will eat part of the first step too.
-    prior = LIMITED_SLOPE if mix.worst_peak_db > ceiling_db else 1.0
-    for _ in range(PCM_SEARCH_PASSES):
-        _check(cancel)
-        graph = f"{mix.graph};{_level_chain(gain_db, ceiling_db)}[out]"
-        cut = ["-t", f"{mix.duration_s:.6f}"]
-        report = measure_pcm([*mix.inputs, "-filter_complex", graph, "-map", "[out]", *cut], cancel=cancel)
-        lufs = report.integrated_lufs
-        if lufs < -69:
-            break
-        tried.append((gain_db, lufs))
-        off = target_lufs - lufs
-        leak = report.true_peak_dbtp - want_peak
-        if leak > 0.1:
-            ceiling_db -= leak
-            tried.clear()  # the limiter changed: the slope measured so far no longer holds
-        elif abs(off) <= 0.1:
-            break
-        gain_db += off / _loudness_slope(tried, prior)
-        if len(tried) >= 2 and abs(off) <= SECANT_TRUST_LU:
-            break  # the secant step lands within a few tenths: the encode checks it
-    return gain_db, ceiling_db, tried
+def _gain_model(mix: MixGraph, cancel: threading.Event | None) -> GainModel:
+    """One pass over the unlimited mix (the ``[mix]`` pad as PCM) into the limiter's model."""
+    stats = MixStats(block=block_samples(mix.duration_s))
+    args = [*mix.inputs, "-filter_complex", mix.graph, "-map", "[mix]", "-t", f"{mix.duration_s:.6f}"]
+    for buf in iter_ffmpeg(["-loglevel", "error", *args, *PCM_OUT], block_bytes=SAMPLE_RATE * 8, cancel=cancel):
+        stats.feed(np.frombuffer(buf[: len(buf) // 8 * 8], dtype="<f4").reshape(-1, 2))
+    return GainModel.of(stats)
 
 
 @dataclass(frozen=True)
@@ -444,16 +388,18 @@ def _encode_to_target(
     plan: MixPlan,
     out_path: Path,
     *,
-    gain_db: float,
-    ceiling: float,
-    tried: list[tuple[float, float]],
+    model: GainModel | None,
     progress: Callable[[float], None] | None,
     cancel: threading.Event | None,
 ) -> LoudnessReport:
-    """Encode, measure the file, correct gain/ceiling and encode again until it meets the targets."""
+    """Encode at the gain the model gives for the target, measure the file; on a miss correct the
+    ceiling or the model's target by what was measured and encode again."""
     report: LoudnessReport | None = None
     attempts = 4
-    gain_cap = math.inf  # a gain that overshot the peak once is not tried again
+    ceiling = plan.true_peak_db - AAC_MARGIN_DB
+    aim = plan.target_lufs  # what the model is asked for: the target, plus what the encodes showed it misses by
+    gain_db = model.solve(aim, ceiling, mix.gain_db) if model else mix.gain_db
+    gain_cap = math.inf  # a gain that overshot the peak twice is not passed again
     for attempt in range(attempts):
         _check(cancel)
         tmp = temp_output_path(out_path)
@@ -473,19 +419,21 @@ def _encode_to_target(
                 commit_output(tmp, out_path)
                 return report
             if over > 0 and attempt == 0:
-                # The codec overshot the margin (one track in twelve): lower the ceiling by the
-                # miss and find the gain for it on PCM again, then encode once more.
+                # The codec overshot the margin (one track in a dozen), or the limiter let a transient
+                # through: lower the ceiling by the miss and ask the model again.
                 ceiling -= over + 0.2
-                gain_db, ceiling, tried = _search_gain(mix, gain_db, ceiling, plan.target_lufs, cancel)
-                continue
-            if over > 0:
+            elif over > 0:
                 # Again over: the overshoot grows with the limiting (white noise under AAC did
                 # +3 dB, then +7 dB at a lower ceiling, while the gain chased the loudness).
                 # The peak is a must, the loudness a target: give up level, not the ceiling.
                 gain_cap = gain_db = gain_db - over - 0.2
                 continue
-            tried.append((gain_db, report.integrated_lufs))
-            gain_db = min(gain_cap, gain_db + off / _loudness_slope(tried))
+            else:
+                aim += off
+            if model is not None:
+                gain_db = min(gain_cap, model.solve(aim, ceiling, gain_db))
+            else:
+                gain_db = min(gain_cap, gain_db + off)
         finally:
             tmp.unlink(missing_ok=True)
     assert report is not None
@@ -546,18 +494,11 @@ def render_audio(
             bed_in = bed_job.result() if bed_job else None
         _check(cancel)
         mix = build_mix_graph(plan, original=orig_in, bed=bed_in)
-        gain_db = mix.gain_db
-        ceiling = plan.true_peak_db - AAC_MARGIN_DB
-        tried: list[tuple[float, float]] = []  # (gain dB, measured LUFS) of each pass
-        # The gain is found on PCM passes (no AAC encode, no file, no separate measuring run)
-        # before the one encode: over the ceiling the limiter eats loudness (peaky speech ended
-        # 3.7 LU short of a gain set from the levels alone), and the ducked bed makes the levels'
-        # power sum a guess.
-        if not mix.silent:
-            gain_db, ceiling, tried = _search_gain(mix, gain_db, ceiling, plan.target_lufs, cancel)
-        return _encode_to_target(
-            mix, plan, out_path, gain_db=gain_db, ceiling=ceiling, tried=tried, progress=progress, cancel=cancel
-        )
+        # The gain comes from a model of the limiter over one pass of the unlimited mix
+        # (``mix.gain``), not from trial runs of it: over the ceiling the limiter eats loudness
+        # (peaky speech ended 3.7 LU short of a gain set from the levels alone).
+        model = None if mix.silent else _gain_model(mix, cancel)
+        return _encode_to_target(mix, plan, out_path, model=model, progress=progress, cancel=cancel)
     finally:
         if shaped is not None:
             shaped.unlink(missing_ok=True)
