@@ -1,10 +1,12 @@
-"""A worker process for ``ab2n.analyze.parallel``: ``python -m ab2n.analyze.chunk_worker``.
+"""A worker process that measures keyframe-aligned chunks: ``python -m ab2n.analyze.chunk_worker``.
 
-Reads one JSON request a line on stdin ({"path", "demuxer", "start", "end"}), measures that chunk
-with ``scan_range`` and answers on stdout with a JSON status line (with each array's dtype and shape)
-followed, when it worked, by the arrays' raw bytes. Started by ``ab2n.media.workers`` (a plain child
-process, not multiprocessing). ``ab2n.analyze`` does not import this module, so ``-m`` runs it
-fresh; the parent's half of the protocol (``read_arrays``) lives in ``ab2n.analyze.parallel``.
+``ab2n.analyze.parallel`` now scans chunks on threads of the calling process (PyAV releases the
+GIL while decoding), so analysis no longer starts this; it stays as a ``media.workers`` worker for
+running the same measuring out of process.
+
+Reads one JSON request a line on stdin ({"path", "demuxer", "start", "end", "stream"}), measures
+that chunk with ``scan_range`` and answers on stdout with a JSON status line (with each array's
+dtype and shape) followed, when it worked, by the arrays' raw bytes in ``ARRAY_NAMES`` order.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import sys
 
 import numpy as np
 
-from ab2n.analyze.parallel import ARRAY_NAMES
 from ab2n.analyze.visual import scan_range
+
+#: The arrays a chunk worker answers with, in this order.
+ARRAY_NAMES = ("times", "sigs", "hists", "feats")
 
 
 def main() -> int:
@@ -26,7 +30,7 @@ def main() -> int:
         try:
             start, end, stream = int(req["start"]), req["end"], int(req.get("stream", 0))
             arrays = scan_range(req["path"], req["demuxer"], start, end, threads=False, stream=stream)
-        except Exception as exc:  # reported to the parent, which falls back to one plain pass
+        except Exception as exc:  # reported to the caller
             out.write((json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}) + "\n").encode())
             out.flush()
             continue

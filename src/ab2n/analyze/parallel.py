@@ -1,68 +1,50 @@
-"""Scan a long video on every core: keyframe-aligned chunks decoded by worker processes.
+"""Scan a video on every core: keyframe-aligned chunks decoded on threads of this process.
 
-Why processes and not the decoder's own threads: H.264/HEVC frame threading keeps the cores only
-partly busy (on the 2-core bench machine `ffmpeg -threads 0` used ~1.3 cores) and adds its own
-overhead, while two single-threaded decoders on two halves of the file keep both cores full and do
-the per-frame measuring in parallel too. Each chunk starts at a keyframe, so it decodes exactly as
-in one pass; nothing is decoded twice. The audio (16 kHz for the speech detector) is decoded by an
-FFmpeg child of the calling process while the workers decode the picture.
+Why chunks and not the decoder's own threads: H.264/HEVC frame threading adds its own overhead and
+keeps the cores only partly busy (on the 2-core bench machine `ffmpeg -threads 0` is 1.7x one
+thread), while one single-threaded decoder per core on its own stretch of the file keeps every core
+full and does the per-frame measuring in parallel too. Each chunk starts at a keyframe, so it
+decodes exactly as in one pass; nothing is decoded twice.
 
-Short or small videos are not worth starting workers for: they are scanned in-process. The worker
-processes are started by ``media.workers`` (only ``media/`` starts processes); how many is the
-caller's setting (``ab2n`` reads ``AB2N_ANALYZE_WORKERS``), by default one a core.
+Why threads and not processes: PyAV releases the GIL while it demuxes and decodes, which is ~90 %
+of a frame's time, so decoder threads run side by side; worker processes each paid an interpreter
+and ab2n's imports (~0.3 s of CPU apiece, before their first frame) and a copy of every result
+through a pipe. The audio (16 kHz for the speech detector, decoded by an FFmpeg child) is analysed
+on one more thread meanwhile (the VAD's C call releases the GIL too).
+
+Short or small videos are not worth splitting: they are scanned in one pass with frame threads.
+How many decoder threads is the caller's setting (``ab2n`` reads ``AB2N_ANALYZE_WORKERS``), by
+default one a core.
 """
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from collections.abc import Callable
-from typing import Protocol
 
 import av
 import numpy as np
 
 from ab2n.analyze.speech import SAMPLE_RATE, AudioListener
-from ab2n.analyze.visual import FrameScan, scan_from_chunks, scan_video, video_stream
+from ab2n.analyze.visual import FrameScan, scan_from_chunks, scan_range, scan_video, video_stream
+from ab2n.errors import Ab2nError
 from ab2n.media.container import open_container
 from ab2n.media.decode import iter_audio_blocks
-from ab2n.media.ffmpeg import last_error_line
 from ab2n.media.probe import MediaInfo
-from ab2n.media.workers import Worker, available_cores, worker_pool
+from ab2n.media.workers import available_cores
 
-# Below ~15 s of 1080p30 (or the same number of pixels), starting workers costs more than it saves.
-MIN_PIXELS_FOR_WORKERS = 15 * 30 * 1920 * 1080
-# Past this length the scan stays in one process: the per-frame rows (~620 bytes a frame, 200 MB
-# for 3 hours at 30 fps) plus two worker interpreters (~100 MB each) and the audio decoder took a
-# 3-hour input's process tree past the 400 MB a long video may use (measured: 650 MB).
+# Below ~5 s of 1080p30 (or the same number of pixels) one pass with frame threads is as fast.
+MIN_PIXELS_FOR_WORKERS = 5 * 30 * 1920 * 1080
+# Past this length the scan stays in one pass: it was the memory limit of the worker processes
+# (two interpreters beside 200 MB of rows at 3 hours); threads share the rows' memory, but the
+# 3-hour input's 400 MB budget was measured on the one-pass scan.
 MAX_S_FOR_WORKERS = 3600.0
-CHUNK_TARGET_S = 15.0  # chunks this long balance the workers and give progress without many seeks
-
-
-#: The arrays a chunk worker answers with, in this order (``ab2n.analyze.chunk_worker``).
-ARRAY_NAMES = ("times", "sigs", "hists", "feats")
-
-
-class _Reader(Protocol):
-    def read(self, n: int, /) -> bytes: ...
-
-
-def read_arrays(stream: _Reader, layout: list[dict]) -> dict[str, np.ndarray]:
-    """The arrays a worker wrote after a status line with this ``layout`` (in ARRAY_NAMES order)."""
-    out: dict[str, np.ndarray] = {}
-    for name, spec in zip(ARRAY_NAMES, layout, strict=True):
-        dtype = np.dtype(spec["dtype"])
-        nbytes = int(np.prod(spec["shape"], dtype=np.int64)) * dtype.itemsize
-        data = stream.read(nbytes)
-        if len(data) != nbytes:
-            raise ValueError("worker output ended early")
-        out[name] = np.frombuffer(data, dtype).reshape(spec["shape"])
-    return out
+CHUNK_TARGET_S = 15.0  # chunks this long balance the threads and give progress without many seeks
 
 
 class ChunkError(RuntimeError):
-    """A worker could not measure its chunk; the caller scans the video in one plain pass instead."""
+    """A chunk could not be measured; the caller scans the video in one plain pass instead."""
 
 
 def chunk_starts(info: MediaInfo, n_chunks: int) -> list[int]:
@@ -100,14 +82,14 @@ def scan_video_fast(
     progress: Callable[[float], None] | None = None,
     min_pixels: float = MIN_PIXELS_FOR_WORKERS,
 ) -> FrameScan:
-    """``scan_video`` on all cores when the video is big enough (and not over an hour: memory) and
-    seeks by keyframe; else in-process.
+    """``scan_video`` in keyframe-aligned chunks on one decoder thread a core when the video is big
+    enough (and not over an hour: memory) and seeks by keyframe; else in one pass.
 
     Args:
         info: A probed video.
-        workers: Worker processes to use (None: one a core this process may run on; 1: none).
+        workers: Decoder threads to use (None: one a core this process may run on; 1: one pass).
         progress: Called with 0..1.
-        min_pixels: Smallest video (frames x pixels) worth starting workers for.
+        min_pixels: Smallest video (frames x pixels) worth splitting.
     """
     count = available_cores() if workers is None else max(1, workers)
     pixels = info.duration_s * (info.fps or 30) * info.width * info.height
@@ -116,80 +98,103 @@ def scan_video_fast(
     starts = chunk_starts(info, max(2 * count, round(info.duration_s / CHUNK_TARGET_S)))
     if len(starts) < 2:
         return scan_video(info, progress=progress)
-    ends: list[int | None] = [*starts[1:], None]
-    jobs = [
-        {"path": str(info.path), "demuxer": info.demuxer, "start": s, "end": e, "stream": info.video_stream}
-        for s, e in zip(starts, ends, strict=True)
-    ]
     try:
-        chunks = _run_workers(jobs, min(count, len(jobs)), info, progress)
+        chunks = _run_threads(starts, min(count, len(starts)), info, progress)
     except ChunkError:
         return scan_video(info, progress=progress)
     return scan_from_chunks(chunks[0], chunks[1])
 
 
 class _Board:
-    """The chunks still to measure, the results, and the errors, shared by the serving threads."""
+    """The chunks still to measure, the results, and the errors, shared by the decoder threads."""
 
-    def __init__(self, jobs: list[dict]) -> None:
-        self.jobs = jobs
+    def __init__(self, info: MediaInfo, starts: list[int]) -> None:
+        self.info = info
+        self.spans: list[tuple[int, int | None]] = list(zip(starts, [*starts[1:], None], strict=True))
         self.todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for i in range(len(jobs)):
+        for i in range(len(self.spans)):
             self.todo.put(i)
-        self.results: list[dict[str, np.ndarray] | None] = [None] * len(jobs)
-        self.errors: list[str] = []
+        self.results: list[dict[str, np.ndarray] | None] = [None] * len(self.spans)
+        self.errors: list[BaseException] = []
         self.done = threading.Semaphore(0)
 
-    def serve(self, worker: Worker) -> None:
-        """Hand chunks to one worker until none is left or any worker failed."""
+    def serve(self) -> None:
+        """Measure chunks until none is left or any thread failed."""
+        info = self.info
         while not self.errors:
             try:
                 i = self.todo.get_nowait()
             except queue.Empty:
                 return
+            start, end = self.spans[i]
             try:
-                worker.send((json.dumps(self.jobs[i]) + "\n").encode())
-                line = worker.readline()
-                if not line:
-                    raise ChunkError(f"worker exited: {last_error_line(worker.tail())}")
-                status = json.loads(line)
-                if not status["ok"]:
-                    raise ChunkError(status["error"])
-                self.results[i] = read_arrays(worker, status["arrays"])
-            except (OSError, ValueError, ChunkError) as exc:
-                self.errors.append(str(exc))
+                self.results[i] = scan_range(
+                    str(info.path), info.demuxer, start, end, threads=False, stream=info.video_stream
+                )
+            except Exception as exc:  # handed to the caller's thread
+                self.errors.append(exc)
             finally:
                 self.done.release()
 
 
-def _run_workers(
-    jobs: list[dict], count: int, info: MediaInfo, progress: Callable[[float], None] | None
+def _run_threads(
+    starts: list[int], count: int, info: MediaInfo, progress: Callable[[float], None] | None
 ) -> tuple[list[dict[str, np.ndarray]], AudioListener | None]:
-    """Measure ``jobs`` on ``count`` worker processes while this process listens to the audio."""
-    board = _Board(jobs)
-    with worker_pool("ab2n.analyze.chunk_worker", count) as workers:
-        threads = [threading.Thread(target=board.serve, args=(w,), daemon=True) for w in workers]
-        for t in threads:
-            t.start()
-        listener = _listen(info) if info.has_audio else None  # here, while the workers decode the picture
-        finished = 0
-        while finished < len(jobs) and not board.errors:
-            if board.done.acquire(timeout=0.5):
-                finished += 1
-                if progress:
-                    progress(0.95 * finished / len(jobs))
-            elif not any(t.is_alive() for t in threads):
-                break  # every worker gave up (their errors are recorded)
-    for t in threads:  # the pool is gone, so a thread still reading gets end-of-file at once
-        t.join(timeout=5)
-    if board.errors or any(r is None for r in board.results):
-        raise ChunkError("; ".join(board.errors) or "a chunk was not measured")
+    """Measure the chunks from ``starts`` on ``count`` threads while one more listens to the audio."""
+    board = _Board(info, starts)
+    threads = [threading.Thread(target=board.serve, name=f"ab2n-scan-{k}", daemon=True) for k in range(count)]
+    audio = _AudioThread(info) if info.has_audio else None
+    for t in threads:
+        t.start()
+    finished = 0
+    while finished < len(starts) and not board.errors:
+        board.done.acquire()
+        finished += 1
+        if progress:
+            progress(0.95 * finished / len(starts))
+    for t in threads:  # on an error the others stop after their current chunk
+        t.join()
+    listener: AudioListener | None = None
+    audio_error: BaseException | None = None
+    if audio is not None:
+        try:
+            listener = audio.result()
+        except BaseException as exc:  # the picture's error, if any, says more
+            audio_error = exc
+    if board.errors:
+        first = board.errors[0]
+        if isinstance(first, Ab2nError):
+            raise first  # a refusal (too large, unsupported): one pass would refuse it too
+        raise ChunkError(f"{type(first).__name__}: {first}") from first
+    if audio_error is not None:
+        raise audio_error
     return [r for r in board.results if r is not None], listener
 
 
-def _listen(info: MediaInfo) -> AudioListener:
-    listener = AudioListener()
-    for block in iter_audio_blocks(info.path, sample_rate=SAMPLE_RATE, demuxer=info.demuxer):
-        listener.feed(block)
-    listener.finish()
-    return listener
+class _AudioThread:
+    """The audio's speech/energy listener, fed by an FFmpeg decode, on a thread of its own."""
+
+    def __init__(self, info: MediaInfo) -> None:
+        self._info = info
+        self._listener: AudioListener | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ab2n-audio", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            listener = AudioListener()
+            for block in iter_audio_blocks(self._info.path, sample_rate=SAMPLE_RATE, demuxer=self._info.demuxer):
+                listener.feed(block)
+            listener.finish()
+            self._listener = listener
+        except BaseException as exc:  # re-raised in result(), in the caller's thread
+            self._error = exc
+
+    def result(self) -> AudioListener:
+        """Wait for the end of the audio; its listener."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._listener is not None
+        return self._listener
