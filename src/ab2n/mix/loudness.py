@@ -1,7 +1,8 @@
 """Loudness: measure with FFmpeg's ebur128 (ITU-R BS.1770 / EBU R128), plan the gain, check the result.
 
-``measure`` is the reference: the encoded output is checked with it. The mix's own inputs and
-gain-search passes use the faster numpy meter in ``mix.meter``, which agrees with it.
+``measure`` is the reference: the encoded output is checked with it. The mix's own inputs use the
+faster numpy meter in ``mix.meter``, which agrees with it; the programme gain comes from
+``mix.gain``'s model of the limiter.
 
 Targets: -14 LUFS (YouTube, Spotify, TikTok), -16 (Apple, podcasts), -23 (EBU R128 broadcast); true
 peak <= -1 dBTP measured on the encoded AAC file (encoding adds inter-sample peaks, so the check

@@ -1,8 +1,8 @@
 """A streaming ITU-R BS.1770-4 / EBU R128 meter in numpy: integrated loudness, loudness range and
 true peak of 48 kHz stereo PCM, fed block by block.
 
-Why not FFmpeg's ``ebur128`` filter: the mix measures the programme five or six times (each
-input, every gain-search pass, the encoded file), and Debian's FFmpeg 5.1 spends ~0.9 s of CPU
+Why not FFmpeg's ``ebur128`` filter: the mix measures each of its inputs (and ``mix.gain`` reuses
+the K-filter and the gating), and Debian's FFmpeg 5.1 spends ~0.9 s of CPU
 per minute of stereo audio in ``ebur128=peak=true`` where this meter spends ~0.15 s (the pipe from
 FFmpeg included). ``loudness.measure`` (FFmpeg's filter) stays the independent reference the tests
 and the bench check the mix with; ``tests/unit/test_meter.py`` holds the two within 0.1 LU / 0.25 dB.
@@ -100,39 +100,6 @@ class KWeighting:
             rest = full[:, piece.shape[1] :]
             self._tail = np.zeros((2, _K_TAPS - 1))
             self._tail[:, : rest.shape[1]] = rest
-        return out
-
-
-class Oversampler:
-    """4x interpolated magnitudes of a stereo stream, as the peak of each ``hop`` input samples
-    (channels together): what BS.1770's true-peak meter reads, per piece.
-
-    The phases are a matrix product over a sliding window (BLAS), not ``np.convolve``: a minute of
-    stereo in ~0.1 s of CPU, every piece computed.
-    """
-
-    CONTEXT = _TAPS_PER_PHASE - 1  #: samples before a piece its interpolated values need
-
-    def __init__(self, hop: int) -> None:
-        self.hop = hop
-        self._taps = np.ascontiguousarray(_interpolator()[:, ::-1].T)  # (tap, phase), flipped: a convolution
-        self._history = np.zeros((2, self.CONTEXT))
-        self._pending = np.zeros((2, 0))
-
-    def peaks(self, x: np.ndarray) -> np.ndarray:
-        """The true peak (linear) of each whole ``hop`` of samples completed by ``x`` (``(2, n)``)."""
-        joined = np.concatenate([self._history, self._pending, x], axis=1)
-        whole = (joined.shape[1] - self.CONTEXT) // self.hop * self.hop
-        self._history = joined[:, whole : whole + self.CONTEXT]
-        self._pending = joined[:, whole + self.CONTEXT :]
-        out = np.empty(whole // self.hop)
-        step = self.hop * max(1, 4800 // self.hop)  # ~100 ms a product: small temporaries
-        for a in range(0, whole, step):
-            n = min(step, whole - a)
-            seg = joined[:, a : a + n + self.CONTEXT]
-            windows = np.lib.stride_tricks.sliding_window_view(seg, _TAPS_PER_PHASE, axis=1)  # (2, n, taps)
-            interp = np.abs(windows @ self._taps).max(axis=(0, 2))  # (n,): both channels, all phases
-            out[a // self.hop : (a + n) // self.hop] = interp.reshape(-1, self.hop).max(axis=1)
         return out
 
 

@@ -10,7 +10,8 @@ Levels are set from measurements: an original with speech is brought to the targ
 original without speech is ambience: it may come down to the target, never up), the music to
 the target plus ``20·log10(volume)`` (100 % = as loud as the programme), ducked under speech so
 the bed sits at least 15 dB (WCAG preset: 20 dB) below the speech. The speech itself only gets an
-overall gain. The sum is then normalised to the target and checked on the encoded file.
+overall gain. The sum's gain G comes from a model of the limiter over one pass of the unlimited
+mix (``mix.gain``), and the encoded file is checked against the target.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from ab2n.media.ffmpeg import commit_output, input_args, iter_ffmpeg, run_ffmpeg
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.aside import ASIDE_DB, ASIDE_RAMP_S, aside_regions
 from ab2n.mix.duck import duck_gain_db, duck_regions
-from ab2n.mix.gain import GainModel, MixStats, block_samples
+from ab2n.mix.gain import OVERSAMPLE, GainModel, MixStats, block_samples
 from ab2n.mix.loudness import LoudnessReport, measure
-from ab2n.mix.meter import PCM_OUT, measure_audio
+from ab2n.mix.meter import measure_audio
 
 SAMPLE_RATE = 48000
 SPEECH_BED_VOLUME = 0.5  # default music level under a video with speech (-6 dB)
@@ -223,17 +224,21 @@ def _shape_bed(bed_wav: Path, out_wav: Path, plan: MixPlan, gain_db: float) -> N
 def _level_chain(gain_db: float, ceiling_db: float) -> str:
     """The programme's gain and true-peak limiter (4x oversampled), applied to the ``[mix]`` pad."""
     return (
-        f"[mix]volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * 4},"
+        f"[mix]volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * OVERSAMPLE},"
         f"alimiter=limit={10 ** (ceiling_db / 20):.5f}:level=0:attack=2:release=60:asc=1:latency=1,"
         f"aresample={SAMPLE_RATE}"
     )
 
 
 def _gain_model(mix: MixGraph, cancel: threading.Event | None) -> GainModel:
-    """One pass over the unlimited mix (the ``[mix]`` pad as PCM) into the limiter's model."""
+    """One pass over the unlimited mix (the ``[mix]`` pad resampled as the limiter gets it) into the
+    limiter's model."""
     stats = MixStats(block=block_samples(mix.duration_s))
-    args = [*mix.inputs, "-filter_complex", mix.graph, "-map", "[mix]", "-t", f"{mix.duration_s:.6f}"]
-    for buf in iter_ffmpeg(["-loglevel", "error", *args, *PCM_OUT], block_bytes=SAMPLE_RATE * 8, cancel=cancel):
+    rate = SAMPLE_RATE * OVERSAMPLE
+    graph = f"{mix.graph};[mix]aresample={rate}[up]"
+    args = [*mix.inputs, "-filter_complex", graph, "-map", "[up]", "-t", f"{mix.duration_s:.6f}"]
+    pcm = ["-ac", "2", "-f", "f32le", "pipe:1"]
+    for buf in iter_ffmpeg(["-loglevel", "error", *args, *pcm], block_bytes=rate * 8, cancel=cancel):
         stats.feed(np.frombuffer(buf[: len(buf) // 8 * 8], dtype="<f4").reshape(-1, 2))
     return GainModel.of(stats)
 
