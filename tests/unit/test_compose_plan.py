@@ -138,3 +138,19 @@ def test_changed_bars_land_strong_cuts_and_are_rendered_and_recorded(seed: int) 
     for stem in ("bass", "drums"):
         t = np.asarray([n.start_s for n in notes[stem]])
         assert all(np.min(np.abs(t - d0)) < 0.03 for d0 in downs[1:-1])
+
+
+def test_the_map_holds_a_prevailing_tempo() -> None:
+    """Most of a piece is within 4 % of its median tempo (librosa's global tempo reads the one the
+    piece holds): on these 16 plans 0.38-0.88 of each piece's time, 0.62 on average (when the map
+    glided over its whole swing: 0.25-0.67, 0.38 on average, and librosa missed the median by more
+    than 4 % on more than half of the bench's beds)."""
+    shares = []
+    for style, seed in itertools.product(("lo-fi", "acoustic", "cinematic", "electronic"), (1, 2, 3, 4)):
+        cuts = _cuts(seed, 60.0)
+        plan = plan_for(_profile(cuts, 60.0), duration_s=60.0, words=[style], seed=seed)
+        ibi = np.diff([*plan.beats_s, plan.duration_s])
+        held = np.abs(60 / ibi / plan.tempo_bpm - 1) <= 0.04
+        shares.append(float(ibi[held].sum() / plan.duration_s))
+        assert plan.cuts_on_beat >= 0.9 * plan.cuts_total
+    assert min(shares) >= 0.3 and float(np.mean(shares)) >= 0.5, shares
