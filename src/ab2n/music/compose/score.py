@@ -23,11 +23,14 @@ from ab2n.music.compose.melody import make_motif, melody_notes
 from ab2n.music.compose.notes import Clock, Note
 from ab2n.music.compose.plan import ScorePlan, plan_score
 from ab2n.music.compose.style import STYLES, choose_key, choose_style, tempo_range
-from ab2n.music.compose.synth import PEAK, SR, STEMS, render_stem, room, write_wav
+from ab2n.music.compose.synth import PEAK, SR, STEMS, render_stem, room, voice_pocket, write_wav
 
 #: Stem levels and their sends to the room, per stem (the room's level set per style).
 STEM_GAIN = {"drums": 0.8, "bass": 0.75, "harmony": 0.5, "melody": 0.55}
 ROOM_SEND = {"drums": 0.08, "bass": 0.0, "harmony": 0.35, "melody": 0.3}
+#: Stems that step out of the voice's band under speech (synth.voice_pocket); the drums and the
+#: bass keep the pulse and the bar lines a listener (and a tracker) follows through the talk.
+POCKET_STEMS = ("harmony", "melody")
 
 
 def plan_for(
@@ -120,6 +123,8 @@ def render_stems(plan: ScorePlan, cancel: threading.Event | None = None) -> dict
         y = dry[k] + wet * share
         if plan.style == "lo-fi" and k in ("harmony", "melody"):  # the lo-fi colour: dark keys, crisp drums
             y = np.asarray(signal.sosfilt(signal.butter(2, 6500, fs=SR, output="sos"), y, axis=0), np.float32)
+        if k in POCKET_STEMS:
+            y = voice_pocket(y, plan.speech)
         out[k] = y * env
     return out
 

@@ -421,6 +421,46 @@ def room(x: np.ndarray, rt60_s: float, seed: int) -> np.ndarray:
     return wet.astype(np.float32)
 
 
+#: The voice's band (its formants: most of what makes speech intelligible) and how far the harmony
+#: and melody step out of it while someone speaks, on top of the thinner notes written there.
+VOICE_BAND_HZ = (300.0, 3400.0)
+POCKET_DB = 6.0
+
+
+def voice_pocket(
+    x: np.ndarray,
+    spans: Iterable[tuple[float, float]],
+    *,
+    depth_db: float = POCKET_DB,
+    lead_s: float = 0.1,
+    tail_s: float = 0.25,
+    ramp_s: float = 0.08,
+) -> np.ndarray:
+    """A stereo stem (n, 2) with the voice's band lowered by ``depth_db`` over the speech spans
+    (from ``lead_s`` before to ``tail_s`` after each, faded in and out over ``ramp_s``): the stem
+    minus a zero-phase band-pass of itself, so nothing outside the band moves."""
+    from scipy import signal
+
+    n = len(x)
+    w = np.zeros(n, np.float32)
+    for a, b in spans:
+        w[max(0, int((a - lead_s) * SR)) : max(0, min(n, int((b + tail_s) * SR)))] = 1.0
+    if not w.any():
+        return x
+    r = max(1, int(ramp_s * SR))
+    w = np.convolve(w, np.ones(r, np.float32) / r, mode="same").astype(np.float32)
+    sos = signal.butter(2, VOICE_BAND_HZ, btype="band", fs=SR, output="sos")
+    out = np.array(x, np.float32, copy=True)
+    cut = 1.0 - 10 ** (-depth_db / 20)
+    pad = SR // 2  # the filter's settling either side of a span
+    on = np.flatnonzero(np.diff(np.concatenate([[0.0], (w > 0).astype(np.float32), [0.0]])))
+    for i0, i1 in zip(on[::2], on[1::2], strict=True):
+        a, b = max(0, i0 - pad), min(n, i1 + pad)
+        band = signal.sosfiltfilt(sos, x[a:b], axis=0)
+        out[a:b] -= (w[a:b] * cut)[:, None] * band.astype(np.float32)
+    return out
+
+
 def write_wav(samples: np.ndarray, out_wav: Path) -> Path:
     """32-bit PCM stereo WAV at SR (a temporary name, then renamed)."""
     tmp = temp_output_path(Path(out_wav))
