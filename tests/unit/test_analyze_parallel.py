@@ -24,6 +24,8 @@ def test_chunked_scan_matches_one_pass() -> None:
     np.testing.assert_allclose(many.times_s, one.times_s)
     assert np.array_equal(many.signatures, one.signatures)  # bit-exact: each chunk starts at a keyframe
     np.testing.assert_allclose(many.brightness, one.brightness, atol=1e-6)
+    assert np.array_equal(many.hists, one.hists)
+    assert np.array_equal(many.diffs, one.diffs)  # exact at the seams too: the chunks hand over their edge frames
     assert many.audio is not None and one.audio is not None
     assert abs(len(many.audio.probs) - len(one.audio.probs)) <= 2
     assert [c.frame for c in detect_cuts(many, fps=30)] == truth

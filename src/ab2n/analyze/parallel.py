@@ -27,7 +27,7 @@ import av
 import numpy as np
 
 from ab2n.analyze.speech import SAMPLE_RATE, AudioListener
-from ab2n.analyze.visual import FrameScan, scan_from_chunks, scan_range, scan_video, video_stream
+from ab2n.analyze.visual import DECODER_OPTIONS, FrameScan, scan_from_chunks, scan_span, scan_video, video_stream
 from ab2n.errors import Ab2nError
 from ab2n.media.container import open_container
 from ab2n.media.decode import iter_audio_blocks
@@ -40,7 +40,10 @@ MIN_PIXELS_FOR_WORKERS = 5 * 30 * 1920 * 1080
 # (two interpreters beside 200 MB of rows at 3 hours); threads share the rows' memory, but the
 # 3-hour input's 400 MB budget was measured on the one-pass scan.
 MAX_S_FOR_WORKERS = 3600.0
-CHUNK_TARGET_S = 15.0  # chunks this long balance the threads and give progress without many seeks
+# Equal chunks, two a thread: a boundary costs decoding the next chunk's keyframe once more
+# (~50 ms on the bench clips' noisy 1080p), which ate what chunks shrinking towards the end (11
+# instead of 4 on the 60 s clip, for the threads to finish together) gained.
+CHUNK_TARGET_S = 15.0  # longer videos: chunks this long, for progress and balance
 
 
 class ChunkError(RuntimeError):
@@ -119,22 +122,24 @@ class _Board:
         self.done = threading.Semaphore(0)
 
     def serve(self) -> None:
-        """Measure chunks until none is left or any thread failed."""
+        """Measure chunks on a container of this thread's own until none is left or any thread failed."""
         info = self.info
-        while not self.errors:
-            try:
-                i = self.todo.get_nowait()
-            except queue.Empty:
-                return
-            start, end = self.spans[i]
-            try:
-                self.results[i] = scan_range(
-                    str(info.path), info.demuxer, start, end, threads=False, stream=info.video_stream
-                )
-            except Exception as exc:  # handed to the caller's thread
-                self.errors.append(exc)
-            finally:
-                self.done.release()
+        try:
+            # One container a thread, seeking from chunk to chunk: an open costs ~50 ms of CPU
+            # (FFmpeg decodes a frame to learn the stream's parameters).
+            with open_container(info.path, info.demuxer, decoder_options=DECODER_OPTIONS) as container:
+                vstream = video_stream(container, info.video_stream)
+                vstream.codec_context.thread_count = 1  # one decoder a core: frame threads only add overhead
+                while not self.errors:
+                    try:
+                        i = self.todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    self.results[i] = scan_span(container, vstream, *self.spans[i])
+                    self.done.release()
+        except Exception as exc:  # handed to the caller's thread (after open_container worded it)
+            self.errors.append(exc)
+            self.done.release()
 
 
 def _run_threads(

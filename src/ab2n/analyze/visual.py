@@ -29,7 +29,7 @@ GREY_BINS = 4
 GREY_SAT = 0.2
 HIST_BINS = HUE_BINS * SAT_BINS + GREY_BINS
 # Deblocking changes a few pixel levels; no measure here can see it, and skipping it is cheaper.
-_DECODER_OPTIONS = {"skip_loop_filter": "all"}
+DECODER_OPTIONS = {"skip_loop_filter": "all"}
 
 
 @dataclass
@@ -175,7 +175,7 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
     # memory, while growing by doubling holds the old and the new copy at once (+160 MB at 3 hours).
     rows.reserve(int(info.duration_s * (info.fps or 30) * 1.05) + 1024)
     listener: AudioListener | None = None
-    with open_container(info.path, info.demuxer, decoder_options=_DECODER_OPTIONS) as container:
+    with open_container(info.path, info.demuxer, decoder_options=DECODER_OPTIONS) as container:
         vstream = video_stream(container, info.video_stream)
         vcc = vstream.codec_context
         vcc.thread_type = "AUTO"
@@ -227,33 +227,42 @@ def video_stream(container: av.container.InputContainer, index: int) -> av.video
 def scan_range(
     path: str, demuxer: str, start_pts: int, end_pts: int | None, *, threads: bool, stream: int = 0
 ) -> dict[str, np.ndarray]:
-    """Measure the frames of one keyframe-aligned stretch ``[start_pts, end_pts)`` of a video.
-
-    Runs in a worker process of ``ab2n.analyze.parallel``: no audio, no progress, plain arrays out.
-    The decoder starts at the keyframe ``start_pts`` and stops at the first frame at or after
-    ``end_pts`` (frames come out in presentation order, so none before it is still to come).
-    """
-    rows = _FrameRows()
-    with open_container(path, demuxer, decoder_options=_DECODER_OPTIONS) as container:
+    """Measure the frames of one keyframe-aligned stretch ``[start_pts, end_pts)`` of a video
+    (``scan_span`` on a container of its own): no audio, no progress, plain arrays out."""
+    with open_container(path, demuxer, decoder_options=DECODER_OPTIONS) as container:
         vstream = video_stream(container, stream)
         vcc = vstream.codec_context
         if threads:
             vcc.thread_type = "AUTO"
         else:
-            vcc.thread_count = 1  # one process a core: frame threads would only add overhead
-        tb = vstream.time_base
-        container.seek(start_pts, stream=vstream, backward=True)
-        for packet in container.demux(vstream):
-            for frame in packet.decode():
-                if not isinstance(frame, av.VideoFrame):
-                    continue
-                if frame.pts is None or tb is None:
-                    raise ValueError("frames without timestamps cannot be scanned in chunks")
-                if frame.pts < start_pts:
-                    continue  # leading pictures of an open GOP belong to the previous chunk
-                if end_pts is not None and frame.pts >= end_pts:
-                    return rows.arrays()
-                rows.add(float(frame.pts * tb), small_rgb(frame))
+            vcc.thread_count = 1  # one decoder a core: frame threads would only add overhead
+        return scan_span(container, vstream, start_pts, end_pts)
+
+
+def scan_span(
+    container: av.container.InputContainer, vstream: av.video.stream.VideoStream, start_pts: int, end_pts: int | None
+) -> dict[str, np.ndarray]:
+    """Measure the frames of ``[start_pts, end_pts)`` of an open container's video stream.
+
+    ``start_pts`` must be a keyframe's. The decoder is flushed by the seek to it, so a container
+    can measure one stretch after another exactly as a fresh one would (``ab2n.analyze.parallel``
+    keeps one a thread). It stops at the first frame at or after ``end_pts`` (frames come out in
+    presentation order, so none before it is still to come).
+    """
+    rows = _FrameRows()
+    tb = vstream.time_base
+    container.seek(start_pts, stream=vstream, backward=True)
+    for packet in container.demux(vstream):
+        for frame in packet.decode():
+            if not isinstance(frame, av.VideoFrame):
+                continue
+            if frame.pts is None or tb is None:
+                raise ValueError("frames without timestamps cannot be scanned in chunks")
+            if frame.pts < start_pts:
+                continue  # leading pictures of an open GOP belong to the previous chunk
+            if end_pts is not None and frame.pts >= end_pts:
+                return rows.arrays()
+            rows.add(float(frame.pts * tb), small_rgb(frame))
     return rows.arrays()
 
 
@@ -264,13 +273,20 @@ def scan_from_chunks(chunks: list[dict[str, np.ndarray]], audio: AudioListener |
     for i, chunk in enumerate(chunks):
         first = rows.n
         rows.extend(chunk)
-        chunks[i] = {}  # let the chunk's arrays go as soon as they are copied (3 h: ~200 MB in all)
         if 0 < first < rows.n:
-            # The chunk's first frame had no previous frame in its worker: approximate its motion
-            # from the 16x9 thumbnails (the motion feature is a per-second mean; one frame hardly moves it).
-            a = rows.signature_gray(first - 1)
-            b = rows.signature_gray(first)
-            rows.set_diff(first, float(np.abs(a - b).mean() / 255.0))
+            # The chunk's first frame had no previous frame in its chunk: its difference to the
+            # previous chunk's last frame, computed as one pass would (so the join is exact).
+            prev = chunks[i - 1] if i else {}
+            if "last_gray" in prev and "first_gray" in chunk:
+                rows.set_diff(first, float(np.abs(chunk["first_gray"] - prev["last_gray"]).mean() / 255.0))
+            else:  # arrays without the grey frames (a chunk worker's): from the 16x9 thumbnails
+                a = rows.signature_gray(first - 1)
+                b = rows.signature_gray(first)
+                rows.set_diff(first, float(np.abs(a - b).mean() / 255.0))
+        if i:
+            chunks[i - 1] = {}  # let the chunk's arrays go as soon as they are copied (3 h: ~200 MB in all)
+    if chunks:
+        chunks[-1] = {}
     return rows.scan(audio)
 
 
@@ -286,6 +302,7 @@ class _FrameRows:
         self._hists = np.zeros((0, HIST_BINS), np.float32)
         self._feats = np.zeros((0, 5), np.float32)  # diff, brightness, saturation, colourfulness, warmth
         self._prev_gray: np.ndarray | None = None
+        self._first_gray: np.ndarray | None = None
 
     def add(self, t: float, small: np.ndarray) -> None:
         if self.n == self._cap:
@@ -294,7 +311,10 @@ class _FrameRows:
         self._times[i] = t
         self._sigs[i] = small.reshape(SIG_H, SMALL_H // SIG_H, SIG_W, SMALL_W // SIG_W, 3).mean(axis=(1, 3))
         gray = small.astype(np.float32).mean(axis=-1)
-        diff = 0.0 if self._prev_gray is None else float(np.abs(gray - self._prev_gray).mean() / 255.0)
+        if self._prev_gray is None:
+            diff, self._first_gray = 0.0, gray
+        else:
+            diff = float(np.abs(gray - self._prev_gray).mean() / 255.0)
         self._prev_gray = gray
         hist, *colour = frame_features(small)
         self._hists[i] = hist
@@ -310,12 +330,16 @@ class _FrameRows:
             setattr(self, name, new)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {
+        """The rows, and the first and last frames' 64x36 grey images (to join chunks exactly)."""
+        out: dict[str, np.ndarray] = {
             "times": self._times[: self.n].copy(),
             "sigs": self._sigs[: self.n].copy(),
             "hists": self._hists[: self.n].copy(),
             "feats": self._feats[: self.n].copy(),
         }
+        if self._first_gray is not None and self._prev_gray is not None:
+            out["first_gray"], out["last_gray"] = self._first_gray, self._prev_gray
+        return out
 
     def reserve(self, n: int) -> None:
         """Make room for ``n`` frames in all (when the count is known in advance)."""
