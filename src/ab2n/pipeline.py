@@ -42,6 +42,7 @@ from ab2n.music.medley import arrange_music
 from ab2n.music.select import MusicChoice, MusicWishes, choose_music
 from ab2n.render.colour import HDR_MODES, HdrMode
 from ab2n.render.export import RenderResult, check_colour_support, render_output
+from ab2n.render.smart import EarlySpans, smart_blocker
 from ab2n.timeline.draft import ASPECTS, FITS, Draft, DraftSettings, MusicSegment, VideoSegment, wished_mood
 from ab2n.timeline.profile import timeline_profile
 
@@ -579,6 +580,37 @@ def _add_music(
         "analyze", lambda tell: understand(media, progress=tell, cancel=cancel, workers=analyze_workers)
     )
     draft, notes = _wished_draft(media, profiles, options)
+    early = _early_spans(draft, media, work, options)
+    try:
+        return _music_and_render(inputs, output, options, work, stages, media, profiles, draft, notes, early, cancel)
+    finally:
+        if early is not None:
+            early.close()
+
+
+def _early_spans(draft: Draft, media: Mapping[str, MediaInfo], work: Path, options: AddOptions) -> EarlySpans | None:
+    """Start the smart render's title encodes now: they need the picture, not the music, and the
+    music stages keep about one core busy (the render then only joins)."""
+    if not options.smart_render or options.montage or not draft.texts or smart_blocker(draft, media):
+        return None
+    (work / "spans").mkdir(exist_ok=True)
+    return EarlySpans(draft, media, work / "spans")
+
+
+def _music_and_render(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    options: AddOptions,
+    work: Path,
+    stages: _Stages,
+    media: Mapping[str, MediaInfo],
+    profiles: Mapping[str, VideoProfile],
+    draft: Draft,
+    notes: list[str],
+    early: EarlySpans | None,
+    cancel: threading.Event | None,
+) -> AddResult:
+    """The stages after analysis: choose, arrange, mix, render."""
     cache = options.cache_dir
     choice = stages.run("choose", lambda tell: choose(draft, profiles, cache_dir=cache, progress=tell, cancel=cancel))
 
@@ -603,6 +635,7 @@ def _add_music(
             cancel=cancel,
             hdr=options.hdr,
             smart=options.smart_render,
+            early=early,
         ),
     )
     return _add_result(inputs, draft, profiles, result, mixed.plan, stages.timings_s, notes)

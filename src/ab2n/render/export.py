@@ -28,7 +28,7 @@ from ab2n.mix.program import MixedAudio
 from ab2n.render.colour import HDR_MODES, ColourTarget, HdrMode, colour_needs
 from ab2n.render.overlay import CJK_FONT_NAME, FALLBACK_FONT_NAME, build_ass, title_font
 from ab2n.render.plan import VideoJob, can_copy_video, plan_video
-from ab2n.render.smart import NotSmart, plan_smart, render_smart
+from ab2n.render.smart import EarlySpans, NotSmart, join, plan_smart, render_smart
 from ab2n.timeline.draft import Draft
 
 Progress = Callable[[float], None]
@@ -67,6 +67,7 @@ def render_output(
     work_dir: Path | None = None,
     hdr: HdrMode = "sdr",
     smart: bool = True,
+    early: EarlySpans | None = None,
 ) -> RenderResult:
     """Write the draft to ``out_path``: MP4, or the audio alone (M4A) when the timeline has no picture.
 
@@ -85,6 +86,8 @@ def render_output(
         InvalidArgument: ``hdr`` is not one of ``HDR_MODES``, or "keep" and this FFmpeg has no libx265.
         smart: Encode only the GOPs a title touches when the stream can be matched (else, or with
             False, the whole picture is encoded).
+        early: The smart render's span encodes, started before the mix (used when they were
+            made for this draft's picture and titles).
     """
     if hdr not in HDR_MODES:
         raise InvalidArgument(f"unknown HDR mode {hdr!r}; use one of {', '.join(HDR_MODES)}")
@@ -102,7 +105,8 @@ def render_output(
             report(1.0)
             return RenderResult(out, duration_s, False, 0, 0, audio.loudness, {"video": 0.0}, ())
         with tempfile.TemporaryDirectory(prefix="ab2n-", dir=work_dir) as tmp:
-            done = _try_smart(draft, media, audio.path, target, Path(tmp), report, cancel) if smart else None
+            usable = early if early is not None and early.fits(draft) else None
+            done = _try_smart(draft, media, audio.path, target, Path(tmp), report, cancel, usable) if smart else None
             if isinstance(done, RenderResult):
                 _check(cancel)
                 commit_output(target, out)
@@ -185,25 +189,18 @@ def _try_smart(
     tmp: Path,
     report: Progress,
     cancel: threading.Event | None,
+    early: EarlySpans | None = None,
 ) -> RenderResult | str | None:
     """Smart render into ``target`` if the draft allows it: the result, or why not (None: nothing to do)."""
     if can_copy_video(draft, media):
         return None
     try:
-        job = plan_smart(draft, media)
-        font = title_font(draft.texts)
-        name = CJK_FONT_NAME if font else FALLBACK_FONT_NAME
-        stats = render_smart(
-            job,
-            draft,
-            audio,
-            target,
-            tmp,
-            fonts_dir=font.parent if font else None,
-            font_name=name,
-            progress=report,
-            cancel=cancel,
-        )
+        if early is not None:
+            job, spans = early.result(cancel)
+            stats = join(job, spans, audio, target)
+        else:
+            job = plan_smart(draft, media)
+            stats = render_smart(job, draft, audio, target, tmp, progress=report, cancel=cancel)
     except NotSmart as exc:
         target.unlink(missing_ok=True)
         return str(exc)

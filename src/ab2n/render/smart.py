@@ -30,7 +30,7 @@ from ab2n.media.ffmpeg import input_args, run_ffmpeg
 from ab2n.media.probe import MediaInfo
 from ab2n.render.gop import VideoIndex, index_video, reorder_delay, touched_spans
 from ab2n.render.h264 import NAL_IDR, Sps, nal_type, parse_avcc, parse_sps, pps_ids, split_lengths, to_length_prefixed
-from ab2n.render.overlay import build_ass, filter_path
+from ab2n.render.overlay import CJK_FONT_NAME, FALLBACK_FONT_NAME, build_ass, filter_path, title_font
 from ab2n.timeline.draft import Draft
 
 #: Past this share of re-encoded packets a full encode is as cheap and simpler.
@@ -361,6 +361,38 @@ def _packet(new: _NewPacket, tb: Fraction, stream: av.video.stream.VideoStream) 
     return pkt
 
 
+def encode_spans(
+    job: SmartJob,
+    draft: Draft,
+    tmp: Path,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[int, tuple[int, list[_NewPacket]]]:
+    """Encode the job's spans again (into ``tmp``): start decode index -> (end index, new packets).
+
+    Raises:
+        NotSmart: A span's encode did not match the source.
+        Cancelled: ``cancel`` was set.
+    """
+    report = progress or (lambda f: None)
+    font = title_font(draft.texts)
+    fonts_dir, font_name = (font.parent, CJK_FONT_NAME) if font else (None, FALLBACK_FONT_NAME)
+    new_id = unused_id(job)
+    total = max(1, job.encoded_packets)
+    done = 0
+    spans: dict[int, tuple[int, list[_NewPacket]]] = {}
+    for k, span in enumerate(job.spans):
+        path = tmp / f"span-{k}.mp4"
+        encode_span(job, span, draft, path, fonts_dir=fonts_dir, font_name=font_name, new_id=new_id, cancel=cancel)
+        spans[span[0]] = (span[1], span_packets(job, span, path))
+        done += span[1] - span[0]
+        report(done / total)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+    return spans
+
+
 def render_smart(
     job: SmartJob,
     draft: Draft,
@@ -368,8 +400,6 @@ def render_smart(
     out: Path,
     tmp: Path,
     *,
-    fonts_dir: Path | None,
-    font_name: str,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> SmartStats:
@@ -380,18 +410,63 @@ def render_smart(
         Cancelled: ``cancel`` was set.
     """
     report = progress or (lambda f: None)
-    new_id = unused_id(job)
-    total = max(1, job.encoded_packets)
-    done = 0
-    spans: dict[int, tuple[int, list[_NewPacket]]] = {}
-    for k, span in enumerate(job.spans):
-        path = tmp / f"span-{k}.mp4"
-        encode_span(job, span, draft, path, fonts_dir=fonts_dir, font_name=font_name, new_id=new_id, cancel=cancel)
-        spans[span[0]] = (span[1], span_packets(job, span, path))
-        done += span[1] - span[0]
-        report(0.9 * done / total)
-    if cancel is not None and cancel.is_set():
-        raise Cancelled("cancelled")
+    spans = encode_spans(job, draft, tmp, progress=lambda f: report(0.9 * f), cancel=cancel)
     stats = join(job, spans, audio, out)
     report(1.0)
     return stats
+
+
+class EarlySpans:
+    """The smart render's span encodes, started on a thread as soon as the titles are known.
+
+    The encodes need the picture and the titles, not the music: ``ab2n add`` starts them before
+    the music is chosen and mixed (stages that keep about one core busy), and the render then only
+    joins. ``result()`` is the render's to call; ``close()`` stops an encode nobody will use.
+    """
+
+    def __init__(self, draft: Draft, media: Mapping[str, MediaInfo], tmp: Path) -> None:
+        self._key = _picture_key(draft)
+        self._stop = threading.Event()
+        self._job: SmartJob | None = None
+        self._spans: dict[int, tuple[int, list[_NewPacket]]] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(draft, media, tmp), name="ab2n-spans", daemon=True)
+        self._thread.start()
+
+    def _run(self, draft: Draft, media: Mapping[str, MediaInfo], tmp: Path) -> None:
+        try:
+            job = plan_smart(draft, media)
+            self._spans = encode_spans(job, draft, tmp, cancel=self._stop)
+            self._job = job
+        except BaseException as exc:  # re-raised in result(), in the render's thread
+            self._error = exc
+
+    def fits(self, draft: Draft) -> bool:
+        """Whether these spans were encoded for this draft's picture and titles."""
+        return _picture_key(draft) == self._key
+
+    def result(self, cancel: threading.Event | None = None) -> tuple[SmartJob, dict[int, tuple[int, list[_NewPacket]]]]:
+        """Wait for the encodes: the job and its spans (what ``join`` takes).
+
+        Raises:
+            NotSmart, ProcessingError: What planning or encoding raised.
+            Cancelled: ``cancel`` was set (the encodes are stopped).
+        """
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.1)
+            if cancel is not None and cancel.is_set():
+                self.close()
+                raise Cancelled("cancelled")
+        if self._error is not None:
+            raise self._error
+        assert self._job is not None
+        return self._job, self._spans
+
+    def close(self) -> None:
+        """Stop the encodes (if still running) and wait for the thread."""
+        self._stop.set()
+        self._thread.join()
+
+
+def _picture_key(draft: Draft) -> tuple[object, ...]:
+    return (draft.video, draft.texts, draft.settings.aspect, draft.duration_ms)
