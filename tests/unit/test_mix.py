@@ -243,10 +243,11 @@ def test_pauses_hold_halfway_or_release() -> None:
 
 
 def test_one_encode_meets_loudness_and_peak(tmp_path: Path, speech: tuple[Path, list]) -> None:
-    """The gain is found on PCM and the limiter sits AAC_MARGIN_DB under the peak target, so a
-    speech video with a bundled track takes one AAC encode for -14 +-0.5 LUFS and <= -1 dBTP: on at
-    least 6 of 7 tracks spread over the library (the codec's overshoot has a tail: 26-27 of 28 in
-    the sweep, docs/mix.md), and every file meets both targets, measured by FFmpeg's ebur128."""
+    """The gain is solved on the limiter's model and the limiter sits AAC_MARGIN_DB under the peak
+    target, so a speech video with a bundled track takes one AAC encode for -14 +-0.5 LUFS and
+    <= -1 dBTP: on at least 6 of 7 tracks spread over the library (the codec's overshoot has a
+    tail: 33 of 34 programmes in the sweep, docs/mix.md), and every file meets both targets,
+    measured by FFmpeg's ebur128."""
     sp, spans = speech
     dur = probe(sp).duration_s
     prof = VideoProfile(duration_s=dur, speech=tuple(Interval(a - 0.05, b + 0.2) for a, b in spans))
