@@ -19,7 +19,7 @@ import pytest
 
 from ab2n.errors import Cancelled, ProcessingError, ProcessTimeout
 from ab2n.media.decode import decode_audio, iter_audio_blocks
-from ab2n.media.ffmpeg import FFmpegStream, iter_ffmpeg, run_ffmpeg
+from ab2n.media.ffmpeg import FFmpegStream, iter_ffmpeg, run_ffmpeg, run_ffmpeg_pipeline
 from mediagen import tone_wav
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process state from /proc")
@@ -185,6 +185,43 @@ _CHILD = textwrap.dedent(
     sys.stdin.read()  # until the test kills us
     """
 )
+
+
+PCM_IN = ["-f", "f32le", "-ar", "8000", "-ac", "1", "-i", "pipe:0"]
+
+
+def test_a_pipeline_gives_what_one_process_gives(tmp_path: Path) -> None:
+    """`graph | encoder` writes the same AAC as one FFmpeg running both, and reports progress."""
+    source = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000:duration=3", "-af", "volume=0.5"]
+    encode = ["-c:a", "aac", "-b:a", "64k", "-f", "adts"]
+    one, two = tmp_path / "one.aac", tmp_path / "two.aac"
+    run_ffmpeg([*source, *encode, "-y", str(one)])
+    seen: list[float] = []
+    res = run_ffmpeg_pipeline(
+        [*source, "-f", "f32le", "pipe:1"], [*PCM_IN, *encode, "-y", str(two)], duration_s=3.0, progress=seen.append
+    )
+    assert res.stopped_by == "exit" and res.returncode == 0
+    assert two.read_bytes() == one.read_bytes()
+    assert seen and seen[-1] == 1.0
+
+
+def test_a_pipeline_whose_producer_fails_raises_with_its_words(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64)
+    with pytest.raises(ProcessingError) as err:
+        run_ffmpeg_pipeline(["-i", str(bad), "-f", "f32le", "pipe:1"], [*PCM_IN, "-f", "null", "-"])
+    assert str(bad) in err.value.detail or "Invalid" in err.value.detail
+
+
+def test_cancel_stops_both_ends_of_a_pipeline() -> None:
+    cancel = threading.Event()
+    before = _descendants(os.getpid())
+    threading.Timer(1.0, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        run_ffmpeg_pipeline(LONG_PCM, [*PCM_IN, "-f", "null", "-"], cancel=cancel)
+    assert time.monotonic() - started < 10
+    assert _gone_within(_descendants(os.getpid()) - before, 5.0) == set()
 
 
 def test_children_die_when_their_parent_is_killed() -> None:

@@ -11,6 +11,7 @@ Public pieces:
     input_args()       the guarded `-f FMT ... -i PATH` block for one input.
     run_ffmpeg()       run to completion with progress, timeout, stall watchdog, cancel.
     FFmpegStream       the same, with stdout read as it comes (iter_ffmpeg(): as a generator).
+    run_ffmpeg_pipeline()  two FFmpegs as `first | second` under one watchdog.
     RunResult          what happened.
 
 Starting, watching and killing the process (own group, death with the parent, stderr tail,
@@ -283,6 +284,73 @@ def run_ffmpeg(
         stopped_by=dog.stopped_by or "exit",
     )
     _raise_for(result, stall_s=stall_s, check=check)
+    return result
+
+
+def run_ffmpeg_pipeline(
+    first: Sequence[str],
+    second: Sequence[str],
+    *,
+    duration_s: float | None = None,
+    progress: ProgressFn | None = None,
+    timeout_s: float = 6 * 3600,
+    stall_s: float = 120.0,
+    cancel: threading.Event | None = None,
+    stderr_lines: int = 200,
+    exe: str | None = None,
+) -> RunResult:
+    """Run ``first | second``: two FFmpegs, the first writing to ``pipe:1``, the second reading
+    ``pipe:0``, with every guarantee of :func:`run_ffmpeg` over both (one watchdog: a timeout, a
+    stall of both, a cancel or either one failing ends the pair).
+
+    Why two processes: FFmpeg before 7.0 runs the filter graph and the encoder on one thread, so a
+    heavy graph (a 4x oversampled limiter) and an encoder share a core; piped, each gets one.
+
+    Args:
+        first: Arguments of the producer (inputs from :func:`input_args`, output ``pipe:1``).
+        second: Arguments of the consumer (input ``-i pipe:0`` in the producer's raw format).
+        duration_s, progress: As for :func:`run_ffmpeg`, read from the consumer.
+        timeout_s, stall_s, cancel, stderr_lines, exe: As for :func:`run_ffmpeg`.
+
+    Returns:
+        The consumer's :class:`RunResult` (its stderr tail has the producer's last lines too).
+    """
+    producer = spawn(_command(first, exe, progress_pipe=False), stderr_lines=stderr_lines)
+    try:
+        consumer = spawn(_command(second, exe, progress_pipe=True), stdin=producer.stdout, stderr_lines=stderr_lines)
+    except BaseException:
+        producer.close()
+        raise
+    producer.stdout.close()  # the consumer holds the pipe now; it alone keeps the producer writing
+    failures: list[BaseException] = []
+    reader = threading.Thread(target=_read_stdout, args=(consumer, None, progress, duration_s, failures), daemon=True)
+    try:
+        with Watchdog(
+            [producer, consumer],
+            timeout_s=timeout_s,
+            stall_s=stall_s,
+            idle_s=lambda: time.monotonic() - max(producer.last_activity, consumer.last_activity),
+            cancel=cancel,
+        ) as dog:
+            reader.start()
+            consumer.wait()
+            producer.wait()
+        reader.join(timeout=5)
+    finally:
+        consumer.close()
+        producer.close()
+    if failures:
+        raise failures[0]
+    codes = [c.proc.returncode for c in (producer, consumer)]
+    failed = next((code for code in codes if code != 0), 0)
+    result = RunResult(
+        returncode=failed if failed is not None else -9,
+        stderr_tail="\n".join(t for t in (producer.tail(), consumer.tail()) if t),
+        stdout=b"",
+        elapsed_s=time.monotonic() - producer.started,
+        stopped_by=dog.stopped_by or "exit",
+    )
+    _raise_for(result, stall_s=stall_s, check=True)
     return result
 
 

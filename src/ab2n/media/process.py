@@ -184,19 +184,21 @@ class Child:
                 self.proc.stderr.close()
 
 
-def spawn(cmd: Sequence[str], *, stdin: bool = False, stderr_lines: int = 200) -> Child:
+def spawn(cmd: Sequence[str], *, stdin: bool | io.BufferedReader = False, stderr_lines: int = 200) -> Child:
     """Start ``cmd`` with stdout (and optionally stdin) as pipes, under the module's guarantees.
 
     Args:
         cmd: Program and arguments (a list: no shell is involved).
-        stdin: Give the child a stdin pipe; otherwise it reads from /dev/null.
+        stdin: True: give the child a stdin pipe; another child's stdout: read that (a pipeline);
+            otherwise the child reads from /dev/null.
         stderr_lines: How many stderr lines to keep.
 
     Raises:
         OSError: The program could not be started.
     """
+    source: object = subprocess.PIPE if stdin is True else subprocess.DEVNULL if stdin is False else stdin
     kwargs: dict[str, object] = {
-        "stdin": subprocess.PIPE if stdin else subprocess.DEVNULL,
+        "stdin": source,
         "stdout": subprocess.PIPE,
         "stderr": subprocess.PIPE,
         "start_new_session": True,  # own process group: the group kill reaches grandchildren too

@@ -30,7 +30,13 @@ import numpy as np
 
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Cancelled
-from ab2n.media.ffmpeg import commit_output, input_args, iter_ffmpeg, run_ffmpeg, temp_output_path
+from ab2n.media.ffmpeg import (
+    commit_output,
+    input_args,
+    iter_ffmpeg,
+    run_ffmpeg_pipeline,
+    temp_output_path,
+)
 from ab2n.media.probe import MediaInfo
 from ab2n.mix.aside import ASIDE_DB, ASIDE_RAMP_S, aside_regions
 from ab2n.mix.duck import duck_gain_db, duck_regions
@@ -362,30 +368,27 @@ def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path, report: LoudnessRepor
     return LevelledInput(shaped, "wav", 0.0, level, report.true_peak_dbtp + gain, delay_s=plan.music_start_s)
 
 
-def _encode_args(mix: MixGraph, gain_db: float, ceiling_db: float, duration_s: float, out: Path) -> list[str]:
-    return [
+def _encode_args(
+    mix: MixGraph, gain_db: float, ceiling_db: float, duration_s: float, out: Path
+) -> tuple[list[str], list[str]]:
+    """The encode as two FFmpegs: the graph and its limiter writing float PCM, the AAC encoder
+    reading it (run piped: before FFmpeg 7 one process runs both on one core)."""
+    graph = [
         *mix.inputs,
         "-filter_complex",
         f"{mix.graph};{_level_chain(gain_db, ceiling_db)}[out]",
         "-map",
         "[out]",
-        "-c:a",
-        "aac",
-        "-b:a",
-        AAC_BITRATE,
-        "-ar",
-        str(SAMPLE_RATE),
-        "-ac",
-        "2",
         "-t",
         f"{duration_s:.6f}",
-        "-f",
-        "ipod",
-        "-movflags",
-        "+faststart",
-        "-y",
-        str(out),
+        *("-loglevel", "error", "-ac", "2", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1"),
     ]
+    encoder = [
+        *("-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0"),
+        *("-c:a", "aac", "-b:a", AAC_BITRATE, "-t", f"{duration_s:.6f}"),
+        *("-f", "ipod", "-movflags", "+faststart", "-y", str(out)),
+    ]
+    return graph, encoder
 
 
 def _encode_to_target(
@@ -409,8 +412,8 @@ def _encode_to_target(
         _check(cancel)
         tmp = temp_output_path(out_path)
         try:
-            run_ffmpeg(
-                _encode_args(mix, gain_db, ceiling, plan.duration_s, tmp),
+            run_ffmpeg_pipeline(
+                *_encode_args(mix, gain_db, ceiling, plan.duration_s, tmp),
                 duration_s=plan.duration_s,
                 progress=progress,
                 cancel=cancel,
