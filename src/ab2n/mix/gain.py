@@ -32,7 +32,7 @@ OVERSAMPLE = 4
 _PIECE = SAMPLE_RATE // 10  # the meter's 100 ms
 #: Block lengths that divide the meter's 100 ms piece; the shortest whose count stays bounded.
 _BLOCKS = (48, 96, 192, 240, 480, 960, 1200, 2400, 4800)
-_MAX_BLOCKS = 1_500_000  # ~25 min at 1 ms: three hours get 9.6 ms blocks (~24 MB of floats)
+_MAX_BLOCKS = 1_500_000  # ~25 min at 1 ms; three hours get 9.6 ms blocks, 1.1 M of them (9 MB of float32)
 # The model's look-ahead and release, fitted to FFmpeg's alimiter as mixdown sets it (attack 2 ms,
 # release 60 ms, auto release): 48 programmes (two espeak voices under the bundled tracks, some
 # tracks alone), each at six gains from -2 to +9 dB around the levels' estimate, split in two
