@@ -183,3 +183,23 @@ def test_four_stems_sum_to_the_bed(tmp_path: Path) -> None:
     assert all(len(y) == len(bed) for y in stems.values())
     assert all(float(np.max(np.abs(y))) > 0.01 for y in stems.values())  # each stem plays
     assert float(np.max(np.abs(sum(stems.values()) - bed))) < 1e-6  # one scale: the mix may treat them apart
+
+
+def test_a_slow_piano_piece_rings_into_its_last_frame(tmp_path: Path) -> None:
+    """The final chord is struck a bar before the end; at a slow tempo an undamped piano had
+    decayed 40 dB under the piece's loudest 0.5 s before the end (the pedal: 0.06 s)."""
+    prof = VideoProfile(
+        duration_s=16.0,
+        fps=30,
+        cuts=(Cut(4.0, 120, 0.9), Cut(8.0, 240, 0.9)),
+        arousal=[0.2] * 16,
+        valence=[0.4] * 16,
+        mood="tender",
+    )
+    plan = plan_for(prof, duration_s=16.0, words=["piano"], tempo="60", seed=2)
+    assert plan.duration_s - plan.downbeats_s[-1] > 2.5  # a long last bar
+    y = _read(render_score(plan, tmp_path / "bed.wav"))[:, 0]
+    frame = 960
+    rms = np.sqrt((y[: len(y) // frame * frame].reshape(-1, frame) ** 2).mean(axis=1))
+    loud = np.flatnonzero(rms > np.max(rms) * 10 ** (-40 / 20))
+    assert 16.0 - (loud[-1] + 1) * frame / 48000 <= 0.25

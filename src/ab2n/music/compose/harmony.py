@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ab2n.music.compose.notes import Clock, Note, fit_bar, note
-from ab2n.music.compose.style import MAJOR, MINOR, Style
+from ab2n.music.compose.style import FINAL_VOICE, MAJOR, MINOR, Style
 
 VOICE_LO, VOICE_HI = 53, 76
 
@@ -215,7 +215,9 @@ def harmony_notes(clock: Clock, style: Style, chord_list: list[Chord], rng: np.r
                     8.0,
                     p,
                     0.7,
-                    style.harmony if style.comp != "arp" else ("glass_pad" if style.name == "ambient" else "saw_pad"),
+                    FINAL_VOICE.get(style.harmony, style.harmony)
+                    if style.comp != "arp"
+                    else ("glass_pad" if style.name == "ambient" else "saw_pad"),
                 )
                 for p in ch.voicing
             ]
@@ -258,7 +260,7 @@ def bass_notes(clock: Clock, style: Style, chord_list: list[Chord]) -> list[Note
             root -= 12
         key = style.bass
         if ch.bar == clock.bars - 1:
-            out.append(note(clock, clock.bar_pos(ch.bar), 8.0, root, 0.9, style.bass))
+            out.append(note(clock, clock.bar_pos(ch.bar), 8.0, root, 0.9, FINAL_VOICE.get(style.bass, style.bass)))
             continue
         if level < 0.4 and f"{key}_lo" in _BASS:
             key = f"{key}_lo"

@@ -16,7 +16,7 @@ import numpy as np
 
 from ab2n.music.compose.harmony import Chord
 from ab2n.music.compose.notes import Clock, Note, note
-from ab2n.music.compose.style import MAJOR, MINOR, Style
+from ab2n.music.compose.style import FINAL_VOICE, MAJOR, MINOR, Style
 
 MEL_LO, MEL_HI = 64, 86
 
@@ -128,5 +128,5 @@ def melody_notes(clock: Clock, style: Style, chords: list[Chord], motif: Motif) 
         bar += 2
     if last >= 0 and not clock.speech_at(clock.at(clock.bar_pos(last)), plan.duration_s):
         home = _fit(_scale_pitch(plan.tonic, plan.mode, 7), by_bar.get(last), True, plan.tonic, plan.mode)
-        out.append(note(clock, clock.bar_pos(last), 8.0, home, 0.65, style.melody))
+        out.append(note(clock, clock.bar_pos(last), 8.0, home, 0.65, FINAL_VOICE.get(style.melody, style.melody)))
     return out

@@ -143,6 +143,10 @@ STYLES: dict[str, Style] = {
     )
 }
 
+#: The voice a piece's last chord is played with, where it is not the style's own (synth.py): the
+#: piano's pedal goes down so the chord rings through a slow last bar.
+FINAL_VOICE = {"piano": "piano_pedal", "piano_bass": "piano_bass_pedal"}
+
 #: The style and mode a mood gets when no word names a style.
 MOOD_STYLE: dict[str, tuple[str, str]] = {
     "happy": ("acoustic", "major"),
