@@ -46,7 +46,12 @@ ON_BEAT_TOL_S = 0.05
 # 0.02 fewer cuts on an independent tracker's beats in bench.cut_to_beat: 0.68 against 0.70).
 AIM_TOL_S = 0.03
 DOWNBEAT_BONUS = 1.0  # landing a cut on a downbeat is worth one more cut on a beat
-DROP_COST = 0.5  # dropping the rest of a bar to enter the ending phrase on its downbeat
+#: What a run's stretch costs in the search, per unit of |stretch - 1| (a landed cut is worth 1).
+STRETCH_COST = 1.0
+DROP_COST = 0.5
+#: What landing a cut on a beat no other plausible reading shares is worth, against 1 on a beat they
+#: all share (``beat_certainty``); above 0 so a track where no beat is sure still lands its cuts.
+UNSURE_WORTH = 0.2  # dropping the rest of a bar to enter the ending phrase on its downbeat
 
 
 @dataclass(frozen=True)
@@ -284,7 +289,10 @@ def _walk_plan(
     tail_idx = [i for i in range(ending_idx, len(beats)) if beats[i] < end_s]
     tail_beats = [beats[i] - beats[ending_idx] for i in tail_idx]
     down_idx = set(down)
-    tail_options = _tail_options(cuts, tail_beats, [i in down_idx for i in tail_idx], tail_s, duration_s)
+    sure = _certainty(analysis)
+    tail_options = _tail_options(
+        cuts, tail_beats, [i in down_idx for i in tail_idx], tail_s, duration_s, worth=[sure[i] for i in tail_idx]
+    )
     latest_tail = max(o.latest for o in tail_options)
     # The walk's sequence of source beats doesn't depend on where the cuts land (it only steps and
     # jumps back at the end of the body), so the beats it will play are known in advance and the
@@ -294,11 +302,12 @@ def _walk_plan(
     start = next((d for d in down if beats[d] >= max_lead - 1e-9 and d < ending_idx - 2 * meter), first)
     targets = _jump_targets(analysis, down, first, ending_idx, meter)
     walk = _Walk(beats=[*beats, end_s], down_idx=down_idx, loop_end=ending_idx, targets=targets, k=start)
-    lengths, on_down = _walk_ahead(walk, int(latest_tail / (period * (1 - MAX_STRETCH))) + 4 * meter)
+    lengths, on_down, worth = _walk_ahead(walk, int(latest_tail / (period * (1 - MAX_STRETCH))) + 4 * meter, sure)
     lead, hits, chosen = _choose_hits(
         [c for c in cuts if c < latest_tail],
         lengths,
         on_down,
+        worth=worth,
         finals=[(o.earliest, o.latest, o.score) for o in tail_options],
         max_lead=max_lead,
     )
@@ -470,17 +479,28 @@ def _place_tail(
     return overrun
 
 
-def _walk_ahead(walk: _Walk, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The next ``n`` beats the walk will play: cumulative source seconds (n + 1 values, from 0) and
-    whether each beat is a downbeat. The walk itself doesn't move."""
+def _walk_ahead(walk: _Walk, n: int, sure: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The next ``n`` beats the walk will play: cumulative source seconds (n + 1 values, from 0),
+    whether each beat is a downbeat, and its certainty (``sure``, per source beat). The walk itself
+    doesn't move."""
     saved = (walk.k, walk.jumps)
-    lengths, on_down = [0.0], []
+    lengths, on_down, worth = [0.0], [], []
     for _ in range(n):
         cur, _nxt = walk.step()
         lengths.append(lengths[-1] + walk.beat_len(cur))
         on_down.append(cur in walk.down_idx)
+        worth.append(sure[cur] if cur < len(sure) else 1.0)
     walk.k, walk.jumps = saved
-    return np.asarray(lengths), np.asarray([*on_down, False])
+    return np.asarray(lengths), np.asarray([*on_down, False]), np.asarray([*worth, 1.0])
+
+
+def _certainty(analysis: TrackAnalysis) -> list[float]:
+    """Per source beat, what landing a cut on it is worth (UNSURE_WORTH..1): how surely a listener
+    hears a beat there, by the plausible metrical readings that share it (``beat_certainty``; 1
+    where the analysis has none)."""
+    n = len(analysis.beats_s)
+    sure = analysis.beat_certainty if len(analysis.beat_certainty) == n else [1.0] * n
+    return [UNSURE_WORTH + (1 - UNSURE_WORTH) * c for c in sure]
 
 
 def _choose_hits(
@@ -488,6 +508,7 @@ def _choose_hits(
     lengths: np.ndarray,
     on_down: np.ndarray,
     *,
+    worth: np.ndarray | None = None,
     finals: Sequence[tuple[float, float, float]] = (),
     max_lead: float = 0.0,
 ) -> tuple[float, list[tuple[float, int, int]], int | None]:
@@ -515,6 +536,8 @@ def _choose_hits(
     """
     times = [0.0, *cuts]
     last_beat = len(lengths) - 1
+    if worth is None:
+        worth = np.ones(len(on_down))
     # best[node][beats played] = (score, (previous node, beats played then), landing time, beats dropped)
     best: list[dict[int, tuple[float, tuple[int, int] | None, float, int]]] = [{} for _ in times]
     best[0][0] = (0.0, None, 0.0, 0)
@@ -527,9 +550,8 @@ def _choose_hits(
                         continue
                     score = (
                         score0
-                        + 1.0
-                        + DOWNBEAT_BONUS * bool(on_down[m + n])
-                        - abs(stretch - 1)
+                        + worth[m + n] * (1.0 + DOWNBEAT_BONUS * bool(on_down[m + n]))
+                        - STRETCH_COST * abs(stretch - 1)
                         - miss / ON_BEAT_TOL_S
                         - (0.1 * lead / max_lead if max_lead else 0.0)
                     )
@@ -561,7 +583,7 @@ def _choose_hits(
                     score = (
                         score0
                         + bonus
-                        - abs(stretch - 1)
+                        - STRETCH_COST * abs(stretch - 1)
                         - (DROP_COST if drop else 0.0)
                         - (0.1 * lead / max_lead if max_lead else 0.0)
                     )
@@ -662,7 +684,13 @@ class _TailOption:
 
 
 def _tail_options(
-    cuts: list[float], tail_beats: list[float], tail_down: list[bool], tail_s: float, duration_s: float
+    cuts: list[float],
+    tail_beats: list[float],
+    tail_down: list[bool],
+    tail_s: float,
+    duration_s: float,
+    *,
+    worth: Sequence[float] | None = None,
 ) -> list[_TailOption]:
     """The ways to land the cuts that can fall inside the ending phrase: the phrase is cut at the
     beats that land them into pieces, each stretched on its own within ±MAX_STRETCH (the source runs on,
@@ -689,7 +717,8 @@ def _tail_options(
             ]
             if onward:
                 score, rest = max(onward, key=lambda o: o[0])
-                best[(j, r)] = (1.0 + DOWNBEAT_BONUS * tail_down[r] + score, ((c, r), *rest))
+                value = (worth[r] if worth is not None else 1.0) * (1.0 + DOWNBEAT_BONUS * tail_down[r])
+                best[(j, r)] = (value + score, ((c, r), *rest))
     options = [_TailOption(duration_s - tail_s / lo_s, duration_s - tail_s / hi_s, 0.0, ())]
     for (j, r), (score, landings) in best.items():
         c, tb = inside[j], tail_beats[r]

@@ -31,7 +31,7 @@ from ab2n.media.decode import decode_audio
 from ab2n.media.ffmpeg import commit_output, temp_output_path
 
 #: Part of every cache key: raise it when the analysis changes, so cached results are recomputed.
-ANALYSER_VERSION = "6"
+ANALYSER_VERSION = "7"
 SR = 22050
 ANALYSIS_THREADS = 2
 N_FFT = 1024
@@ -65,6 +65,10 @@ class TrackAnalysis:
             off-beats and the beats come at a steady pace (see :func:`pulse_clarity`).
         ends_abruptly: The recording stops at full level (a loop or an excerpt) instead of ringing
             out, so an arrangement must fade its last bars itself.
+        beat_certainty: Per beat of ``beats_s``, 0..1: the share of the plausible metrical readings
+            (this tempo and its 4:3, 3:2, 2:1 relatives that score nearly as well, weighted by how
+            nearly) with a beat there (:func:`beat_certainty`). A cut on a beat of 1 is on the beat
+            whichever of them a listener taps. Empty: every beat counts as sure.
         version: Analyser version (part of the cache key).
     """
 
@@ -85,6 +89,7 @@ class TrackAnalysis:
     arousal: float = 0.0
     pulse_clarity: float = 0.5
     ends_abruptly: bool = False
+    beat_certainty: list[float] = field(default_factory=list)
     version: str = ANALYSER_VERSION
 
     @property
@@ -202,6 +207,7 @@ def analyze_samples(y: np.ndarray) -> TrackAnalysis:
         arousal=round(arousal, 3),
         pulse_clarity=round(pulse_clarity(onset, beats), 3),
         ends_abruptly=_ends_abruptly(y),
+        beat_certainty=[round(float(c), 3) for c in beat_certainty(onset, period, beats)],
     )
 
 
@@ -244,23 +250,33 @@ def _ac_at(ac: np.ndarray, lag: float) -> float:
     return float((1 - frac) * ac[i] + frac * ac[i + 1])
 
 
-def _tempo_period(onset: np.ndarray) -> float:
-    """Beat period in onset frames, from the autocorrelation and its metrical multiples."""
+def _autocorrelation(onset: np.ndarray) -> np.ndarray:
+    """The onset envelope's autocorrelation over lags 0..n-1 frames, 1 at lag 0."""
     n = len(onset)
     spec = np.fft.rfft(onset - onset.mean(), 2 * n)
     ac = np.fft.irfft(np.abs(spec) ** 2)[:n]
-    ac /= ac[0] + 1e-9
+    return ac / (ac[0] + 1e-9)
+
+
+def _tempo_score(ac: np.ndarray, lag: float) -> float:
+    """How well a beat period of ``lag`` frames explains the onsets: its autocorrelation with its
+    metrical multiples, times a log-normal prior around 110 BPM."""
+    bpm = 60 * FPS / lag
+    prior = math.exp(-0.5 * (math.log2(bpm / 110.0) / 0.9) ** 2)
+    metrical = _ac_at(ac, lag) + 0.5 * _ac_at(ac, 2 * lag) + 0.25 * _ac_at(ac, 4 * lag) + 0.25 * _ac_at(ac, lag / 2)
+    return metrical * prior
+
+
+def _tempo_period(onset: np.ndarray) -> float:
+    """Beat period in onset frames, from the autocorrelation and its metrical multiples."""
+    n = len(onset)
+    ac = _autocorrelation(onset)
     lo, hi = int(FPS * 60 / 200), int(FPS * 60 / 55)
     lags = np.arange(lo, min(hi, n // 4))
     if len(lags) == 0:
         return FPS * 0.5
 
-    scores = []
-    for lag in lags.tolist():
-        bpm = 60 * FPS / lag
-        prior = math.exp(-0.5 * (math.log2(bpm / 110.0) / 0.9) ** 2)
-        metrical = _ac_at(ac, lag) + 0.5 * _ac_at(ac, 2 * lag) + 0.25 * _ac_at(ac, 4 * lag) + 0.25 * _ac_at(ac, lag / 2)
-        scores.append(metrical * prior)
+    scores = [_tempo_score(ac, lag) for lag in lags.tolist()]
     best = int(lags[int(np.argmax(scores))])
     period = float(best)
     # Parabolic refinement of the peak for sub-frame tempo accuracy.
@@ -270,6 +286,53 @@ def _tempo_period(onset: np.ndarray) -> float:
         if abs(denom) > 1e-9:
             period = best + 0.5 * (a - c) / denom
     return _unless_dotted(ac, period)
+
+
+#: The metrical relatives of the tempo a listener (or another tracker) may take for the beat.
+RELATIVES = (3 / 4, 4 / 3, 2 / 3, 3 / 2, 1 / 2)
+#: A relative whose tempo score is this share of the chosen tempo's counts as a reading at all; its
+#: weight grows linearly to 1 at an equal score.
+READING_FROM = 0.6
+#: A beat of the chosen reading is on another reading when one of its beats is this close.
+READING_TOL_S = 0.035
+
+
+def beat_certainty(onset: np.ndarray, period: float, beats: np.ndarray) -> np.ndarray:
+    """Per beat, the weighted share of the plausible metrical readings with a beat there, 0..1.
+
+    The chosen period has weight 1; each relative in RELATIVES (refined to its autocorrelation
+    peak) whose tempo score is at least READING_FROM of the chosen one's is tracked on its own
+    (the same dynamic programme) and weighs (ratio - READING_FROM) / (1 - READING_FROM), at most 1.
+    Where a track is metrically ambiguous (a dotted-eighth figure scoring close to the beat, 4:3;
+    a half-time groove, 2:1) a cut on a beat of certainty 1 is on a beat under every reading:
+    on the bar lines and the beats the readings share.
+
+    Args:
+        onset: Onset envelope (frames at FPS).
+        period: The chosen beat period in frames.
+        beats: The chosen reading's beat frames.
+
+    Returns:
+        float array, one value per beat (all 1 when no relative is plausible).
+    """
+    if len(beats) < 8:
+        return np.ones(len(beats))
+    ac = _autocorrelation(onset)
+    s0 = _tempo_score(ac, period)
+    sure = np.ones(len(beats))
+    if s0 <= 0:
+        return sure
+    for r in RELATIVES:
+        lag = _peak_near(ac, period * r)
+        if not FPS * 60 / 200 <= lag <= FPS * 60 / 40:
+            continue
+        w = float(np.clip((_tempo_score(ac, lag) / s0 - READING_FROM) / (1 - READING_FROM), 0.0, 1.0))
+        if w <= 0:
+            continue
+        other = _track_beats(onset, lag)
+        near = np.abs(beats[:, None] - other[None, :]).min(axis=1) <= READING_TOL_S * FPS
+        sure *= np.where(near, 1.0, 1.0 - w)
+    return sure
 
 
 #: How much more the bar must repeat at 4/3 the period before that is taken for the beat.
