@@ -7,7 +7,8 @@ the best-ranked bundled track arranged for it and rendered to a WAV bed; then th
 with a beat within ±50 ms by librosa's ``beat_track`` (an independent tracker), by ab2n's own
 analyser run blind on the bed, and by the plan; the same track from its start, looped (the naive
 way), measured by librosa too. A second table arranges every bundled track for every cut list
-(plan only) to show how the reachable share grows with tempo, and a third arranges an ideal
+(plan only) to show how the reachable share grows with tempo, then renders each track on one of
+those lists and on a held-out list of its own (seed HELD_OUT_SEEDS + its place), and a third arranges an ideal
 metronome (even beats, 4/4, no audio needed) at several tempi: what the arrangement's rules
 (whole beats between cuts, ±8 % stretch with ramps between runs, seams on beats) allow on these cut lists at each tempo,
 beside an exhaustive search for the best any plan could do under the same rules.
