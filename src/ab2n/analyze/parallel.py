@@ -34,8 +34,10 @@ from ab2n.media.decode import iter_audio_blocks
 from ab2n.media.probe import MediaInfo
 from ab2n.media.workers import available_cores
 
-# Below ~5 s of 1080p30 (or the same number of pixels) one pass with frame threads is as fast.
-MIN_PIXELS_FOR_WORKERS = 5 * 30 * 1920 * 1080
+# Below ~15 s of 1080p30 (or the same number of pixels) one pass with frame threads is faster
+# (SCHED_RR, 4 runs each: 10 s clip 1.09-1.20 s in one pass, 1.29-1.45 s in chunks; 15 s clip
+# 1.34-1.48 s against 1.41-1.58 s; 30 s clip 3.02-3.49 s against 2.86-3.59 s).
+MIN_PIXELS_FOR_WORKERS = 15 * 30 * 1920 * 1080
 # Past this length the scan stays in one pass: it was the memory limit of the worker processes
 # (two interpreters beside 200 MB of rows at 3 hours); threads share the rows' memory, but the
 # 3-hour input's 400 MB budget was measured on the one-pass scan.
