@@ -33,7 +33,7 @@ app.add_typer(library_app, name="library")
 out = Console()
 err = Console(stderr=True)
 _state: dict[str, bool] = {"debug": False}
-# Worker processes for analysing a long video's picture (None: one a core), from --workers.
+# Decoder threads for analysing a long video's picture (None: one a core), from --workers.
 _analyze_workers: dict[str, int | None] = {"n": None}
 
 IMAGE_OR_AUDIO_OUT = {"audio": ".m4a"}
@@ -57,7 +57,7 @@ def main_options(
             "--workers",
             envvar="AB2N_ANALYZE_WORKERS",
             min=1,
-            help="Processes for analysing a long video (default: one a core; 1: none).",
+            help="Decoder threads for analysing a long video (default: one a core; 1: one pass).",
         ),
     ] = None,
 ) -> None:

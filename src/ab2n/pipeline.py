@@ -555,7 +555,7 @@ def add_music(
         options: What the user asked.
         progress: Called with (stage, 0..1) for each of ``STAGES``.
         cancel: Set it to stop; raises ``Cancelled`` (code 499) and leaves no output behind.
-        analyze_workers: Processes for analysing a long video (None: one a core; 1: none).
+        analyze_workers: Decoder threads for analysing a long video (None: one a core; 1: one pass).
     """
     with tempfile.TemporaryDirectory(prefix="ab2n-") as tmp:
         return _add_music(inputs, output, options, Path(tmp), progress, cancel, analyze_workers)

@@ -14,7 +14,7 @@ import pytest
 
 from ab2n.analyze import analyze
 from ab2n.analyze.parallel import chunk_starts, scan_video_fast
-from ab2n.analyze.visual import scan_range, scan_video
+from ab2n.analyze.visual import scan_video
 from ab2n.errors import MediaTooLarge, UnsupportedMedia
 from ab2n.media.container import open_container
 from ab2n.media.ffmpeg import MAX_PIXELS
@@ -127,7 +127,7 @@ def test_declared_size_is_refused_on_every_open(big_video: Path, big_png: Path, 
     _refused(lambda: probe(big_video))
     _refused(lambda: open_container(big_video, "matroska").__enter__())
     _refused(lambda: scan_video(info))
-    _refused(lambda: scan_range(str(big_video), "matroska", 0, None, threads=False))
+    _refused(lambda: scan_video_fast(info, workers=2, min_pixels=0))
     _refused(lambda: chunk_starts(info, 2))
     _refused(lambda: analyze(info, workers=1))
     image = _as(small_info, big_png, kind="image", demuxer="png_pipe", duration_s=0.0)
@@ -139,7 +139,6 @@ def test_a_picture_that_grows_mid_stream_is_refused_by_the_decoder(growing_video
     info = probe(growing_video)  # the header and the first frame are small
     assert (info.width, info.height) == (320, 240)
     _refused(lambda: scan_video(info))
-    _refused(lambda: scan_range(str(growing_video), "matroska", 0, None, threads=False))
     _refused(lambda: scan_video_fast(info, workers=2, min_pixels=0))  # the workers refuse, then the plain pass
     _refused(lambda: analyze(info))
 

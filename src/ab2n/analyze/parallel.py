@@ -19,6 +19,7 @@ default one a core.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -32,7 +33,6 @@ from ab2n.errors import Ab2nError
 from ab2n.media.container import open_container
 from ab2n.media.decode import iter_audio_blocks
 from ab2n.media.probe import MediaInfo
-from ab2n.media.workers import available_cores
 
 # Below ~15 s of 1080p30 (or the same number of pixels) one pass with frame threads is faster
 # (SCHED_RR, 4 runs each: 10 s clip 1.09-1.20 s in one pass, 1.29-1.45 s in chunks; 15 s clip
@@ -52,6 +52,14 @@ CHUNK_TARGET_S = 15.0  # longer videos: chunks this long, for progress and balan
 
 class ChunkError(RuntimeError):
     """A chunk could not be measured; the caller scans the video in one plain pass instead."""
+
+
+def available_cores() -> int:
+    """Cores this process may use (its affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def chunk_starts(info: MediaInfo, n_chunks: int) -> list[int]:

@@ -4,7 +4,7 @@ Decoding dominates analysis time, so it happens once: PyAV decodes with the in-l
 filter skipped (it changes pixels by a few levels, which no measure here can see), each frame is
 shrunk to 64x36 by sampling its planes in place, and colour features come from lookup tables.
 ``scan_video`` does one pass with the decoder's frame threads and audio resampled to 16 kHz mono
-alongside; ``scan_range`` measures one keyframe-aligned stretch for the worker processes of
+alongside; ``scan_span`` measures one keyframe-aligned stretch for the decoder threads of
 ``ab2n.analyze.parallel``. Memory grows by ~0.6 KB per frame (16x9 signature and histogram).
 """
 
@@ -224,21 +224,6 @@ def scan_video(info: MediaInfo, *, progress: Callable[[float], None] | None = No
 def video_stream(container: av.container.InputContainer, index: int) -> av.video.stream.VideoStream:
     """The probe's chosen video stream (``MediaInfo.video_stream``: cover art skipped), else the first."""
     return next((s for s in container.streams.video if s.index == index), container.streams.video[0])
-
-
-def scan_range(
-    path: str, demuxer: str, start_pts: int, end_pts: int | None, *, threads: bool, stream: int = 0
-) -> dict[str, np.ndarray]:
-    """Measure the frames of one keyframe-aligned stretch ``[start_pts, end_pts)`` of a video
-    (``scan_span`` on a container of its own): no audio, no progress, plain arrays out."""
-    with open_container(path, demuxer, decoder_options=DECODER_OPTIONS) as container:
-        vstream = video_stream(container, stream)
-        vcc = vstream.codec_context
-        if threads:
-            vcc.thread_type = "AUTO"
-        else:
-            vcc.thread_count = 1  # one decoder a core: frame threads would only add overhead
-        return scan_span(container, vstream, start_pts, end_pts)
 
 
 def scan_span(

@@ -1,7 +1,6 @@
 """Child processes: how ab2n starts, watches and ends every process it runs.
 
-FFmpeg (``media.ffmpeg``) and the analysis workers (``media.workers``) are started here and
-nowhere else, so each child gets the same lifecycle:
+FFmpeg (``media.ffmpeg``) is started here and nowhere else, so each child gets the same lifecycle:
 
 - an argument list, never a shell string;
 - its own process group, so killing the group also ends anything the child started;
@@ -138,12 +137,6 @@ class Child:
         return self.proc.pid
 
     @property
-    def stdin(self) -> io.BufferedWriter:
-        """The child's stdin pipe (only when spawned with ``stdin=True``)."""
-        assert isinstance(self.proc.stdin, io.BufferedWriter)
-        return self.proc.stdin
-
-    @property
     def stdout(self) -> io.BufferedReader:
         """The child's stdout pipe."""
         assert isinstance(self.proc.stdout, io.BufferedReader)
@@ -184,21 +177,19 @@ class Child:
                 self.proc.stderr.close()
 
 
-def spawn(cmd: Sequence[str], *, stdin: bool | io.BufferedReader = False, stderr_lines: int = 200) -> Child:
-    """Start ``cmd`` with stdout (and optionally stdin) as pipes, under the module's guarantees.
+def spawn(cmd: Sequence[str], *, stdin: io.BufferedReader | None = None, stderr_lines: int = 200) -> Child:
+    """Start ``cmd`` with stdout as a pipe, under the module's guarantees.
 
     Args:
         cmd: Program and arguments (a list: no shell is involved).
-        stdin: True: give the child a stdin pipe; another child's stdout: read that (a pipeline);
-            otherwise the child reads from /dev/null.
+        stdin: Another child's stdout for this one to read (a pipeline); None: /dev/null.
         stderr_lines: How many stderr lines to keep.
 
     Raises:
         OSError: The program could not be started.
     """
-    source: object = subprocess.PIPE if stdin is True else subprocess.DEVNULL if stdin is False else stdin
     kwargs: dict[str, object] = {
-        "stdin": source,
+        "stdin": subprocess.DEVNULL if stdin is None else stdin,
         "stdout": subprocess.PIPE,
         "stderr": subprocess.PIPE,
         "start_new_session": True,  # own process group: the group kill reaches grandchildren too
