@@ -200,8 +200,8 @@ def test_the_mix_graph_ends_with_the_programme_on_a_clip_whose_sound_starts_late
     info = probe(src)
     d = info.duration_s
     plan = plan_mix(VideoProfile(duration_s=d), MixSettings(), duration_s=d, has_original_audio=True)
-    original = LevelledInput(src, info.demuxer, 0.0, -20.0, -6.0)
-    bed = LevelledInput(tone_wav(300.0, duration_s=d, sample_rate=48000), "wav", 0.0, -20.0, -6.0, delay_s=0.0)
+    original = LevelledInput(src, info.demuxer, 0.0, -20.0)
+    bed = LevelledInput(tone_wav(300.0, duration_s=d, sample_rate=48000), "wav", 0.0, -20.0, delay_s=0.0)
     mix = build_mix_graph(plan, original=original, bed=bed)
     expected = round(d * 48000) * 8
     for _ in range(5):

@@ -215,8 +215,8 @@ def test_mix_graph_is_pure_data_from_levelled_inputs(tmp_path: Path) -> None:
     assert original_gain_db(plan, -20.0) == 0.0  # ambience is never raised
     assert original_gain_db(plan, -8.0) == pytest.approx(-6.0)  # but is brought down
     assert original_gain_db(speech_plan, -70.0) == 0.0  # silence is left alone
-    orig = LevelledInput(tmp_path / "a.wav", "wav", 6.0, -14.0, -3.0)
-    bed = LevelledInput(tmp_path / "b.wav", "wav", 0.0, -20.0, -8.0, delay_s=2.0)
+    orig = LevelledInput(tmp_path / "a.wav", "wav", 6.0, -14.0)
+    bed = LevelledInput(tmp_path / "b.wav", "wav", 0.0, -20.0, delay_s=2.0)
     both = build_mix_graph(plan, original=orig, bed=bed)
     assert "volume=6.000dB[a0]" in both.graph and "adelay=2000:all=1[a1]" in both.graph
     assert "amix=inputs=2" in both.graph and both.graph.endswith("atrim=end=10.000000[mix]")

@@ -257,7 +257,6 @@ class LevelledInput:
         path, demuxer: The audio to read (for the bed: the shaped bed, already at its level).
         gain_db: Gain the graph applies to it (0 for the shaped bed).
         level_lufs: Its loudness as mixed (None for a silent input, which adds nothing).
-        peak_dbtp: Its true peak as mixed, before the programme gain.
         delay_s: Where it starts on the programme.
     """
 
@@ -265,7 +264,6 @@ class LevelledInput:
     demuxer: str
     gain_db: float
     level_lufs: float | None
-    peak_dbtp: float
     delay_s: float | None = None
 
 
@@ -277,7 +275,6 @@ class MixGraph:
         inputs: FFmpeg input arguments.
         graph: Filter graph from the inputs to the ``[mix]`` pad (the programme, exactly its length).
         gain_db: First guess of the programme gain: the inputs' power sum brought to the target.
-        worst_peak_db: The inputs' peaks adding in phase, after ``gain_db``.
         silent: Nothing to mix: the graph is a silent track of the right length.
         duration_s: The programme's length (every run of the graph is cut there too).
     """
@@ -285,7 +282,6 @@ class MixGraph:
     inputs: tuple[str, ...]
     graph: str
     gain_db: float
-    worst_peak_db: float
     silent: bool
     duration_s: float
 
@@ -344,9 +340,7 @@ def build_mix_graph(plan: MixPlan, *, original: LevelledInput | None, bed: Level
     levels = [i.level_lufs for i in present if i.level_lufs is not None]
     summed = 10 * math.log10(sum(10 ** (lv / 10) for lv in levels)) if levels else plan.target_lufs
     gain_db = plan.target_lufs - summed
-    peaks = [i.peak_dbtp for i in present]
-    worst_peak = 20 * math.log10(sum(10 ** (pk / 20) for pk in peaks)) + gain_db if peaks else -120.0
-    return MixGraph(tuple(inputs), graph, gain_db, worst_peak, silent=not present, duration_s=plan.duration_s)
+    return MixGraph(tuple(inputs), graph, gain_db, silent=not present, duration_s=plan.duration_s)
 
 
 def _level_original(original: MediaInfo, plan: MixPlan, report: LoudnessReport | None = None) -> LevelledInput:
@@ -354,7 +348,7 @@ def _level_original(original: MediaInfo, plan: MixPlan, report: LoudnessReport |
     lufs = report.integrated_lufs
     gain = original_gain_db(plan, lufs)
     level = None if lufs < -60 else lufs + gain
-    return LevelledInput(original.path, original.demuxer, gain, level, report.true_peak_dbtp + gain)
+    return LevelledInput(original.path, original.demuxer, gain, level)
 
 
 def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path, report: LoudnessReport | None = None) -> LevelledInput:
@@ -363,9 +357,8 @@ def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path, report: LoudnessRepor
     lufs = report.integrated_lufs
     gain = (plan.target_lufs - lufs + plan.music_volume_db) if lufs > -60 else 0.0
     _shape_bed(bed_wav, shaped, plan, gain)
-    # Ducking and fades only lower the peak.
     level = plan.target_lufs + plan.music_volume_db
-    return LevelledInput(shaped, "wav", 0.0, level, report.true_peak_dbtp + gain, delay_s=plan.music_start_s)
+    return LevelledInput(shaped, "wav", 0.0, level, delay_s=plan.music_start_s)
 
 
 def _encode_args(
