@@ -118,3 +118,16 @@ def test_a_bed_metered_while_it_renders_reads_as_the_file(tmp_path: Path) -> Non
     assert got.integrated_lufs == pytest.approx(ref.integrated_lufs, abs=0.02)
     assert got.true_peak_dbtp == pytest.approx(ref.true_peak_dbtp, abs=0.02)
     assert got.lra_lu == pytest.approx(ref.lra_lu, abs=0.05)
+
+
+def test_the_loudness_only_reading_is_the_full_readings_loudness(tmp_path: Path) -> None:
+    """What the mix reads of its inputs (no true peak) is the same loudness, and a loudness-only
+    meter refuses to make up a peak."""
+    from ab2n.mix.meter import measure_lufs
+
+    t = np.arange(SAMPLE_RATE * 6) / SAMPLE_RATE
+    tone = 0.3 * np.sin(2 * np.pi * 997 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.5 * t))
+    path = write_wav(tmp_path / "tone.wav", np.stack([tone, 0.5 * tone], axis=1), SAMPLE_RATE)
+    assert measure_lufs(path, "wav") == measure_audio(path, "wav").integrated_lufs
+    with pytest.raises(ValueError):
+        LoudnessMeter(true_peak=False).report()

@@ -1,11 +1,14 @@
 """A streaming ITU-R BS.1770-4 / EBU R128 meter in numpy: integrated loudness, loudness range and
 true peak of 48 kHz stereo PCM, fed block by block.
 
-Why not FFmpeg's ``ebur128`` filter: the mix measures each of its inputs (and ``mix.gain`` reuses
-the K-filter and the gating), and Debian's FFmpeg 5.1 spends ~0.9 s of CPU
-per minute of stereo audio in ``ebur128=peak=true`` where this meter spends ~0.15 s (the pipe from
-FFmpeg included). ``loudness.measure`` (FFmpeg's filter) stays the independent reference the tests
-and the bench check the mix with; ``tests/unit/test_meter.py`` holds the two within 0.1 LU / 0.25 dB.
+Who uses what: the mix reads each input's loudness (``measure_lufs``; the arranged bed is metered
+as it renders, ``LoudnessMeter(true_peak=False)``), and ``mix.gain`` reuses the K-filter and the
+gating. The true peak and ``measure_pcm`` / ``measure_audio`` serve the tests as an instrument
+(the limiter's model is checked against the real limiter's output with them). Why not FFmpeg's
+``ebur128`` filter for the inputs: it measured ~0.9 s of CPU a minute of stereo on an earlier host
+where this meter took ~0.15 s. ``loudness.measure`` (FFmpeg's filter) stays the independent
+reference the encoded file, the tests and the bench are checked with; ``tests/unit/test_meter.py``
+holds the two within 0.1 LU / 0.25 dB.
 Only numpy: scipy.signal would have given the filters ready-made, for 0.58 s of import.
 
     PCM blocks ──> K-weighting (the biquads' impulse response, FFT overlap-add) ──> 100 ms powers
@@ -125,7 +128,8 @@ class LoudnessMeter:
     Memory: one float per 100 ms of audio, whatever the length.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, true_peak: bool = True) -> None:
+        self._with_peak = true_peak  # off where only the loudness is wanted (the mix's inputs)
         self._k = KWeighting()
         self._carry = np.zeros((2, 0))  # K-weighted samples not yet in a whole 100 ms piece
         self._powers: list[float] = []  # channel-summed mean square per 100 ms piece
@@ -146,7 +150,8 @@ class LoudnessMeter:
         if whole:
             self._powers.extend((y[:, :whole] ** 2).reshape(2, -1, _SUB).mean(axis=2).sum(axis=0).tolist())
         self._carry = y[:, whole:]
-        self._true_peak(x)
+        if self._with_peak:
+            self._true_peak(x)
 
     def _true_peak(self, x: np.ndarray) -> None:
         context = self._history.shape[1]  # taps per phase - 1: the samples an interpolated value needs
@@ -163,8 +168,14 @@ class LoudnessMeter:
                     # 'valid': only the values every tap reaches, none from padding at either end
                     self._peak = max(self._peak, float(np.abs(np.convolve(row, taps, "valid")).max()))
 
+    def integrated_lufs(self) -> float:
+        """The integrated loudness of what was fed so far (-70 when all is under the gate)."""
+        return round(gated_loudness(np.asarray(self._powers)), 2)
+
     def report(self) -> LoudnessReport:
         """What was fed so far: integrated LUFS (-70 when all is under the gate), LRA, true peak."""
+        if not self._with_peak:
+            raise ValueError("this meter reads loudness only (true_peak=False)")
         p = np.asarray(self._powers)
         integrated = gated_loudness(p)
         peak_db = 20 * np.log10(self._peak) if self._peak > 0 else -120.0
@@ -191,12 +202,15 @@ def _range(powers: np.ndarray) -> float:
 def measure_pcm(args: Sequence[str], *, cancel: threading.Event | None = None) -> LoudnessReport:
     """Run FFmpeg with ``args`` (inputs and a graph, no output) and meter what it writes as
     48 kHz stereo PCM (``PCM_OUT`` is appended)."""
-    meter = LoudnessMeter()
+    return _metered(args, LoudnessMeter(), cancel).report()
+
+
+def _metered(args: Sequence[str], meter: LoudnessMeter, cancel: threading.Event | None) -> LoudnessMeter:
     block_bytes = SAMPLE_RATE * 2 * 4  # one second
     for buf in iter_ffmpeg(["-loglevel", "error", *args, *PCM_OUT], block_bytes=block_bytes, cancel=cancel):
         usable = len(buf) // 8 * 8
         meter.feed(np.frombuffer(buf[:usable], dtype="<f4").reshape(-1, 2))
-    return meter.report()
+    return meter
 
 
 def measure_audio(
@@ -205,3 +219,10 @@ def measure_audio(
     """Loudness and true peak of one audio stream of a file, as 48 kHz stereo: how the mix hears it
     (a mono track's loudness is the same either way; its true peak reads 3 dB lower per channel)."""
     return measure_pcm([*input_args(path, demuxer), "-map", stream, "-vn"], cancel=cancel)
+
+
+def measure_lufs(path: Path, demuxer: str, *, cancel: threading.Event | None = None) -> float:
+    """The integrated loudness of a file's first audio stream as 48 kHz stereo, nothing else (no
+    true peak: ~0.1 s of CPU less a minute of music)."""
+    args = [*input_args(path, demuxer), "-map", "0:a:0", "-vn"]
+    return _metered(args, LoudnessMeter(true_peak=False), cancel).integrated_lufs()

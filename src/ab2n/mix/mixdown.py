@@ -42,7 +42,7 @@ from ab2n.mix.aside import ASIDE_DB, ASIDE_RAMP_S, aside_regions
 from ab2n.mix.duck import duck_gain_db, duck_regions
 from ab2n.mix.gain import OVERSAMPLE, GainModel, MixStats, block_samples
 from ab2n.mix.loudness import LoudnessReport, measure
-from ab2n.mix.meter import measure_audio
+from ab2n.mix.meter import measure_lufs
 
 SAMPLE_RATE = 48000
 SPEECH_BED_VOLUME = 0.5  # default music level under a video with speech (-6 dB)
@@ -343,18 +343,16 @@ def build_mix_graph(plan: MixPlan, *, original: LevelledInput | None, bed: Level
     return MixGraph(tuple(inputs), graph, gain_db, silent=not present, duration_s=plan.duration_s)
 
 
-def _level_original(original: MediaInfo, plan: MixPlan, report: LoudnessReport | None = None) -> LevelledInput:
-    report = report or measure_audio(original.path, original.demuxer)
-    lufs = report.integrated_lufs
+def _level_original(original: MediaInfo, plan: MixPlan, lufs: float | None = None) -> LevelledInput:
+    lufs = measure_lufs(original.path, original.demuxer) if lufs is None else lufs
     gain = original_gain_db(plan, lufs)
     level = None if lufs < -60 else lufs + gain
     return LevelledInput(original.path, original.demuxer, gain, level)
 
 
-def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path, report: LoudnessReport | None = None) -> LevelledInput:
-    """Measure the bed (unless ``report`` has it), write it shaped (level, ducking, fades) to ``shaped``."""
-    report = report or measure_audio(bed_wav, "wav")
-    lufs = report.integrated_lufs
+def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path, lufs: float | None = None) -> LevelledInput:
+    """Measure the bed (unless ``lufs`` has it), write it shaped (level, ducking, fades) to ``shaped``."""
+    lufs = measure_lufs(bed_wav, "wav") if lufs is None else lufs
     gain = (plan.target_lufs - lufs + plan.music_volume_db) if lufs > -60 else 0.0
     _shape_bed(bed_wav, shaped, plan, gain)
     level = plan.target_lufs + plan.music_volume_db
@@ -450,8 +448,8 @@ def render_audio(
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
-    original_loudness: LoudnessReport | None = None,
-    bed_loudness: LoudnessReport | None = None,
+    original_lufs: float | None = None,
+    bed_lufs: float | None = None,
 ) -> LoudnessReport:
     """Mix and encode the programme audio: AAC-LC 48 kHz stereo 192 kb/s in .m4a, exactly ``plan.duration_s``.
 
@@ -467,9 +465,9 @@ def render_audio(
         progress: Called with 0..1 during each encode.
         cancel: Set to stop; raises ``Cancelled`` and leaves nothing behind.
         work_dir: Folder for the shaped bed (default: beside ``out_path``).
-        original_loudness: The original's loudness as ``mix.meter.measure_audio`` reads it, when
-            the caller measured it already (while the bed rendered); measured here otherwise.
-        bed_loudness: The same for the bed (metered as it was rendered).
+        original_lufs: The original's loudness as ``mix.meter.measure_lufs`` reads it, when the
+            caller measured it already (while the bed rendered); measured here otherwise.
+        bed_lufs: The same for the bed (metered as it was rendered).
 
     Returns:
         The loudness of the written file.
@@ -483,14 +481,12 @@ def render_audio(
         # numpy), and on two cores that takes the longer of them rather than their sum.
         with ThreadPoolExecutor(max_workers=2) as pool:
             orig_job = (
-                pool.submit(_level_original, original, plan, original_loudness)
-                if keep and original is not None
-                else None
+                pool.submit(_level_original, original, plan, original_lufs) if keep and original is not None else None
             )
             bed_job = None
             if bed_wav is not None and plan.music_end_s > plan.music_start_s and plan.music_volume > 0:
                 shaped = temp_output_path(work / "bed-shaped.wav")
-                bed_job = pool.submit(_level_bed, bed_wav, plan, shaped, bed_loudness)
+                bed_job = pool.submit(_level_bed, bed_wav, plan, shaped, bed_lufs)
             orig_in = orig_job.result() if orig_job else None
             bed_in = bed_job.result() if bed_job else None
         _check(cancel)

@@ -22,7 +22,7 @@ from ab2n.errors import Cancelled
 from ab2n.media.ffmpeg import input_args, run_ffmpeg
 from ab2n.media.probe import MediaInfo, probe
 from ab2n.mix.loudness import LoudnessReport
-from ab2n.mix.meter import LoudnessMeter, measure_audio
+from ab2n.mix.meter import LoudnessMeter, measure_lufs
 from ab2n.mix.mixdown import SAMPLE_RATE, MixPlan, MixSettings, plan_mix, render_audio
 from ab2n.music.arrange import MusicPlan
 from ab2n.music.bed import render_bed
@@ -141,12 +141,12 @@ def mix_draft(
     # The original is measured while the bed renders: each is mostly one FFmpeg process, and on two
     # cores the pair takes the longer of them (on the 60 s speech bench input the original's 0.47 s
     # pass runs inside the bed's 0.96 s render).
-    bed_meter = LoudnessMeter()  # the arranged bed is metered as it is written, not read again
+    bed_meter = LoudnessMeter(true_peak=False)  # the arranged bed is metered as it is written, not read again
     with ThreadPoolExecutor(max_workers=1) as pool:
-        measuring = pool.submit(measure_audio, original.path, original.demuxer) if kept and original else None
+        measuring = pool.submit(measure_lufs, original.path, original.demuxer) if kept and original else None
         bed = _render_music(draft, work_dir, cancel, bed_meter.feed)
-        original_loudness = measuring.result() if measuring else None
-    bed_loudness = bed_meter.report() if bed_meter.fed else None
+        original_lufs = measuring.result() if measuring else None
+    bed_lufs = bed_meter.integrated_lufs() if bed_meter.fed else None
     report(_PREPARE_SHARE)
     if cancel is not None and cancel.is_set():
         raise Cancelled("cancelled")
@@ -166,8 +166,8 @@ def mix_draft(
         progress=lambda f: report(_PREPARE_SHARE + (1 - _PREPARE_SHARE) * f),
         cancel=cancel,
         work_dir=work_dir,
-        original_loudness=original_loudness,
-        bed_loudness=bed_loudness,
+        original_lufs=original_lufs,
+        bed_lufs=bed_lufs,
     )
     report(1.0)
     return MixedAudio(audio, plan, loudness)
