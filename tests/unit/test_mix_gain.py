@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ab2n.media.ffmpeg import input_args, iter_ffmpeg
+from ab2n.media.ffmpeg import input_args
 from ab2n.mix.gain import OVERSAMPLE, GainModel, MixStats, block_samples
-from ab2n.mix.meter import measure_pcm
+from ab2n.mix.meter import feed_pcm, measure_pcm
 from ab2n.mix.mixdown import _level_chain
 from mediagen import click_track_wav, speech_wav, write_wav
 
@@ -37,9 +37,10 @@ def _programmes(tmp: Path) -> dict[str, Path]:
 
 
 def _pcm(path: Path, rate: int = SR) -> np.ndarray:
-    args = ["-loglevel", "error", *input_args(path, "wav"), "-af", f"aresample={rate}", "-ac", "2", "-f", "f32le"]
-    raw = b"".join(iter_ffmpeg([*args, "pipe:1"], block_bytes=1 << 20))
-    return np.frombuffer(raw[: len(raw) // 8 * 8], "<f4").reshape(-1, 2).astype(np.float64)
+    blocks: list[np.ndarray] = []
+    args = [*input_args(path, "wav"), "-af", f"aresample={rate}", "-ac", "2", "-f", "f32le", "pipe:1"]
+    feed_pcm(args, blocks.append, rate=rate)
+    return np.concatenate(blocks).astype(np.float64)
 
 
 def _model(path: Path) -> GainModel:

@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ab2n.mix.meter import KWeighting, gated_loudness
+from ab2n.mix.meter import SAMPLE_RATE, KWeighting, gated_loudness
 
-SAMPLE_RATE = 48_000
 #: The limiter runs at 4x the programme's rate (mixdown's level chain); the model reads the mix there.
 OVERSAMPLE = 4
 _PIECE = SAMPLE_RATE // 10  # the meter's 100 ms

@@ -20,7 +20,7 @@ Only numpy: scipy.signal would have given the filters ready-made, for 0.58 s of 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -206,11 +206,17 @@ def measure_pcm(args: Sequence[str], *, cancel: threading.Event | None = None) -
 
 
 def _metered(args: Sequence[str], meter: LoudnessMeter, cancel: threading.Event | None) -> LoudnessMeter:
-    block_bytes = SAMPLE_RATE * 2 * 4  # one second
-    for buf in iter_ffmpeg(["-loglevel", "error", *args, *PCM_OUT], block_bytes=block_bytes, cancel=cancel):
-        usable = len(buf) // 8 * 8
-        meter.feed(np.frombuffer(buf[:usable], dtype="<f4").reshape(-1, 2))
+    feed_pcm([*args, *PCM_OUT], meter.feed, rate=SAMPLE_RATE, cancel=cancel)
     return meter
+
+
+def feed_pcm(
+    args: Sequence[str], feed: Callable[[np.ndarray], None], *, rate: int, cancel: threading.Event | None = None
+) -> None:
+    """Run FFmpeg with ``args`` (ending in stereo float32 on ``pipe:1`` at ``rate``) and hand what
+    it writes to ``feed`` a second at a time, as ``(n, 2)`` arrays."""
+    for buf in iter_ffmpeg(["-loglevel", "error", *args], block_bytes=rate * 8, cancel=cancel):
+        feed(np.frombuffer(buf[: len(buf) // 8 * 8], dtype="<f4").reshape(-1, 2))
 
 
 def measure_audio(

@@ -33,7 +33,6 @@ from ab2n.errors import Cancelled
 from ab2n.media.ffmpeg import (
     commit_output,
     input_args,
-    iter_ffmpeg,
     run_ffmpeg_pipeline,
     temp_output_path,
 )
@@ -42,9 +41,8 @@ from ab2n.mix.aside import ASIDE_DB, ASIDE_RAMP_S, aside_regions
 from ab2n.mix.duck import duck_gain_db, duck_regions
 from ab2n.mix.gain import OVERSAMPLE, GainModel, MixStats, block_samples
 from ab2n.mix.loudness import LoudnessReport, measure
-from ab2n.mix.meter import measure_lufs
+from ab2n.mix.meter import SAMPLE_RATE, feed_pcm, measure_lufs
 
-SAMPLE_RATE = 48000
 SPEECH_BED_VOLUME = 0.5  # default music level under a video with speech (-6 dB)
 # The voice over a whole utterance (its pauses between words included) sits under the programme's
 # loudness, most for one-word utterances: with a 4 dB margin the worst of 12 utterances had the
@@ -243,9 +241,7 @@ def _gain_model(mix: MixGraph, cancel: threading.Event | None) -> GainModel:
     rate = SAMPLE_RATE * OVERSAMPLE
     graph = f"{mix.graph};[mix]aresample={rate}[up]"
     args = [*mix.inputs, "-filter_complex", graph, "-map", "[up]", "-t", f"{mix.duration_s:.6f}"]
-    pcm = ["-ac", "2", "-f", "f32le", "pipe:1"]
-    for buf in iter_ffmpeg(["-loglevel", "error", *args, *pcm], block_bytes=rate * 8, cancel=cancel):
-        stats.feed(np.frombuffer(buf[: len(buf) // 8 * 8], dtype="<f4").reshape(-1, 2))
+    feed_pcm([*args, "-ac", "2", "-f", "f32le", "pipe:1"], stats.feed, rate=rate, cancel=cancel)
     return GainModel.of(stats)
 
 
@@ -359,9 +355,7 @@ def _level_bed(bed_wav: Path, plan: MixPlan, shaped: Path, lufs: float | None = 
     return LevelledInput(shaped, "wav", 0.0, level, delay_s=plan.music_start_s)
 
 
-def _encode_args(
-    mix: MixGraph, gain_db: float, ceiling_db: float, duration_s: float, out: Path
-) -> tuple[list[str], list[str]]:
+def _encode_args(mix: MixGraph, gain_db: float, ceiling_db: float, out: Path) -> tuple[list[str], list[str]]:
     """The encode as two FFmpegs: the graph and its limiter writing float PCM, the AAC encoder
     reading it (run piped: before FFmpeg 7 one process runs both on one core)."""
     graph = [
@@ -371,12 +365,12 @@ def _encode_args(
         "-map",
         "[out]",
         "-t",
-        f"{duration_s:.6f}",
+        f"{mix.duration_s:.6f}",
         *("-loglevel", "error", "-ac", "2", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1"),
     ]
     encoder = [
         *("-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0"),
-        *("-c:a", "aac", "-b:a", AAC_BITRATE, "-t", f"{duration_s:.6f}"),
+        *("-c:a", "aac", "-b:a", AAC_BITRATE, "-t", f"{mix.duration_s:.6f}"),
         *("-f", "ipod", "-movflags", "+faststart", "-y", str(out)),
     ]
     return graph, encoder
@@ -404,7 +398,7 @@ def _encode_to_target(
         tmp = temp_output_path(out_path)
         try:
             run_ffmpeg_pipeline(
-                *_encode_args(mix, gain_db, ceiling, plan.duration_s, tmp),
+                *_encode_args(mix, gain_db, ceiling, tmp),
                 duration_s=plan.duration_s,
                 progress=progress,
                 cancel=cancel,
