@@ -54,6 +54,16 @@ def assert_split_as_written(doc: dict[str, Any], *, min_rows: int, min_chinese: 
     assert [r["half"] for r in rows] == ["tuning" if i in tuning else "held_out" for i in range(len(rows))]
 
 
+def correct_count(rows: list[dict[str, Any]], label: str) -> int:
+    """How many of ``rows`` parse as expected; each miss and the score are printed (``pytest -s``)."""
+    misses = [(r, got) for r in rows for ok, got in [matches(r)] if not ok]
+    for r, got in misses:
+        print(f"MISS [{label}] {r.get('after') or ''} {r['text']!r}\n   want {r['expect']}\n   got  {got}")
+    correct = len(rows) - len(misses)
+    print(f"{label}: {correct}/{len(rows)} = {correct / len(rows):.3f}")
+    return correct
+
+
 def test_set_is_as_written() -> None:
     assert_split_as_written(_doc(), min_rows=300, min_chinese=60)
 
@@ -61,22 +71,11 @@ def test_set_is_as_written() -> None:
 @pytest.mark.parametrize("half", ["tuning", "held_out"])
 def test_half_score(half: str) -> None:
     rows = [r for r in _doc()["utterances"] if r["half"] == half]
-    results = [(r, *matches(r)) for r in rows]
-    misses = [(r, got) for r, ok, got in results if not ok]
-    for r, got in misses:
-        print(f"MISS [{half}] {r.get('after') or ''} {r['text']!r}\n   want {r['expect']}\n   got  {got}")
-    score = 1 - len(misses) / len(rows)
-    print(f"{half}: {len(rows) - len(misses)}/{len(rows)} = {score:.3f}")
-    assert score >= FLOORS[half] - 1e-9
+    assert correct_count(rows, half) / len(rows) >= FLOORS[half] - 1e-9
 
 
 def test_probe_set_score() -> None:
     """The later fresh sets (round 2: 91.7 %, round 3: 90.8 % when first scored; tuning since)."""
     rows = json.loads(SET.with_name("probe_utterances.json").read_text(encoding="utf-8"))["utterances"]
     assert len(rows) >= 240
-    misses = [(r, got) for r in rows for ok, got in [matches(r)] if not ok]
-    for r, got in misses:
-        print(f"MISS [probe] {r.get('after') or ''} {r['text']!r}\n   want {r['expect']}\n   got  {got}")
-    score = 1 - len(misses) / len(rows)
-    print(f"probe: {len(rows) - len(misses)}/{len(rows)} = {score:.3f}")
-    assert score >= 0.99
+    assert correct_count(rows, "probe") / len(rows) >= 0.99
