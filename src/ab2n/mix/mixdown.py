@@ -423,10 +423,8 @@ def _encode_to_target(
                 continue
             else:
                 aim += off
-            if model is not None:
-                gain_db = min(gain_cap, model.solve(aim, ceiling, gain_db))
-            else:
-                gain_db = min(gain_cap, gain_db + off)
+            assert model is not None  # only a silent mix has none, and it is done after one encode
+            gain_db = min(gain_cap, model.solve(aim, ceiling, gain_db))
         finally:
             tmp.unlink(missing_ok=True)
     assert report is not None
