@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ab2n import __version__
@@ -91,9 +92,15 @@ def _cache_dir() -> Path:
     return Path(base) / "ab2n"
 
 
+def _error_line(code: int, message: str) -> None:
+    """One line on stderr, however long: Rich would wrap it at the terminal's width (80 columns
+    when stderr is a pipe), and a path in the message may hold "[...]", which is not markup."""
+    err.print(f"[red]error {code}:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def _fail(exc: BaseException) -> None:
     if isinstance(exc, Ab2nError):
-        err.print(f"[red]error {exc.code}:[/red] {exc.message}", highlight=False)
+        _error_line(exc.code, exc.message)
         if _state["debug"]:
             if exc.detail:
                 err.print(exc.detail, highlight=False, markup=False)
@@ -102,7 +109,7 @@ def _fail(exc: BaseException) -> None:
     if isinstance(exc, KeyboardInterrupt):
         err.print("error 499: cancelled")
         raise typer.Exit(8)
-    err.print(f"[red]error 500:[/red] unexpected {type(exc).__name__}: {exc}", highlight=False)
+    _error_line(500, f"unexpected {type(exc).__name__}: {exc}")
     if _state["debug"]:
         err.print(traceback.format_exc(), markup=False)
     raise typer.Exit(1)
@@ -191,11 +198,20 @@ def add(
             help="Encode only the GOPs a title touches (when the stream can be matched), or the whole picture.",
         ),
     ] = True,
+    soundfont: Annotated[
+        str,
+        typer.Option(
+            envvar="AB2N_SOUNDFONT",
+            help="Composed music (--music compose): a SoundFont to play it on, none (built-in synthesis) "
+            "or auto (the system's General MIDI font when tinysoundfont is installed).",
+        ),
+    ] = "auto",
 ) -> None:
     """Add music to INPUT(s): one output each, or one montage with --montage."""
     try:
         from ab2n.media.probe import MediaLimits
         from ab2n.mix.loudness import target_for
+        from ab2n.music.compose import soundfont as sf
         from ab2n.pipeline import AddOptions, add_music
 
         opts = AddOptions(  # refuses a bad preset, fit, volume or loudness before any work
@@ -215,6 +231,7 @@ def add(
             limits=MediaLimits(max_bytes=max_mb * 1024 * 1024),
             cache_dir=_cache_dir(),
             smart_render=smart_render,
+            soundfont=sf.resolve(soundfont),
         )
         jobs: list[tuple[list[Path], Path]] = []
         if montage or len(inputs) == 1:
@@ -244,7 +261,7 @@ def add(
                 if len(jobs) == 1:
                     raise
                 failures += 1
-                err.print(f"[red]error {exc.code}:[/red] {ins[0]}: {exc.message}", highlight=False)
+                _error_line(exc.code, f"{ins[0]}: {exc.message}")
                 continue
             if plot is not None:
                 png = plot if len(jobs) == 1 else plot.with_name(f"{plot.stem}-{n + 1}{plot.suffix}")

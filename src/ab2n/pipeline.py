@@ -78,6 +78,8 @@ class AddOptions:
         cache_dir: Where track analyses are cached (None = not cached).
         smart_render: Encode only the GOPs a title touches when the stream can be matched
             (False: always encode the whole picture, e.g. to compare).
+        soundfont: A SoundFont to play composed music on (None: the built-in synthesis); see
+            ``ab2n.music.compose.soundfont.resolve``.
 
     Raises:
         InvalidArgument: A value out of range or not one of its names (code 400).
@@ -99,6 +101,7 @@ class AddOptions:
     limits: MediaLimits = field(default_factory=MediaLimits)
     cache_dir: Path | None = None
     smart_render: bool = True
+    soundfont: Path | None = None
 
     def __post_init__(self) -> None:
         if self.preset not in ASPECTS:
@@ -142,6 +145,7 @@ class AddResult:
     hdr_out: str | None = None  # "hlg"/"pq" when the output is HDR
     tone_mapped: tuple[str, ...] = ()  # HDR kinds tone-mapped to SDR
     render: dict[str, Any] = field(default_factory=dict)  # how the picture was made: mode, reason, packets
+    soundfont: Path | None = None  # what composed music was played on (None: the built-in synthesis)
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable result printed by ``--json``."""
@@ -157,7 +161,7 @@ class AddResult:
             "output": str(self.output_path),
             "track": {"id": self.track_id, "title": self.track_title},
             "songs": songs,
-            "score": _score_json(music.plan if music is not None else None),
+            "score": _score_json(music.plan if music is not None else None, self.soundfont),
             "mood": self.mood,
             "cuts_found": self.cuts_found,
             "cuts_on_beat": self.cuts_on_beat,
@@ -177,13 +181,16 @@ class AddResult:
         }
 
 
-def _score_json(plan: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A composed bed's score for ``--json``: style, key, seed, tempo map, sections, accents."""
+def _score_json(plan: dict[str, Any] | None, soundfont: Path | None = None) -> dict[str, Any] | None:
+    """A composed bed's score for ``--json``: style, key, seed, tempo map, sections, accents, and
+    the instruments it was played on (a SoundFont's file name, or "built-in synthesis")."""
     score = (plan or {}).get("score")
     if not isinstance(score, dict):
         return None
     keep = ("style", "mood", "tonic", "mode", "seed", "tempo_bpm", "tempo_range", "tempo_map", "sections", "accents")
-    return {k: score[k] for k in keep if k in score}
+    return {k: score[k] for k in keep if k in score} | {
+        "instruments": soundfont.name if soundfont is not None else "built-in synthesis"
+    }
 
 
 def _mix_json(mix: MixPlan | None) -> dict[str, Any] | None:
@@ -406,14 +413,24 @@ def render(
     cancel: threading.Event | None = None,
     work_dir: Path | None = None,
     hdr: HdrMode = "sdr",
+    soundfont: Path | None = None,
 ) -> RenderResult:
     """Mix and render a draft whose music is arranged (the mix and render stages, one progress).
 
     ``hdr``: "sdr" tone-maps HDR video when it is encoded, "keep" encodes 10-bit HEVC with its tags.
+    ``soundfont``: what a composed score is played on (None: the built-in synthesis).
     """
     tell = progress or (lambda f: None)
     with tempfile.TemporaryDirectory(prefix="ab2n-", dir=work_dir) as tmp:
-        mixed = mix_draft(draft, media, profiles, work_dir=Path(tmp), progress=lambda f: tell(0.4 * f), cancel=cancel)
+        mixed = mix_draft(
+            draft,
+            media,
+            profiles,
+            work_dir=Path(tmp),
+            progress=lambda f: tell(0.4 * f),
+            cancel=cancel,
+            soundfont=soundfont,
+        )
         _check(cancel)
         return render_output(
             draft,
@@ -622,7 +639,10 @@ def _music_and_render(
 
     draft = stages.run("arrange", arrange_stage)
     mixed = stages.run(
-        "mix", lambda tell: mix_draft(draft, media, profiles, work_dir=work, progress=tell, cancel=cancel)
+        "mix",
+        lambda tell: mix_draft(
+            draft, media, profiles, work_dir=work, progress=tell, cancel=cancel, soundfont=options.soundfont
+        ),
     )
     result = stages.run(
         "render",
@@ -638,7 +658,8 @@ def _music_and_render(
             early=early,
         ),
     )
-    return _add_result(inputs, draft, profiles, result, mixed.plan, stages.timings_s, notes)
+    added = _add_result(inputs, draft, profiles, result, mixed.plan, stages.timings_s, notes)
+    return dataclasses.replace(added, soundfont=options.soundfont)
 
 
 def _add_result(

@@ -13,6 +13,7 @@ import numpy as np
 from ab2n.media.decode import decode_audio
 from ab2n.media.probe import probe
 from ab2n.music.beats import analyze_track
+from ab2n.music.compose import soundfont
 from mediagen import clip_with_cuts
 
 CUTS = [2.5, 5.0, 7.4, 10.2]
@@ -46,6 +47,8 @@ def test_add_music_compose_json(tmp_path: Path) -> None:
     assert doc["track"]["id"].startswith("compose:") and doc["track"]["title"].startswith("Composed")
     score = doc["score"]
     assert score["seed"] == 2 and score["tempo_map"] and score["sections"][0]["name"] == "intro"
+    font = soundfont.resolve("auto")  # the system's General MIDI font when tinysoundfont is installed
+    assert score["instruments"] == (font.name if font else "built-in synthesis")
     lo, hi = score["tempo_range"]
     assert all(lo * 0.95 <= b["bpm"] <= hi * 1.05 for b in score["tempo_map"])
     assert doc["cuts_on_beat"] == doc["cuts_found"] >= 3
@@ -62,3 +65,14 @@ def test_add_music_compose_json(tmp_path: Path) -> None:
     rms = np.sqrt((frames**2).mean(axis=1))
     loud = np.flatnonzero(rms > rms.max() * 0.01)
     assert duration - (loud[-1] + 1) * 0.02 <= 0.25
+
+
+def test_a_missing_soundfont_is_a_one_line_error(tmp_path: Path) -> None:
+    src, _ = clip_with_cuts([1.5], duration_s=3)
+    out = tmp_path / "out.mp4"
+    cmd = [sys.executable, "-m", "ab2n.cli", "add", str(src), "-o", str(out), "--music", "compose"]
+    res = subprocess.run(
+        [*cmd, "--soundfont", str(tmp_path / "none.sf2")], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert res.returncode == 2 and res.stderr.startswith("error 400:") and "not found" in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and not out.exists()

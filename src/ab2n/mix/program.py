@@ -124,6 +124,7 @@ def mix_draft(
     work_dir: Path,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    soundfont: Path | None = None,
 ) -> MixedAudio:
     """Mix the draft's audio: its own sound, ducked music, one loudness (the mix stage).
 
@@ -134,6 +135,7 @@ def mix_draft(
         work_dir: Folder for the intermediates and the result (the caller removes it).
         progress: Called with 0..1.
         cancel: Set to stop; raises ``Cancelled``.
+        soundfont: A SoundFont to play a composed score on (None: the built-in synthesis).
     """
     report = progress or (lambda f: None)
     original = timeline_audio(draft, media, work_dir, cancel=cancel)
@@ -144,7 +146,7 @@ def mix_draft(
     bed_meter = LoudnessMeter(true_peak=False)  # the arranged bed is metered as it is written, not read again
     with ThreadPoolExecutor(max_workers=1) as pool:
         measuring = pool.submit(measure_lufs, original.path, original.demuxer) if kept and original else None
-        bed = _render_music(draft, work_dir, cancel, bed_meter.feed)
+        bed = _render_music(draft, work_dir, cancel, bed_meter.feed, soundfont)
         original_lufs = measuring.result() if measuring else None
     bed_lufs = bed_meter.integrated_lufs() if bed_meter.fed else None
     report(_PREPARE_SHARE)
@@ -174,12 +176,16 @@ def mix_draft(
 
 
 def _render_music(
-    draft: Draft, work_dir: Path, cancel: threading.Event | None, on_block: Callable[[np.ndarray], None]
+    draft: Draft,
+    work_dir: Path,
+    cancel: threading.Event | None,
+    on_block: Callable[[np.ndarray], None],
+    soundfont: Path | None = None,
 ) -> Path | None:
     """The draft's music bed as a WAV in ``work_dir`` (composed or arranged), or None without music;
     an arranged bed's blocks also go to ``on_block`` as they are written."""
     if draft.music is not None and is_composed(draft.music.plan):
-        return render_plan_bed(draft.music.plan or {}, work_dir / "bed.wav", cancel=cancel)
+        return render_plan_bed(draft.music.plan or {}, work_dir / "bed.wav", cancel=cancel, soundfont=soundfont)
     if draft.music is not None and draft.music.plan:
         plan = MusicPlan.from_json(draft.music.plan)
         return render_bed(plan, work_dir / "bed.wav", cancel=cancel, on_block=on_block)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     url_fetch_timeout_s: float = 60.0
     url_allow: list[str] = Field(default_factory=list)  # "127.0.0.1:8123" entries allowed past the SSRF guard
 
+    # What composed music is played on: a SoundFont path, "none" (built-in synthesis) or "auto"
+    # (the system's General MIDI font when tinysoundfont is installed). Set by the operator only.
+    soundfont: str = "auto"
     workers: int = 2  # embedded render threads (none when a broker is set: workers render)
     # Scale-out: with a Celery broker (redis://...), renders and analysis run on `ab2n worker`s.
     broker_url: str | None = None

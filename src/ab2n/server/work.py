@@ -18,6 +18,7 @@ from ab2n.analyze.profile import VideoProfile
 from ab2n.chat.engine import MONTAGE, file_base_draft
 from ab2n.errors import ProcessingError
 from ab2n.media.probe import MediaInfo, probe
+from ab2n.music.compose.soundfont import resolve as resolve_soundfont
 from ab2n.pipeline import render as render_draft
 from ab2n.pipeline import resolve_music
 from ab2n.server.drafts import active_draft
@@ -138,7 +139,16 @@ def make_renderer(
                 time.sleep(0.1)
         tmp = work_dir(settings, job.id)
         tmp.mkdir(parents=True, exist_ok=True)
-        render_draft(draft, media, profiles, out, progress=progress, work_dir=tmp)
+        # The operator's SoundFont for composed music (AB2N_SOUNDFONT), never a client's path.
+        render_draft(
+            draft,
+            media,
+            profiles,
+            out,
+            progress=progress,
+            work_dir=tmp,
+            soundfont=resolve_soundfont(settings.soundfont),
+        )
 
     return render
 

@@ -22,6 +22,7 @@ from ab2n.music.compose.harmony import bass_notes, chords, harmony_notes
 from ab2n.music.compose.melody import make_motif, melody_notes
 from ab2n.music.compose.notes import Clock, Note
 from ab2n.music.compose.plan import ScorePlan, plan_score
+from ab2n.music.compose.soundfont import render_stem as play_on_soundfont
 from ab2n.music.compose.style import STYLES, choose_key, choose_style, tempo_range
 from ab2n.music.compose.synth import PEAK, SR, STEMS, render_stem, room, voice_pocket, write_wav
 
@@ -103,16 +104,22 @@ def _gain_envelope(plan: ScorePlan, n: int, clock: Clock) -> np.ndarray:
     return g
 
 
-def render_stems(plan: ScorePlan, cancel: threading.Event | None = None) -> dict[str, np.ndarray]:
+def render_stems(
+    plan: ScorePlan, cancel: threading.Event | None = None, soundfont: Path | None = None
+) -> dict[str, np.ndarray]:
     """Each stem as stereo float32 (n, 2) at 48 kHz, levelled, with its share of the room, the
-    drop-outs and the ending applied (their sum is the bed before its peak level)."""
+    drop-outs and the ending applied (their sum is the bed before its peak level); the notes are
+    played on ``soundfont`` when one is given, else by the built-in synthesis."""
     from scipy import signal  # here, not at the top: scipy.signal costs every face ~1.5 s to import
 
     style = STYLES[plan.style]
     n = round(plan.duration_s * SR)
     notes = compose(plan)
     clock = Clock(plan)
-    dry = {k: render_stem(notes[k], n, cancel) * STEM_GAIN[k] for k in STEMS}
+    if soundfont is not None:
+        dry = {k: play_on_soundfont(notes[k], n, soundfont, cancel) * STEM_GAIN[k] for k in STEMS}
+    else:
+        dry = {k: render_stem(notes[k], n, cancel) * STEM_GAIN[k] for k in STEMS}
     send = sum(dry[k] * ROOM_SEND[k] * (1.6 if style.reverb_s > 2 else 1.0) for k in STEMS)
     wet = room(np.asarray(send, np.float32), style.reverb_s, plan.seed)
     total_send = sum(ROOM_SEND.values())
@@ -135,12 +142,14 @@ def render_score(
     *,
     stems_dir: Path | None = None,
     cancel: threading.Event | None = None,
+    soundfont: Path | None = None,
 ) -> Path:
     """Write the composed bed (and, with ``stems_dir``, one WAV per stem at the same scale).
 
-    The bed has exactly ``round(plan.duration_s * 48000)`` samples, peak at -6 dBFS.
+    The bed has exactly ``round(plan.duration_s * 48000)`` samples, peak at -6 dBFS. ``soundfont``:
+    play the notes on it (``ab2n.music.compose.soundfont``) instead of the built-in synthesis.
     """
-    stems = render_stems(plan, cancel)
+    stems = render_stems(plan, cancel, soundfont)
     bed = sum(stems.values())
     bed = np.asarray(bed, np.float32)
     peak = float(np.max(np.abs(bed))) if bed.size else 0.0
@@ -185,6 +194,12 @@ def is_composed(plan: Mapping[str, Any] | None) -> bool:
     return bool(plan) and isinstance(plan.get("score"), dict)  # type: ignore[union-attr]
 
 
-def render_plan_bed(plan: Mapping[str, Any], out_wav: Path, *, cancel: threading.Event | None = None) -> Path:
-    """The bed of a composed music plan (see :func:`music_plan_json`)."""
-    return render_score(ScorePlan.from_json(dict(plan["score"])), out_wav, cancel=cancel)
+def render_plan_bed(
+    plan: Mapping[str, Any],
+    out_wav: Path,
+    *,
+    cancel: threading.Event | None = None,
+    soundfont: Path | None = None,
+) -> Path:
+    """The bed of a composed music plan (see :func:`music_plan_json`), on ``soundfont`` if given."""
+    return render_score(ScorePlan.from_json(dict(plan["score"])), out_wav, cancel=cancel, soundfont=soundfont)
