@@ -49,16 +49,45 @@ def _understood(w: Words) -> list[str]:
     return seen
 
 
-def not_understood(text: str, w: Words) -> tuple[str, tuple[str, str]]:
-    """(the answer, the two nearest edits' example phrasings) for a message that mapped to nothing."""
+def _op_of(label: str) -> str:
+    """The edit (or export) a class of the learned fallback belongs to."""
+    for prefix, op in _CLASS_OPS.items():
+        if label.startswith(prefix):
+            return op
+    return label
+
+
+#: Classes of the learned fallback (``fallback.py``) by the edit whose examples stand for them.
+_CLASS_OPS = {
+    "quieter": "set_music_volume",
+    "louder": "set_music_volume",
+    "music_volume": "set_music_volume",
+    "fade_": "set_fades",
+    "title_": "set_text",
+    "aspect_": "set_aspect",
+    "original_": "set_original_audio",
+}
+
+
+def not_understood(text: str, w: Words, ranked: tuple[tuple[str, float], ...] = ()) -> tuple[str, tuple[str, str]]:
+    """(the answer, the two nearest edits' example phrasings) for a message that mapped to nothing.
+
+    ``ranked`` is the learned fallback's vote (classes, best first), which weighs in beside the
+    word overlap with the examples.
+    """
     zh = w.lang == "zh"
     examples: dict[str, list[str]] = lexicon("zh" if zh else "en")["examples"]
     mine = _grams(w.t)
     touched = {op for _a, _b, k in w.objects() for op in _HINTS.get(k, ())}
+    # the vote as shares of at most 0.5: the families the message names still weigh more
+    total = sum(v for _c, v in ranked) or 1.0
+    voted: dict[str, float] = {}
+    for label, vote in ranked:
+        voted.setdefault(_op_of(label), 0.5 * vote / total)
     scored = []
     for op, phrases in examples.items():
         best = max(len(mine & _grams(p)) / (1 + len(_grams(p))) for p in phrases)
-        scored.append((best + (1.0 if op in touched else 0.0), op, phrases[0]))
+        scored.append((best + (1.0 if op in touched else 0.0) + voted.get(op, 0.0), op, phrases[0]))
     scored.sort(key=lambda s: -s[0])
     two = (scored[0][2], next(s[2] for s in scored[1:] if s[1] != scored[0][1]))
     got = _understood(w)

@@ -127,10 +127,47 @@ def parse(text: str, *, after: str | None = None) -> ParseResult:
         return ParseResult(command=cmd, lang=lang)
     if edits:
         return ParseResult(edits=edits, lang=lang)
+    from ab2n.intent.fallback import guess
     from ab2n.intent.nearest import not_understood
 
-    message, nearest = not_understood(text, w)
+    # Nothing the grammar knows: the nearest labelled sentences decide when they are close enough.
+    g = guess(text, w.after)
+    taken = _guessed(w, g.label) if g.label else None
+    if isinstance(taken, str):
+        return ParseResult(command=taken, lang=lang)
+    if taken:
+        return ParseResult(edits=taken, lang=lang)
+    message, nearest = not_understood(text, w, g.ranked)
     return ParseResult(unrecognised=message, lang=lang, nearest=nearest)
+
+
+def _guessed(w: Words, label: str) -> str | list[Edit] | None:
+    """The command or edits a class of the learned fallback stands for, with what the grammar can
+    still read (a length, "a bit"); None for a class whose meaning is in numbers the grammar did not
+    find (a title's text, a trim's span, a level)."""
+    if label in COMMANDS:
+        return label
+    family, _, key = label.partition("_")
+    if label in ("add_music", "replace_music", "remove_music", "remove_text"):
+        return [Edit(label, {})]
+    if label in ("quieter", "louder"):
+        step = 2.0 if w.has("little") else 6.0 if w.has("lot") else 3.0
+        return [Edit("set_music_volume", {"delta_db": -step if label == "quieter" else step})]
+    if family == "fade":
+        ms = fade_length(w.t, w.lang) or 2000
+        return [Edit("set_fades", {f"{k}_ms": ms for k in ("in", "out") if key in (k, "both")})]
+    if label in ("title_longer", "title_shorter"):
+        return [Edit("set_text", {"delta_ms": 1000 if key == "longer" else -1000})]
+    if family == "title" and key in ("top", "bottom", "center"):
+        return [Edit("set_text", {"position": key})]
+    if family == "aspect":
+        ap: dict[str, Any] = {"preset": key}
+        if w.has("fit_pad") or w.has("fit_crop"):
+            ap["fit"] = "pad" if w.has("fit_pad") else "crop"
+        return [Edit("set_aspect", ap)]
+    if family == "original":
+        return [Edit("set_original_audio", {"mode": key})]
+    return None
 
 
 def _weak(w: Words, e: Edit) -> bool:

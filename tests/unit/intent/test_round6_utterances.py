@@ -1,6 +1,10 @@
 """Round 6 of issue 20: utterances written by a helper as strangers would type them and committed
 before the parser was run on them, split once at random (``random.Random(6)``); the parser may be
 changed looking only at the ``tuning`` half. The ``held_out`` half's score is the one that counts.
+
+Measured (docs/instructions.md): before any change tuning 125/141, held-out 124/141; with the learned
+fallback (``intent/fallback.py``) tuning 132/141, held-out 130/141. The floors are the latest
+results: a change that loses one utterance of either half fails. Misses are printed (``pytest -s``).
 """
 
 from __future__ import annotations
@@ -9,9 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from test_fresh_utterances import assert_split_as_written
+import pytest
+from test_fresh_utterances import assert_split_as_written, correct_count
 
 SET = Path(__file__).with_name("round6_utterances.json")
+#: Correct parses per half, as last measured (docs/instructions.md).
+FLOORS = {"tuning": 132, "held_out": 130}
 
 
 def _doc() -> dict[str, Any]:
@@ -21,3 +28,9 @@ def _doc() -> dict[str, Any]:
 def test_set_is_as_written() -> None:
     doc = _doc()
     assert_split_as_written(doc, min_rows=250, min_chinese=len(doc["utterances"]) // 4)
+
+
+@pytest.mark.parametrize("half", ["tuning", "held_out"])
+def test_half_score(half: str) -> None:
+    rows = [r for r in _doc()["utterances"] if r["half"] == half]
+    assert correct_count(rows, f"round 6 {half}") >= FLOORS[half]
