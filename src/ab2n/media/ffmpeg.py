@@ -255,33 +255,21 @@ def run_ffmpeg(
     """
     child = spawn(_command(args, exe, progress_pipe=not capture_stdout), stderr_lines=stderr_lines)
     out_chunks: list[bytes] = []
-    failures: list[BaseException] = []
-    reader = threading.Thread(
-        target=_read_stdout,
-        args=(child, out_chunks if capture_stdout else None, progress, duration_s, failures),
-        daemon=True,
+    stopped_by = _supervise(
+        [child],
+        out_chunks=out_chunks if capture_stdout else None,
+        progress=progress,
+        duration_s=duration_s,
+        timeout_s=timeout_s,
+        stall_s=stall_s,
+        cancel=cancel,
     )
-    try:
-        with Watchdog(
-            [child],
-            timeout_s=timeout_s,
-            stall_s=stall_s,
-            idle_s=lambda: time.monotonic() - child.last_activity,
-            cancel=cancel,
-        ) as dog:
-            reader.start()
-            child.wait()
-        reader.join(timeout=5)
-    finally:
-        child.close()  # KeyboardInterrupt or anything else: never leave FFmpeg running behind us
-    if failures:
-        raise failures[0]
     result = RunResult(
         returncode=child.proc.returncode if child.proc.returncode is not None else -9,
         stderr_tail=child.tail(),
         stdout=b"".join(out_chunks),
         elapsed_s=time.monotonic() - child.started,
-        stopped_by=dog.stopped_by or "exit",
+        stopped_by=stopped_by,
     )
     _raise_for(result, stall_s=stall_s, check=check)
     return result
@@ -322,25 +310,15 @@ def run_ffmpeg_pipeline(
         producer.close()
         raise
     producer.stdout.close()  # the consumer holds the pipe now; it alone keeps the producer writing
-    failures: list[BaseException] = []
-    reader = threading.Thread(target=_read_stdout, args=(consumer, None, progress, duration_s, failures), daemon=True)
-    try:
-        with Watchdog(
-            [producer, consumer],
-            timeout_s=timeout_s,
-            stall_s=stall_s,
-            idle_s=lambda: time.monotonic() - max(producer.last_activity, consumer.last_activity),
-            cancel=cancel,
-        ) as dog:
-            reader.start()
-            consumer.wait()
-            producer.wait()
-        reader.join(timeout=5)
-    finally:
-        consumer.close()
-        producer.close()
-    if failures:
-        raise failures[0]
+    stopped_by = _supervise(
+        [producer, consumer],
+        out_chunks=None,
+        progress=progress,
+        duration_s=duration_s,
+        timeout_s=timeout_s,
+        stall_s=stall_s,
+        cancel=cancel,
+    )
     codes = [c.proc.returncode for c in (producer, consumer)]
     failed = next((code for code in codes if code != 0), 0)
     result = RunResult(
@@ -348,10 +326,51 @@ def run_ffmpeg_pipeline(
         stderr_tail="\n".join(t for t in (producer.tail(), consumer.tail()) if t),
         stdout=b"",
         elapsed_s=time.monotonic() - producer.started,
-        stopped_by=dog.stopped_by or "exit",
+        stopped_by=stopped_by,
     )
     _raise_for(result, stall_s=stall_s, check=True)
     return result
+
+
+def _supervise(
+    children: list[Child],
+    *,
+    out_chunks: list[bytes] | None,
+    progress: ProgressFn | None,
+    duration_s: float | None,
+    timeout_s: float,
+    stall_s: float,
+    cancel: threading.Event | None,
+) -> str:
+    """Guard running FFmpegs to their end: the last one's stdout drained on a reader thread (its
+    bytes into ``out_chunks``, or its ``-progress`` lines), one watchdog over all of them (a stall
+    is all of them quiet), each waited for from the last (it ends when its input does) and closed
+    whatever happens (KeyboardInterrupt included: never leave FFmpeg running behind us).
+
+    Returns how the run ended ("exit", "timeout", "stall" or "cancel"); raises what the reader raised
+    (the caller's progress callback refusing).
+    """
+    last = children[-1]
+    failures: list[BaseException] = []
+    reader = threading.Thread(target=_read_stdout, args=(last, out_chunks, progress, duration_s, failures), daemon=True)
+    try:
+        with Watchdog(
+            children,
+            timeout_s=timeout_s,
+            stall_s=stall_s,
+            idle_s=lambda: time.monotonic() - max(c.last_activity for c in children),
+            cancel=cancel,
+        ) as dog:
+            reader.start()
+            for child in reversed(children):
+                child.wait()
+        reader.join(timeout=5)
+    finally:
+        for child in reversed(children):
+            child.close()
+    if failures:
+        raise failures[0]
+    return dog.stopped_by or "exit"
 
 
 def _read_stdout(
