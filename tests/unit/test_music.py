@@ -320,8 +320,10 @@ def test_pulse_clarity_orders_clear_ambiguous_and_uneven_beats() -> None:
 def test_tempo_against_the_generators_asked_tempo() -> None:
     """The bundled tracks' tempo from their samples alone, against the tempo their generator was
     asked for (the music package's LICENSE-MUSIC; issue 4 notes some labels are wrong). Measured:
-    27 of 28 within 4 % since analyser version 8 (23 before), the other at 2:1
-    (docs/music-analysis.md); issue 17 asks 26."""
+    27 of 28 within 4 % here since analyser version 8 (23 before), the other at 2:1
+    (docs/music-analysis.md); issue 17 asks 26. The floor is 26: one 68 BPM track scores its
+    double and its 4:3 figure almost alike, and which wins flips with the decode's rounding (26 on
+    the bench's 16-bit WAVs)."""
     labels = generator_labels()
     if not labels:
         pytest.skip("the music package ships no LICENSE-MUSIC")
@@ -332,5 +334,5 @@ def test_tempo_against_the_generators_asked_tempo() -> None:
         bpm = analyze_samples(decode_audio(track.path, sample_rate=SR)).tempo_bpm
         same += abs(bpm / asked - 1) <= 0.04
         related += any(abs(bpm / (asked * r) - 1) <= 0.04 for r in (0.5, 2.0, 2 / 3, 1.5))
-    assert same >= 27, same
+    assert same >= 26, same
     assert same + related >= 28, (same, related)
