@@ -34,17 +34,20 @@ class ChatSession:
     histories: dict[str, History] = field(default_factory=dict)
     active_key: str = ""
     cache_dir: Path | None = None
+    soundfont: Path | None = None  # what composed music is played on (None: the built-in synthesis)
     _output: Path | None = field(default=None, repr=False)  # where this turn's export goes
 
     @classmethod
-    def open(cls, path: Path, inputs: Sequence[Path], *, cache_dir: Path | None = None) -> ChatSession:
+    def open(
+        cls, path: Path, inputs: Sequence[Path], *, cache_dir: Path | None = None, soundfont: Path | None = None
+    ) -> ChatSession:
         """Resume ``path`` (adding ``inputs``) or start a new session with ``inputs``."""
         saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"media": []}
         paths = [Path(p) for p in saved["media"]] + [Path(p) for p in inputs if str(p) not in saved["media"]]
         if not paths:
             raise InvalidArgument("give a video to start a chat (ab2n chat clip.mp4)")
         media = load_media(paths, work_dir=cache_dir / "converted" if cache_dir else None)
-        sess = cls(path, paths, media, understand(media), cache_dir=cache_dir)
+        sess = cls(path, paths, media, understand(media), cache_dir=cache_dir, soundfont=soundfont)
         for key, h in saved.get("files", {}).items():
             sess.histories[key] = History([Draft.from_json(d) for d in h["drafts"]], int(h["cursor"]))
         if saved.get("drafts"):  # a session file from before files had their own drafts
@@ -140,7 +143,8 @@ class ChatSession:
             src = self.media_paths[list(self.media).index(key)] if key in self.media else self.media_paths[0]
             suffix = "-montage-music.mp4" if key == MONTAGE else "-music.mp4"
             target = self._output if (self._output and len(items) == 1) else src.with_name(src.stem + suffix)
-            result = render(self.arrange(draft, self.media, self.profiles), self.media, self.profiles, target)
+            arranged = self.arrange(draft, self.media, self.profiles)
+            result = render(arranged, self.media, self.profiles, target, soundfont=self.soundfont)
             lufs = f", {result.loudness.integrated_lufs:.1f} LUFS" if result.loudness else ""
             lines.append(f"Exported {result.out_path} ({result.duration_s:.1f} s{lufs}).")
         return "\n".join(lines)

@@ -158,6 +158,16 @@ def _video_word(copied: bool, render: dict[str, Any]) -> str:
     return "video encoded"
 
 
+SoundFontOpt = Annotated[
+    str,
+    typer.Option(
+        envvar="AB2N_SOUNDFONT",
+        help="Composed music: a SoundFont to play it on, none (the built-in synthesis) "
+        "or auto (the system's General MIDI font when tinysoundfont is installed).",
+    ),
+]
+
+
 @app.command()
 def add(
     inputs: Annotated[list[Path], typer.Argument(help="Video, audio or image files.")],
@@ -198,14 +208,7 @@ def add(
             help="Encode only the GOPs a title touches (when the stream can be matched), or the whole picture.",
         ),
     ] = True,
-    soundfont: Annotated[
-        str,
-        typer.Option(
-            envvar="AB2N_SOUNDFONT",
-            help="Composed music (--music compose): a SoundFont to play it on, none (built-in synthesis) "
-            "or auto (the system's General MIDI font when tinysoundfont is installed).",
-        ),
-    ] = "auto",
+    soundfont: SoundFontOpt = "auto",
 ) -> None:
     """Add music to INPUT(s): one output each, or one montage with --montage."""
     try:
@@ -436,12 +439,14 @@ def chat(
     inputs: Annotated[list[Path] | None, typer.Argument(help="Media to start with (omit to resume).")] = None,
     session: Annotated[Path, typer.Option(help="Session file (saved after every turn).")] = Path("ab2n-chat.json"),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Where 'export' writes.")] = None,
+    soundfont: SoundFontOpt = "auto",
 ) -> None:
     """A terminal chat over a local session: say what you want, 'export' renders it."""
     try:
         from ab2n.chat_session import ChatSession
+        from ab2n.music.compose import soundfont as sf
 
-        sess = ChatSession.open(session, inputs or [], cache_dir=_cache_dir())
+        sess = ChatSession.open(session, inputs or [], cache_dir=_cache_dir(), soundfont=sf.resolve(soundfont))
         out.print(f"session {session} · {sess.summary()}", highlight=False)
         out.print('Say what you want ("lo-fi at 35%", "title \'Lisbon\'", "export"); Ctrl-D to quit.')
         while True:

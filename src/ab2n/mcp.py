@@ -26,6 +26,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from ab2n.errors import Ab2nError, InvalidArgument
+from ab2n.music.compose.soundfont import resolve as resolve_soundfont
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -138,6 +139,8 @@ def build(roots: Sequence[Path]) -> MCPServer:
             preset=preset,
             montage=len(paths) > 1,
             cache_dir=_cache_dir(),
+            # The user's own machine: their SoundFont setting, else the system's General MIDI font.
+            soundfont=resolve_soundfont(os.environ.get("AB2N_SOUNDFONT", "auto")),
         )
         tell = _progress(ctx)
 

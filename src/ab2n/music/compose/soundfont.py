@@ -31,6 +31,7 @@ import numpy as np
 from ab2n.errors import Cancelled, InvalidArgument
 from ab2n.music.compose.notes import Note
 from ab2n.music.compose.synth import DRUM_MIX, SR
+from ab2n.music.compose.synth import render_stem as builtin_stem
 
 AUTO = "auto"
 OFF = ("none", "off", "synth", "builtin")
@@ -105,7 +106,8 @@ def resolve(choice: str | Path | None = AUTO) -> Path | None:
     if named.lower() in OFF:
         return None
     if named.lower() == AUTO:
-        return next((p for p in SYSTEM_SOUNDFONTS if p.is_file()), None) if installed() else None
+        found = next((p for p in SYSTEM_SOUNDFONTS if p.is_file()), None) if installed() else None
+        return found.resolve() if found else None  # the file, not the alternatives symlink: its name says which
     path = Path(named).expanduser()
     if not path.is_file():
         raise InvalidArgument(f"SoundFont {named!r} not found")
@@ -123,7 +125,7 @@ class _Font:
 
     synth: Any
     sfid: int
-    lock: threading.Lock
+    lock: threading.RLock  # re-entered: a voice's first use measures it with the lock held
 
 
 @lru_cache(maxsize=2)
@@ -135,7 +137,7 @@ def _font(path: Path) -> _Font:
         sfid = synth.sfload(str(path))
     except Exception as exc:  # the wheel raises its own exception type for unreadable files
         raise InvalidArgument(f"could not read the SoundFont {path.name}: {exc}") from None
-    return _Font(synth, sfid, threading.Lock())
+    return _Font(synth, sfid, threading.RLock())
 
 
 def render_stem(notes: Iterable[Note], n: int, soundfont: Path, cancel: threading.Event | None = None) -> np.ndarray:
@@ -144,7 +146,9 @@ def render_stem(notes: Iterable[Note], n: int, soundfont: Path, cancel: threadin
     Each voice (and each drum) is played in a pass of its own and scaled like a built-in voice:
     a note at velocity 1 peaks near 1 (the font's level for that instrument is measured once),
     then the note's velocity; drums also get their level from ``synth.DRUM_MIX``. Pan comes from
-    the notes (MIDI pan, one channel per pan position), drums keep the kit's own.
+    the notes (MIDI pan, one channel per pan position), drums keep the kit's own. A voice whose
+    instrument the font does not play in tune (:func:`plays_in_tune`) is played by the built-in
+    voice instead, on the same scale.
     """
     font = _font(soundfont)
     by_voice: dict[str, list[Note]] = {}
@@ -158,9 +162,42 @@ def render_stem(notes: Iterable[Note], n: int, soundfont: Path, cancel: threadin
             drum = voice in GM_DRUM and all(nt.pitch == 0 for nt in group)
             if not drum and voice not in GM_PROGRAM:
                 raise ValueError(f"no General MIDI instrument for the voice {voice!r}")
+            if not drum and not plays_in_tune(soundfont, voice):
+                out += builtin_stem(group, n, cancel)
+                continue
             scale = _level(font, voice, drum, soundfont)
             out += _play(font, voice, group, n, drum) * scale
     return out
+
+
+#: Probe pitches per register: a voice must sound each in tune to be played on the font.
+PROBE_PITCHES = {"bass": (28, 40, 52), "other": (48, 60, 72, 84)}
+IN_TUNE_SHARE = 0.3  # of a probe note's energy within 3 % of its first four harmonics
+
+
+@lru_cache(maxsize=256)
+def plays_in_tune(soundfont: Path, voice: str) -> bool:
+    """Whether the font plays the voice's instrument at the expected pitches across its register.
+
+    Fonts are not all whole: through tinysoundfont, MuseScore_General_Lite's acoustic pianos come
+    out 20-40 dB quieter than its other instruments and without pitch from C6 up (0.00 of the
+    energy at the note's harmonics, against 0.8-1.0 for its electric pianos, guitars and pads).
+    """
+    from scipy import signal
+
+    font = _font(soundfont)
+    pitches = PROBE_PITCHES["bass" if "bass" in voice else "other"]
+    with font.lock:
+        for pitch in pitches:
+            y = _play(font, voice, [Note(0.0, 0.5, pitch, 0.8, voice)], SR, False)[:, 0]
+            if float(np.max(np.abs(y))) < 1e-3:
+                return False
+            f, pxx = signal.welch(y, fs=SR, nperseg=8192)
+            f0 = 440.0 * 2 ** ((pitch - 69) / 12)
+            near = sum(float(pxx[(f > f0 * k * 0.97) & (f < f0 * k * 1.03)].sum()) for k in (1, 2, 3, 4))
+            if near < IN_TUNE_SHARE * float(pxx.sum()):
+                return False
+    return True
 
 
 def _channels(font: _Font, voice: str, group: list[Note], drum: bool) -> dict[float, int]:
