@@ -362,6 +362,13 @@ def arrange(
     return dataclasses.replace(draft, music=music)
 
 
+#: The longest piece ``--music compose`` writes. The score is planned and rendered whole, in
+#: memory: 10 minutes took 45 s and 2.7 GB at its peak (four float stems and the room), and both
+#: grow with the length (60 s: 5 s, 430 MB). A streamed render would lift it; until then a longer
+#: video gets a clear refusal instead of running out of memory.
+MAX_COMPOSED_S = 600.0
+
+
 def compose(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Draft:
     """The arrange stage for a composed BGM (``source == "compose"``): the score's plan written to
     the timeline's cuts, speech and energy, stored in the draft (rendered by the mix stage).
@@ -372,6 +379,11 @@ def compose(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Draft:
     m = draft.music
     if m is None or m.source != COMPOSE or _plan_current(m):
         return draft
+    if m.duration_ms > MAX_COMPOSED_S * 1000:
+        raise InvalidArgument(
+            f"composed music is limited to {MAX_COMPOSED_S / 60:.0f} minutes ({m.duration_ms / 60000:.1f} asked): "
+            "use the library's music or a music file for a longer video"
+        )
     score = plan_for(
         timeline_profile(draft, profiles),
         duration_s=m.duration_ms / 1000,
