@@ -223,7 +223,7 @@ def _play(font: _Font, voice: str, group: list[Note], n: int, drum: bool) -> np.
     channels = _channels(font, voice, group, drum)
     events: list[tuple[int, int, int, int, int]] = []  # (sample, order, channel, key, velocity); offs first
     for nt in group:
-        key = GM_DRUM[voice] if drum else int(nt.pitch)
+        key = GM_DRUM[voice] if drum else min(127, max(0, int(nt.pitch)))  # MIDI keys are 7 bits
         pan = min(channels, key=lambda p: abs(p - round(nt.pan, 1)))
         chan = channels[pan]
         start = max(0, round(nt.start_s * SR))
