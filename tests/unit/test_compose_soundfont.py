@@ -56,11 +56,10 @@ def test_every_built_in_voice_has_an_instrument_that_sounds() -> None:
     assert set(VOICES) <= set(soundfont.GM_PROGRAM)
     assert set(DRUM_MIX) <= set(soundfont.GM_DRUM)
     assert FONT is not None
-    font = soundfont._font(FONT)
     for voice in VOICES:
-        assert soundfont._level(font, voice, False, FONT) > 0, voice  # the font has the program
+        assert soundfont._level(FONT, voice, False) > 0, voice  # the font has the program
     for drum in DRUM_MIX:
-        assert soundfont._level(font, drum, True, FONT) > 0, drum
+        assert soundfont._level(FONT, drum, True) > 0, drum
 
 
 def test_a_voice_the_font_plays_out_of_tune_is_the_built_in_voice() -> None:

@@ -83,7 +83,7 @@ GM_DRUM = {
 }
 
 _DRUM_CHANNEL = 9
-_TAIL_S = 2.0  # how long a note may ring after its end before the pass stops listening for it
+_PROBE_S = 2.0  # a level probe's length: its note and the ring after it
 
 
 def installed() -> bool:
@@ -118,7 +118,7 @@ def resolve(choice: str | Path | None = AUTO) -> Path | None:
     return path
 
 
-@dataclass(eq=False)  # hashed by identity: the level cache is keyed by the loaded font
+@dataclass
 class _Font:
     """A loaded SoundFont: one synthesizer (loading a compressed .sf3 takes seconds) and a lock,
     since a synthesizer plays one score at a time."""
@@ -165,7 +165,7 @@ def render_stem(notes: Iterable[Note], n: int, soundfont: Path, cancel: threadin
             if not drum and not plays_in_tune(soundfont, voice):
                 out += builtin_stem(group, n, cancel)
                 continue
-            scale = _level(font, voice, drum, soundfont)
+            scale = _level(soundfont, voice, drum)
             out += _play(font, voice, group, n, drum) * scale
     return out
 
@@ -256,11 +256,12 @@ def _generate(synth: Any, count: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _level(font: _Font, voice: str, drum: bool, soundfont: Path) -> float:
+def _level(soundfont: Path, voice: str, drum: bool) -> float:
     """Gain that brings the font's instrument to the built-in voices' scale (cached per font)."""
-    del soundfont  # part of the cache key: fonts differ in level
+    font = _font(soundfont)
     probe = Note(0.0, 0.5, 0 if drum else (40 if "bass" in voice else 60), 1.0, voice)
-    y = _play(font, voice, [probe], int(_TAIL_S * SR), drum)
+    with font.lock:
+        y = _play(font, voice, [probe], int(_PROBE_S * SR), drum)
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     level = DRUM_MIX[voice][0] if drum else 1.0
     return level / peak if peak > 1e-6 else 0.0
