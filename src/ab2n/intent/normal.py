@@ -158,8 +158,9 @@ def _words_of(value: Any) -> Iterable[str]:
 def vocabulary(lang: str) -> frozenset[str]:
     """Every word of a lexicon (the words a typo may be mended to are those of four letters or more)."""
     lex = lexicon(lang)
-    # Regular expressions and examples are not words people type.
-    skip = ("never_corrected", "title_cues", "examples")
+    # Regular expressions and examples are not words people type; small talk and filler are read by
+    # the learned fallback only, and a typo is never mended towards them.
+    skip = ("never_corrected", "title_cues", "examples", "small_talk", "filler_words")
     return frozenset(w for k, v in lex.items() if k not in skip and not k.endswith("_patterns") for w in _words_of(v))
 
 

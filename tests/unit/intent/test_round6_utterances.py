@@ -3,7 +3,8 @@ before the parser was run on them, split once at random (``random.Random(6)``); 
 changed looking only at the ``tuning`` half. The ``held_out`` half's score is the one that counts.
 
 Measured (docs/instructions.md): before any change tuning 125/141, held-out 124/141; with the learned
-fallback (``intent/fallback.py``) tuning 132/141, held-out 130/141. The floors are the latest
+fallback (``intent/fallback.py``) tuning 132/141, held-out 130/141; with the synonym tables added
+to the lexicons 133/141 and 131/141. The floors are the latest
 results: a change that loses one utterance of either half fails. Misses are printed (``pytest -s``).
 """
 
@@ -18,7 +19,7 @@ from test_fresh_utterances import assert_split_as_written, correct_count
 
 SET = Path(__file__).with_name("round6_utterances.json")
 #: Correct parses per half, as last measured (docs/instructions.md).
-FLOORS = {"tuning": 132, "held_out": 130}
+FLOORS = {"tuning": 133, "held_out": 131}
 
 
 def _doc() -> dict[str, Any]:
