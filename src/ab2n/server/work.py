@@ -117,7 +117,14 @@ def arrange(draft: Draft, media: dict[str, MediaInfo], profiles: dict[str, Video
 def make_renderer(
     maker: sessionmaker[Session], settings: Settings, storage: Storage
 ) -> Callable[[Job, Path, Callable[[float], None]], None]:
-    """The job runner's render function."""
+    """The job runner's render function.
+
+    Raises:
+        InvalidArgument: The operator's SoundFont setting (``AB2N_SOUNDFONT``) names a file that
+            isn't one, or tinysoundfont is missing: said when the service or worker starts, not
+            at every render.
+    """
+    soundfont = resolve_soundfont(settings.soundfont)  # the operator's, never a client's path
 
     def render(job: Job, out: Path, progress: Callable[[float], None]) -> None:
         with maker() as db:
@@ -139,16 +146,7 @@ def make_renderer(
                 time.sleep(0.1)
         tmp = work_dir(settings, job.id)
         tmp.mkdir(parents=True, exist_ok=True)
-        # The operator's SoundFont for composed music (AB2N_SOUNDFONT), never a client's path.
-        render_draft(
-            draft,
-            media,
-            profiles,
-            out,
-            progress=progress,
-            work_dir=tmp,
-            soundfont=resolve_soundfont(settings.soundfont),
-        )
+        render_draft(draft, media, profiles, out, progress=progress, work_dir=tmp, soundfont=soundfont)
 
     return render
 
