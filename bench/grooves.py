@@ -1,6 +1,6 @@
 """Generated grooves with a known tempo, for the tempo estimator (issue 17).
 
-Usage: python -m bench.grooves [--part held-in|held-out|all]
+Usage: python -m bench.grooves [--part held-in|held-out|all] [--seed N]
 
 Drum, bass and chord patterns in 4/4 that trip tempo estimators: swing, rubato intros, half-time
 feels, busy sixteenth hats, syncopated (3+3+2) bass, strummed eighths without drums, click tracks,
@@ -183,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     """Print the analyser's tempo on each groove of a part, and the count within 4 %."""
     ap = argparse.ArgumentParser(prog="python -m bench.grooves")
     ap.add_argument("--part", choices=("held-in", "held-out", "all"), default="all")
+    ap.add_argument("--seed", type=int, default=17, help="17: the set tuned on; others: fresh sets")
     args = ap.parse_args(argv)
-    held_in, held_out = tempo_set()
+    held_in, held_out = tempo_set(seed=args.seed)
     for name, items in (("held-in", held_in), ("held-out", held_out)):
         if args.part not in (name, "all"):
             continue
