@@ -313,7 +313,10 @@ def _direction(w: Words) -> str | None:
             hits += [(a, b, key) for a, b in matches(w.t, ps, lang)]
     # "pump up music" is a mood, "raise the title up" moves a title: not a level
     wishes = [(a, b, "wish") for table in ("moods", "genres", "tempo") for a, b, _k in w.hits(table)]
-    keys = {k for a, b, k in longest(hits + wishes) if k != "wish" and not _of_title(w, a, b)}
+    # "put the title lower", "move the caption down": a place word, when the title is named and the music is not
+    placed = w.about("title") and not w.about("music")
+    places = {(a, b) for a, b, _k in w.hits("positions")} if placed else set()
+    keys = {k for a, b, k in longest(hits + wishes) if k != "wish" and not _of_title(w, a, b) and (a, b) not in places}
     if not keys and not w.has_verb("move"):
         keys = {k for k in ("quieter", "louder") if w.pattern("volume_patterns", k, free=True)}
     return "quieter" if "quieter" in keys else "louder" if "louder" in keys else None
@@ -325,7 +328,9 @@ def _of_title(w: Words, start: int, end: int) -> bool:
     if not objs or w.lang == "zh":
         return False
     a, k = objs[0]
-    return k == "title" and len(w.t[end:a].split()) <= 4
+    between = w.t[end:a]
+    # "music quieter and remove the title": a new clause begins, the title is another verb's object
+    return k == "title" and len(between.split()) <= 4 and not re.search(r"\b(?:and|then)\b|[,;]", between)
 
 
 def _quieter(w: Words) -> bool:
@@ -509,9 +514,10 @@ def _shape_edits(w: Words) -> list[Edit]:
     if not aspect:
         return []
     ap: dict[str, Any] = {"preset": aspect}
-    if w.has("fit_pad"):
-        ap["fit"] = "pad"
-    elif w.has("fit_crop"):
+    crops = [a for ps, lang in w.lists("fit_crop") for a, _b in matches(w.t, ps, lang)]
+    if w.has("fit_pad") or (crops and all(w.negated(a) for a in crops)):
+        ap["fit"] = "pad"  # "don't crop it", "不要裁剪": a crop said in the negative keeps the whole picture
+    elif crops:
         ap["fit"] = "crop"
     return [Edit("set_aspect", ap)]
 

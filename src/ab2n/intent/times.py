@@ -107,8 +107,9 @@ def at(text: str, lang: str) -> int | None:
     if lang == "zh":
         m = re.search(r"在\s*(?:第\s*)?" + TIME + r"\s*" + _ZU, text) or re.search(r"在\s*(\d+:\d{1,2})", text)
         return to_ms(m.group(1), m.group(2) if m.lastindex and m.lastindex > 1 else None) if m else None
-    m = re.search(rf"\bat\s+{TIME}\s*{_U}?\b", text)
-    if m and (m.group(2) or ":" in m.group(1)):
+    # "at 0:20", "at 5 seconds", "at the 0:15 mark", "at the 20 second point"
+    m = re.search(rf"\bat\s+(?:the\s+)?{TIME}[\s-]*{_U}?\s*(mark|point)?\b", text)
+    if m and (m.group(2) or ":" in m.group(1) or m.group(3)):
         return to_ms(m.group(1), m.group(2))
     return None
 

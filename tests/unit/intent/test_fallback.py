@@ -47,14 +47,14 @@ def _leave_one_out() -> list[tuple[str, fallback.Guess]]:
 
 
 def test_leave_one_out() -> None:
-    """Each labelled sentence read by the others: measured 1083 right and 73 wrong of 1517 edits and
-    commands (94 % of its answers right), 9 of 116 sentences that are no edit answered."""
+    """Each labelled sentence read by the others: measured 1094 right and 77 wrong of 1555 edits and
+    commands (93.4 % of its answers right), 9 of 116 sentences that are no edit answered."""
     res = _leave_one_out()
     edits = [(c, g.label) for c, g in res if c != "none"]
     right = sum(c == lab for c, lab in edits)
     wrong = sum(lab not in (None, c) for c, lab in edits)
     fired = sum(g.label is not None for c, g in res if c == "none")
-    assert right >= 1080 and right / (right + wrong) >= 0.93 and fired <= 9
+    assert right >= 1094 and right / (right + wrong) >= 0.93 and fired <= 9
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ the lexicon) and committed before the parser was run on them, split once at rand
 
 Measured (docs/instructions.md): before any change tuning 168/219, held-out 162/219; after the
 changes tuning 218/219, held-out 174/219 (79.5 %); with round 6's learned fallback
-(``intent/fallback.py``, which learns from the tuning half only) 218/219 and 179/219 (81.7 %); with its synonym tables 180/219 (82.2 %). The
-floors are the latest results: a change that loses one utterance of either half fails. Misses are
-printed (``pytest -s``).
+(``intent/fallback.py``, which learns from the tuning half only) 218/219 and 179/219 (81.7 %); with
+its synonym tables 180/219 (82.2 %). The floors are the latest results: a change that loses one
+utterance of either half fails. Misses are printed (``pytest -s``).
 """
 
 from __future__ import annotations

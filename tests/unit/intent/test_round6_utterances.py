@@ -4,7 +4,9 @@ changed looking only at the ``tuning`` half. The ``held_out`` half's score is th
 
 Measured (docs/instructions.md): before any change tuning 125/141, held-out 124/141; with the learned
 fallback (``intent/fallback.py``) tuning 132/141, held-out 130/141; with the synonym tables added
-to the lexicons 133/141 and 131/141. The floors are the latest
+to the lexicons 133/141 and 131/141; with grammar rules made looking at the tuning half (a clause
+break ends a volume word's reach, a place word said of a title is no volume, a crop said in the
+negative pads, "at the 0:15 mark", questions about the chosen music) 140/141 and 132/141. The floors are the latest
 results: a change that loses one utterance of either half fails. Misses are printed (``pytest -s``).
 """
 
@@ -19,7 +21,7 @@ from test_fresh_utterances import assert_split_as_written, correct_count
 
 SET = Path(__file__).with_name("round6_utterances.json")
 #: Correct parses per half, as last measured (docs/instructions.md).
-FLOORS = {"tuning": 133, "held_out": 131}
+FLOORS = {"tuning": 140, "held_out": 132}
 
 
 def _doc() -> dict[str, Any]:
