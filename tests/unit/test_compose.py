@@ -224,3 +224,34 @@ def test_an_electronic_bed_is_heard_in_four_with_its_bar_lines(tmp_path: Path) -
     downs = np.asarray(heard.downbeats_s)
     assert heard.beats_per_bar == 4
     assert np.mean([np.min(np.abs(downs - c)) <= 0.05 for c in cuts]) >= 0.6
+
+
+def test_under_speech_the_pulse_carries_below_and_above_the_voice() -> None:
+    """Under speech the drums' kick and cymbals get louder (the mix ducks the bed, and the pulse
+    must carry through), their voice band no louder, and a soft kick marks every beat."""
+    from scipy import signal
+
+    from ab2n.analyze.profile import Interval
+    from ab2n.music.compose.score import render_stems
+
+    talk = (Interval(6.0, 11.0),)
+    prof = _profile()
+    quiet = plan_for(VideoProfile(**{**prof.__dict__, "speech": talk}), duration_s=SECONDS, seed=4)
+    loud = plan_for(prof, duration_s=SECONDS, seed=4)
+
+    def kicks(plan: ScorePlan) -> list[float]:
+        return [n.start_s for n in compose(plan)["drums"] if n.voice == "kick" and 6.0 <= n.start_s < 11.0]
+
+    beats = [b for b in quiet.beats_s if 6.0 <= b < 11.0]
+    assert all(min(abs(k - b) for k in kicks(quiet)) < 0.01 for b in beats)
+    assert not all(min(abs(k - b) for k in kicks(loud)) < 0.01 for b in beats)
+
+    def band_db(plan: ScorePlan, lo: float, hi: float) -> float:
+        sos = signal.butter(4, [lo, hi], btype="bandpass", fs=48000, output="sos")
+        y = signal.sosfilt(sos, render_stems(plan)["drums"].mean(axis=1))
+        return float(10 * np.log10(np.sum(y[int(6.5 * 48000) : int(10.5 * 48000)] ** 2) + 1e-20))
+
+    assert band_db(quiet, 40, 120) > band_db(loud, 40, 120) + 4.0
+    # Above the voice less than the 6 dB: the halved snare's and open hat's share of it (2.3 dB here).
+    assert band_db(quiet, 8000, 12000) > band_db(loud, 8000, 12000) + 1.5
+    assert band_db(quiet, 800, 1600) < band_db(loud, 800, 1600) + 1.0

@@ -5,19 +5,21 @@ A film composer's first pass, automated:
 1. **Anchors.** The music's start, every cut and the video's end. Cuts closer together than one
    beat at the fastest tempo allowed are thinned (the weaker one is let go).
 2. **Beats between anchors.** A dynamic programme over the anchors chooses how many beats each gap
-   holds and so where each anchor falls in its 4/4 bar: a strong cut (strength >= ``STRONG_CUT``)
-   off a downbeat costs its strength, a tempo step between neighbouring gaps costs its squared log
-   ratio, a tempo away from the piece's centre costs its squared log ratio times ``CENTRE_WEIGHT``
+   holds and so where each anchor falls in its 4/4 bar: a hit (:func:`strong_cuts`: a clear cut
+   beside a held shot, hits a bar apart; a run of quick cuts is a rhythm, its cuts go on beats)
+   off a downbeat costs ``HIT_OFF_DOWNBEAT`` plus its strength, a cut that is not a hit may sit up
+   to 40 ms before its beat or 15 ms after it where no whole number of beats fits its gap
+   (``SLACK_SHIFTS_S``), a tempo step between neighbouring gaps costs its squared log ratio, a
+   tempo away from the piece's centre costs its squared log ratio times ``CENTRE_WEIGHT``
    (dear: the piece holds one prevailing tempo and leaves it only to land cuts), a cut passed over
    (not on a beat) costs its strength plus two, and the end must be a bar line. The piece's centre
    tempo is searched over the style's range and each gap's mean tempo kept within ±``SWING`` of
-   it. Where a strong cut cannot reach its downbeat near the centre, one bar before it may be 2, 3
-   or 5 beats long (at
-   ``BAR_CHANGE_COST``, at most one a phrase): ab2n's analyser follows a bar-phase change beat by
+   it. Where a hit cannot reach its downbeat near the centre, one bar before it may be 2, 3 or 5
+   beats long (at ``BAR_CHANGE_COST``, at most one a phrase): ab2n's analyser follows a bar-phase change beat by
    beat (music/beats.py ``bar_positions``), so it hears the new bar lines.
 3. **A smooth curve.** Beat lengths are then solved by least squares (scipy sparse KKT): as even as
    possible from beat to beat, each gap's beats summing exactly to the gap, so every anchor stays on
-   its beat to the sample and the tempo glides instead of stepping at the cuts.
+   its beat (or its shift) to the sample and the tempo glides instead of stepping at the cuts.
 4. **Sections** from the video's energy (arousal) per bar blended with a slow arc (intro, build,
    peak, outro), on bar lines; **accents** on the strongest cuts that fall on downbeats (a crash, a
    hit; the one entering the peak drops out for a beat first); **space** under speech.
@@ -37,8 +39,15 @@ import numpy as np
 
 from ab2n.analyze.profile import VideoProfile
 
-#: A cut at least this strong should land on a downbeat (as music/arrange.py counts "strong").
+#: A cut at least this strong may be a hit the bar lines are written to (as music/arrange.py
+#: counts "strong"); which of them are is :func:`strong_cuts`' choice.
 STRONG_CUT = 0.3
+#: A hit opens or closes a shot at least this long (a held picture), and two hits are at least
+#: MIN_HIT_GAP_S apart (about a bar at the styles' fastest tempi: a bar of 4 beats at 132 BPM is
+#: 1.8 s). A run of quick cuts is a rhythm, not a row of downbeats: its cuts go on beats, and the
+#: cut that starts or ends the run (after or before a held shot) is the hit.
+HOLD_S = 1.5
+MIN_HIT_GAP_S = 1.8
 BEATS_PER_BAR = 4
 #: Weight of a tempo step between neighbouring gaps: a 10 % step costs 0.03 of a strong cut off its
 #: downbeat. Cheap on purpose: the curve is smoothed afterwards, and on the bench's cut lists librosa
@@ -274,25 +283,52 @@ def bar_starts(n_beats: int, first: int, meter: int, bar_lengths: Sequence[tuple
     return out
 
 
+def strong_cuts(cuts: Sequence[tuple[float, float]], duration_s: float | None = None) -> list[bool]:
+    """Which cuts are hits (the plan puts them on downbeats; the others on beats), from the
+    picture alone: a clear cut (strength >= STRONG_CUT) that opens or closes a shot of at least
+    HOLD_S, and of two such cuts closer than MIN_HIT_GAP_S the one beside the longer shot (then
+    the stronger, then the earlier) stays a hit. ``cuts`` are (time_s, strength) in time order;
+    the shot after the last cut ends at ``duration_s`` (None: it counts as held)."""
+    times = [t for t, _ in cuts]
+    n = len(times)
+    if not n:
+        return []
+    bounds = [0.0, *times, duration_s if duration_s is not None else math.inf]
+    hold = [max(bounds[i + 1] - bounds[i], bounds[i + 2] - bounds[i + 1]) for i in range(n)]
+    cand = [i for i in range(n) if cuts[i][1] >= STRONG_CUT and hold[i] >= HOLD_S]
+    kept: list[int] = []
+    for i in sorted(cand, key=lambda i: (-min(hold[i], 8.0), -cuts[i][1], times[i])):
+        if all(abs(times[i] - times[j]) >= MIN_HIT_GAP_S for j in kept):
+            kept.append(i)
+    mask = [False] * n
+    for i in kept:
+        mask[i] = True
+    return mask
+
+
 @dataclass(frozen=True)
 class _Anchor:
     time_s: float
     strength: float  # 0 for the start; the end is marked by ``end``
     end: bool = False
+    strong: bool = False  # a hit (strong_cuts): wants a downbeat
 
 
 def _anchors(cuts: Sequence[tuple[float, float]], duration_s: float, min_gap_s: float) -> list[_Anchor]:
-    """Start, cuts and end; of two cuts closer than ``min_gap_s`` (or a cut that close to the start
-    or the end) the weaker is let go."""
+    """Start, cuts and end, each cut marked a hit or not (:func:`strong_cuts`); of two cuts closer
+    than ``min_gap_s`` (or a cut that close to the start or the end) the weaker is let go (a hit
+    before a cut that is not)."""
+    ordered = sorted(cuts)
+    hits = strong_cuts(ordered, duration_s)
     kept: list[_Anchor] = [_Anchor(0.0, 0.0)]
-    for t, s in sorted(cuts):
+    for (t, s), hit in zip(ordered, hits, strict=True):
         if not min_gap_s <= t <= duration_s - min_gap_s:
             continue
         if t - kept[-1].time_s < min_gap_s:
-            if len(kept) > 1 and s > kept[-1].strength:
-                kept[-1] = _Anchor(t, s)
+            if len(kept) > 1 and (hit, s) > (kept[-1].strong, kept[-1].strength):
+                kept[-1] = _Anchor(t, s, strong=hit)
             continue
-        kept.append(_Anchor(t, s))
+        kept.append(_Anchor(t, s, strong=hit))
     while len(kept) > 1 and duration_s - kept[-1].time_s < min_gap_s:
         kept.pop()
     kept.append(_Anchor(duration_s, 1.0, end=True))
@@ -301,10 +337,10 @@ def _anchors(cuts: Sequence[tuple[float, float]], duration_s: float, min_gap_s: 
 
 #: Cuts a gap may pass over (each let go costs its strength plus SKIP_EXTRA: it is on no planned beat).
 LOOKAHEAD = 4
-#: Two: at one, letting a cut go was as cheap as putting two others on their downbeats, and with
-#: STRETCH the plans did (on bench seeds 1-2 every style now puts every cut on a beat, downbeats
-#: unchanged; lo-fi, ambient and piano left one of 11 off before).
-SKIP_EXTRA = 2.0
+#: Three: two more than a hit off its downbeat costs (1 + strength), as two was when that cost
+#: was the strength alone; at one, letting a cut go was as cheap as putting two others on their
+#: downbeats, and the plans did.
+SKIP_EXTRA = 3.0
 #: How far the tempo may swing around the piece's own centre (±16 %). ab2n's analyser tracks one
 #: tempo with some drift: at ±22 % (the whole style range) it dropped or added beats where the
 #: tempo was far from its own, and every later bar line moved (blind downbeats 0.0-0.5 where the
@@ -327,9 +363,24 @@ BAR_CHANGE_COST = 0.5
 BAR_CHANGES = (2, 3, 5)
 PHRASE_BEATS = 12
 
+#: Where a cut that is not a hit may sit off its beat (seconds; the beat early, or a little late)
+#: when no whole number of beats fits its gap: the tempo window's holes (at 109 BPM a gap of
+#: 0.67-0.9 s is neither one beat nor two) shrink by the tolerance of a listener, who hears a beat
+#: 40 ms before a cut, or 15 ms after it, as on it. Lopsided because librosa's beats sit ~30 ms
+#: after the onsets (0.027-0.040 s median on the tuning videos; ab2n's analyser within 6 ms).
+#: Hits and the end stay exact; a shift costs SLACK_COST.
+SLACK_SHIFTS_S = (0.0, -0.04, 0.015)
+#: A hit off its downbeat costs this plus its strength (was the strength alone, when every clear
+#: cut was a hit). Plans of the tuning videos put 0.69 of hits on downbeats at 0, 0.71 at 1.0;
+#: the bench's cut lists 1-4 0.84 -> 0.88.
+HIT_OFF_DOWNBEAT = 1.0
+SLACK_COST = 0.3
+
 #: (anchor index, bar position after it, tempo of the gap into it, beats since the last changed
-#: bar ended, capped at PHRASE_BEATS)
-_State = tuple[int, int, float, int]
+#: bar ended capped at PHRASE_BEATS, index in SLACK_SHIFTS_S of the anchor's shift)
+_State = tuple[int, int, float, int, int]
+#: How a gap was taken: (beats, length of a changed bar ending on its anchor or 0, the shift index)
+_Step = tuple[int, int, int]
 
 
 def _gap_counts(g: float, lo: float, hi: float) -> list[int]:
@@ -343,62 +394,69 @@ def _beat_counts(
     centre: float,
     inner: tuple[float, float] = (0.0, math.inf),
     changes: Sequence[int] = (),
-) -> tuple[list[tuple[int, int, int]], int, float]:
+) -> tuple[list[tuple[int, int, int, float]], int, float]:
     """The dynamic programme of step 2 over the anchors, passing over at most LOOKAHEAD cuts at a
     time: the gaps taken as (anchor index, beats, length of a changed bar ending on the anchor or
-    0), the bar position of the start, and the cost. A gap's tempo is within [lo, hi]; outside
-    ``inner`` it costs STRETCH_COST more. ``changes``: the bar lengths allowed besides 4."""
+    0, the anchor's shift in seconds), the bar position of the start, and the cost. A gap's tempo
+    is within [lo, hi]; outside ``inner`` it costs STRETCH_COST more. ``changes``: the bar lengths
+    allowed besides 4."""
     m = BEATS_PER_BAR
-    best: dict[_State, tuple[float, _State | None, tuple[int, int]]] = {
-        (0, p, 0.0, PHRASE_BEATS): (0.02 * (p != 0), None, (0, 0)) for p in range(m)
+    best: dict[_State, tuple[float, _State | None, _Step]] = {
+        (0, p, 0.0, PHRASE_BEATS, 0): (0.02 * (p != 0), None, (0, 0, 0)) for p in range(m)
     }
     by_anchor: dict[int, list[_State]] = {0: list(best)}
     last = len(anchors) - 1
     for j in range(last):
         for state in by_anchor.get(j, []):
             cost0, _, _ = best[state]
-            _, p, prev_t, since = state
+            _, p, prev_t, since, sh0 = state
             skipped = 0.0
             for jj in range(j + 1, min(last, j + 1 + LOOKAHEAD) + 1):
-                g = anchors[jj].time_s - anchors[j].time_s
-                for k in _gap_counts(g, lo, hi):
-                    t = 60 * k / g
-                    c = cost0 + skipped + CENTRE_WEIGHT * math.log(t / centre) ** 2 * (g / 4.0)
-                    c += STRETCH_COST * (not inner[0] <= t <= inner[1])
-                    if prev_t:
-                        c += STEP_WEIGHT * math.log(t / prev_t) ** 2
-                    tk = round(t * 2) / 2  # tempi within 0.25 BPM share a state
-                    # 0: bars of four; else a bar of that many beats ends on the anchor (its first
-                    # beat a downbeat inside the gap, the phrase clear of the last changed bar).
-                    for bl in (0, *changes):
-                        if bl and (k < bl or (p + k - bl) % m or since + k - bl < PHRASE_BEATS):
-                            continue
-                        if bl and not (anchors[jj].end or anchors[jj].strength >= STRONG_CUT):
-                            continue
-                        q = 0 if bl else (p + k) % m
-                        if anchors[jj].end and q != 0:
-                            continue
-                        cc = c + BAR_CHANGE_COST * (bl != 0)
-                        if not anchors[jj].end and q != 0 and anchors[jj].strength >= STRONG_CUT:
-                            cc += anchors[jj].strength
-                        key = (jj, q, tk, 0 if bl else min(PHRASE_BEATS, since + k))
-                        if cc < best.get(key, (math.inf, None, (0, 0)))[0]:
-                            if key not in best:
-                                by_anchor.setdefault(jj, []).append(key)
-                            best[key] = (cc, state, (k, bl))
-                if not anchors[jj].end:
-                    skipped += anchors[jj].strength + SKIP_EXTRA
+                target = anchors[jj]
+                shifts = (0,) if target.end or target.strong else range(len(SLACK_SHIFTS_S))
+                for sh in shifts:
+                    g = target.time_s + SLACK_SHIFTS_S[sh] - anchors[j].time_s - SLACK_SHIFTS_S[sh0]
+                    counts = _gap_counts(g, lo, hi)
+                    if sh and _gap_counts(target.time_s - anchors[j].time_s - SLACK_SHIFTS_S[sh0], lo, hi):
+                        continue  # a shift only where no whole number of beats fits the gap as it is
+                    for k in counts:
+                        t = 60 * k / g
+                        c = cost0 + skipped + CENTRE_WEIGHT * math.log(t / centre) ** 2 * (g / 4.0)
+                        c += STRETCH_COST * (not inner[0] <= t <= inner[1]) + SLACK_COST * (sh != 0)
+                        if prev_t:
+                            c += STEP_WEIGHT * math.log(t / prev_t) ** 2
+                        tk = round(t * 2) / 2  # tempi within 0.25 BPM share a state
+                        # 0: bars of four; else a bar of that many beats ends on the anchor (its
+                        # first beat a downbeat inside the gap, the phrase clear of the last one).
+                        for bl in (0, *changes):
+                            if bl and (k < bl or (p + k - bl) % m or since + k - bl < PHRASE_BEATS):
+                                continue
+                            if bl and not (target.end or target.strong):
+                                continue
+                            q = 0 if bl else (p + k) % m
+                            if target.end and q != 0:
+                                continue
+                            cc = c + BAR_CHANGE_COST * (bl != 0)
+                            if not target.end and q != 0 and target.strong:
+                                cc += HIT_OFF_DOWNBEAT + target.strength
+                            key = (jj, q, tk, 0 if bl else min(PHRASE_BEATS, since + k), sh)
+                            if cc < best.get(key, (math.inf, None, (0, 0, 0)))[0]:
+                                if key not in best:
+                                    by_anchor.setdefault(jj, []).append(key)
+                                best[key] = (cc, state, (k, bl, sh))
+                if not target.end:
+                    skipped += target.strength + SKIP_EXTRA
     ends = by_anchor.get(last, [])
     if not ends:
         raise ValueError("no tempo map fits")
     at = min(ends, key=lambda st: best[st][0])
     cost = best[at][0]
-    gaps: list[tuple[int, int, int]] = []
+    gaps: list[tuple[int, int, int, float]] = []
     while True:
-        _, back, (k, bl) = best[at]
+        _, back, (k, bl, sh) = best[at]
         if back is None:
             break
-        gaps.append((at[0], k, bl))
+        gaps.append((at[0], k, bl, SLACK_SHIFTS_S[sh]))
         at = back
     return gaps[::-1], at[1], cost
 
@@ -453,7 +511,7 @@ def tempo_map_bars(
     anchors = _anchors(cuts, duration_s, min_gap_s=60.0 / hi)
     a, b = lo * (1 + swing), hi / (1 + swing)
     centres = np.geomspace(a, b, max(1, round(math.log(b / a) / 0.03)) + 1) if b > a else np.array([style_centre])
-    best: tuple[float, list[tuple[int, int, int]], int, float] | None = None
+    best: tuple[float, list[tuple[int, int, int, float]], int, float] | None = None
     for c in centres:
         inner = (c / (1 + swing), c * (1 + swing))
         outer = (max(lo, c / (1 + swing + stretch)), min(hi, c * (1 + swing + stretch)))
@@ -468,11 +526,13 @@ def tempo_map_bars(
         gaps, phase, _ = _beat_counts(anchors, lo * 0.8, hi * 1.2, style_centre, changes=changes)
         best = (0.0, gaps, phase, style_centre)
     _, gaps, phase, centre = best
-    used = [anchors[0], *(anchors[j] for j, _, _ in gaps)]
-    beats = _smooth_beats(used, [k for _, k, _ in gaps], centre / (1 + swing + stretch), centre * (1 + swing + stretch))
+    used = [anchors[0], *(_Anchor(anchors[j].time_s + d, anchors[j].strength) for j, _, _, d in gaps)]
+    beats = _smooth_beats(
+        used, [k for _, k, _, _ in gaps], centre / (1 + swing + stretch), centre * (1 + swing + stretch)
+    )
     beats[-1] = duration_s
-    ends = np.cumsum([k for _, k, _ in gaps])
-    changed = [(int(e) - bl, bl) for e, (_, _, bl) in zip(ends, gaps, strict=True) if bl]
+    ends = np.cumsum([k for _, k, _, _ in gaps])
+    changed = [(int(e) - bl, bl) for e, (_, _, bl, _) in zip(ends, gaps, strict=True) if bl]
     return beats, phase, changed
 
 
@@ -601,7 +661,7 @@ def plan_score(
         swing, stretch: How far the tempo may move around the piece's centre (see :func:`tempo_map_bars`).
         bar_changes: Bar lengths (beats) allowed besides 4 where a strong cut needs one (none: 4/4).
     """
-    cuts = [(c.time_s - start_s, c.strength) for c in profile.cuts if 0 < c.time_s - start_s < duration_s]
+    cuts = sorted((c.time_s - start_s, c.strength) for c in profile.cuts if 0 < c.time_s - start_s < duration_s)
     beats, phase, changed = tempo_map_bars(
         cuts, duration_s, tempo_range, swing=swing, stretch=stretch, changes=bar_changes
     )
@@ -617,6 +677,7 @@ def plan_score(
         if iv.end_s > start_s and iv.start_s < start_s + duration_s
     )
     cut_times = [t for t, _ in cuts]
+    hits = [t for t, hit in zip(cut_times, strong_cuts(cuts, duration_s), strict=True) if hit]
     return ScorePlan(
         seed=seed,
         style=style,
@@ -636,6 +697,7 @@ def plan_score(
         cuts_total=len(cut_times),
         tempo_range=tempo_range,
         bar_lengths=tuple(bar_lengths),
+        extra={"hits_on_downbeat": count_on(downs, hits), "hits": len(hits)},
     )
 
 

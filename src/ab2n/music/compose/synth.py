@@ -453,10 +453,12 @@ def voice_pocket(
     lead_s: float = 0.1,
     tail_s: float = 0.25,
     ramp_s: float = 0.08,
+    gain_db: float = 0.0,
 ) -> np.ndarray:
     """A stereo stem (n, 2) with the voice's band lowered by ``depth_db`` over the speech spans
     (from ``lead_s`` before to ``tail_s`` after each, faded in and out over ``ramp_s``): the stem
-    minus a zero-phase band-pass of itself, so nothing outside the band moves."""
+    minus a zero-phase band-pass of itself, so nothing outside the band moves; then the whole stem
+    ``gain_db`` louder over the same spans (0: nothing outside the band moves)."""
     from scipy import signal
 
     n = len(x)
@@ -476,6 +478,8 @@ def voice_pocket(
         a, b = max(0, i0 - pad), min(n, i1 + pad)
         band = signal.sosfiltfilt(sos, x[a:b], axis=0)
         out[a:b] -= (w[a:b] * cut)[:, None] * band.astype(np.float32)
+    if gain_db:
+        out *= (1.0 + w * (10 ** (gain_db / 20) - 1.0))[:, None]
     return out
 
 
