@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from ab2n.analyze import analyze
 from ab2n.analyze.profile import VideoProfile
 from ab2n.errors import Cancelled, InvalidArgument
@@ -369,12 +371,32 @@ def arrange(
 MAX_COMPOSED_S = 600.0
 
 
+#: How far an ending wish moves the video's arousal (-1..1) at the music's end, ramping in over
+#: its last third: "build" turns a level video's last third into the piece's peak, "settle" into
+#: an outro (the score's sections follow the arousal per bar).
+ENDING_SHIFT = {"build": 1.0, "settle": -1.0}
+ENDING_SHARE = 1 / 3
+
+
+def with_ending(profile: VideoProfile, ending: str | None, *, start_s: float, span_s: float) -> VideoProfile:
+    """``profile`` with its arousal ramped up ("build") or down ("settle") over the last third of
+    the music's span, for composing ("more energy at the end"); unchanged without an ending."""
+    shift = ENDING_SHIFT.get(ending or "")
+    if not shift or not profile.arousal or span_s <= 0:
+        return profile
+    t = np.arange(len(profile.arousal)) + 0.5  # the middle of each second
+    ramp_start = start_s + span_s * (1 - ENDING_SHARE)
+    ramp = np.clip((t - ramp_start) / (span_s * ENDING_SHARE), 0.0, 1.0)
+    arousal = np.clip(np.asarray(profile.arousal, float) + shift * ramp, -1.0, 1.0)
+    return dataclasses.replace(profile, arousal=[float(x) for x in arousal])
+
+
 def compose(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Draft:
     """The arrange stage for a composed BGM (``source == "compose"``): the score's plan written to
     the timeline's cuts, speech and energy, stored in the draft (rendered by the mix stage).
 
-    The seed, the wished mood, genres/instruments (the style) and tempo come from the BGM, so
-    "another one" (a new seed) or "slower" composes again.
+    The seed, the wished mood, genres/instruments (the style), tempo and ending come from the BGM,
+    so "another one" (a new seed), "slower" or "more energy at the end" composes again.
     """
     m = draft.music
     if m is None or m.source != COMPOSE or _plan_current(m):
@@ -385,7 +407,9 @@ def compose(draft: Draft, profiles: Mapping[str, VideoProfile]) -> Draft:
             "use the library's music or a music file for a longer video"
         )
     score = plan_for(
-        timeline_profile(draft, profiles),
+        with_ending(
+            timeline_profile(draft, profiles), m.ending, start_s=m.start_ms / 1000, span_s=m.duration_ms / 1000
+        ),
         duration_s=m.duration_ms / 1000,
         start_s=m.start_ms / 1000,
         mood=m.mood,

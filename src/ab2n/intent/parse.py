@@ -224,8 +224,10 @@ def _fading(w: Words) -> tuple[bool, bool]:
 
 
 def _music_wishes(w: Words) -> dict[str, Any]:
-    """The mood, genres, instruments and tempo asked for (only those said)."""
-    moods = [m for m in w.keys("moods") if m != AUTO_MOOD]
+    """The mood, genres, instruments, tempo and ending asked for (only those said)."""
+    endings = w.hits("ending")
+    # "more energy at the end" shapes the ending; its "energy" is not a wish for an energetic piece.
+    moods = [k for a, b, k in w.hits("moods") if k != AUTO_MOOD and not any(a < y and x < b for x, y, _e in endings)]
     return {
         k: v
         for k, v in (
@@ -233,6 +235,7 @@ def _music_wishes(w: Words) -> dict[str, Any]:
             ("genre", w.keys("genres")),
             ("instruments", w.keys("instruments")),
             ("tempo", _tempo(w)),
+            ("ending", endings[0][2] if endings else None),
         )
         if v
     }
@@ -253,7 +256,7 @@ def _wishes_said(w: Words, wish: dict[str, Any]) -> bool:
     word ("keys", "drums", "strings": the lexicon's ``weak_instruments``) needs a music word, a mood
     or a genre beside it; "piano" or "钢琴曲" alone is enough."""
     named = "mood" in wish or "genre" in wish
-    if named or "tempo" in wish:
+    if named or "tempo" in wish or "ending" in wish:
         return True
     if "instruments" not in wish:
         return False

@@ -189,6 +189,7 @@ class Segment(Body):
     genre: Annotated[list[ShortText], Field(max_length=16)] | None = None
     inst: Annotated[list[ShortText], Field(max_length=16)] | None = None
     tempo: ShortText | None = None
+    ending: Literal["build", "settle"] | None = None  # composed music: how it ends
     src: Id | None = None
     tid: Id | None = None
     tn: Name | None = None

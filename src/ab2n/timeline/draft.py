@@ -82,6 +82,8 @@ class MusicSegment:
         track_id, track_title: The chosen track once chosen.
         plan: The MusicPlan JSON once arranged (music.arrange.MusicPlan.to_json()).
         seed: Selection seed; tried: track ids already used (for "try another track").
+        ending: How composed music ends: "build" (more energy towards the end) or "settle"
+            (calmer towards the end); None = as the video's energy goes.
     """
 
     start_ms: int
@@ -99,6 +101,7 @@ class MusicSegment:
     plan: dict[str, Any] | None = field(default=None, compare=True, hash=False)
     seed: int = 0
     tried: tuple[str, ...] = ()
+    ending: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ class Draft:
                 "plan": m.plan,
                 "seed": m.seed or None,
                 "tried": list(m.tried) or None,
+                "ending": m.ending,
             }
             seg.update({k: v for k, v in optional.items() if v is not None})
             tracks.append({"tt": TT_AUDIO, "n": "BGM", "sg": [seg]})
@@ -246,6 +250,7 @@ class Draft:
                             plan=sg.get("plan"),
                             seed=int(sg.get("seed") or 0),
                             tried=tuple(sg.get("tried") or ()),
+                            ending=sg.get("ending"),
                         )
                     elif tt == TT_TEXT:
                         texts.append(

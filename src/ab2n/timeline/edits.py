@@ -46,6 +46,10 @@ def _clear_plan(m: MusicSegment, **changes: Any) -> MusicSegment:
     return dataclasses.replace(m, plan=None, track_id=None, track_title=None, **changes)
 
 
+#: How composed music may end: with more energy towards the end, or calmer.
+ENDINGS = ("build", "settle")
+
+
 def wish_music(
     draft: Draft,
     *,
@@ -57,8 +61,14 @@ def wish_music(
     start_ms: int | None = None,
     end_ms: int | None = None,
     source: str | None = None,
+    ending: str | None = None,
 ) -> Draft:
-    """Add (or re-wish) background music over the draft or a span of it (the "add_music" edit)."""
+    """Add (or re-wish) background music over the draft or a span of it (the "add_music" edit).
+
+    ``ending``: "build" or "settle", how composed music ends (kept when not said again).
+    """
+    if ending is not None and ending not in ENDINGS:
+        raise InvalidArgument(f"unknown ending {ending!r}; use one of {', '.join(ENDINGS)}")
     d = draft.duration_ms
     # A negative start counts from the end ("the last 5 seconds").
     start = max(0, d + int(start_ms)) if start_ms is not None and start_ms < 0 else max(0, int(start_ms or 0))
@@ -80,6 +90,7 @@ def wish_music(
         source=source if source is not None else (old.source if old else None),
         seed=old.seed if old else 0,
         tried=old.tried if old else (),
+        ending=ending if ending is not None else (old.ending if old else None),
     )
     if old is not None and old.plan and _same_wishes(old, m):
         m = dataclasses.replace(m, plan=old.plan, track_id=old.track_id, track_title=old.track_title)
@@ -87,7 +98,7 @@ def wish_music(
 
 
 def _same_wishes(a: MusicSegment, b: MusicSegment) -> bool:
-    keys = ("start_ms", "duration_ms", "mood", "genres", "instruments", "tempo", "source")
+    keys = ("start_ms", "duration_ms", "mood", "genres", "instruments", "tempo", "source", "ending")
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 

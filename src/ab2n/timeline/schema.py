@@ -193,6 +193,7 @@ DRAFT_SCHEMA: dict[str, Any] = {
                 "genre": {"type": "array", "items": {"type": "string"}},
                 "inst": {"type": "array", "items": {"type": "string"}},
                 "tempo": {"type": "string"},
+                "ending": {"enum": ["build", "settle"], "description": "composed music: how it ends"},
                 "src": {"type": "string"},
                 "tid": {"type": "string"},
                 "tn": {"type": "string"},

@@ -8,6 +8,7 @@ and the same in Chinese for a Chinese conversation:
 
 from __future__ import annotations
 
+from ab2n.music.compose import COMPOSE
 from ab2n.timeline.draft import Draft
 
 
@@ -23,6 +24,13 @@ def _span(start_ms: int, dur_ms: int) -> str:
 _WORDS = {
     False: ("Video", "BGM", "Title", "auto", "aspect", "original audio muted", "Timeline", "tracks", "empty"),
     True: ("视频", "背景音乐", "标题", "自动", "画幅", "原声已静音", "时间线", "条轨道", "空"),
+}
+
+
+#: How a composed piece's ending wish reads in the summary (English, Chinese).
+_ENDINGS = {
+    False: {"build": "building to the end", "settle": "calmer at the end"},
+    True: {"build": "结尾渐强", "settle": "结尾舒缓"},
 }
 
 
@@ -48,7 +56,10 @@ def summarize(draft: Draft, *, zh: bool = False) -> str:
         if not m.track_title and (m.genres or m.mood):
             label = (" ".join([m.mood or "", *m.genres, *m.instruments]).strip() or auto).capitalize()
         vol = auto if m.volume is None else f"{m.volume * 100:.0f}%"
-        parts.append(f"{bgm}{colon}{label}{brackets(span(m.start_ms, m.duration_ms) + ('，' if zh else ', ') + vol)}")
+        sep = "，" if zh else ", "
+        ending = _ENDINGS[zh].get(m.ending or "") if m.source == COMPOSE else None  # shapes composed music only
+        details = span(m.start_ms, m.duration_ms) + sep + vol + (sep + ending if ending else "")
+        parts.append(f"{bgm}{colon}{label}{brackets(details)}")
     for t in draft.texts:
         quoted = f"“{t.text}”" if zh else f'"{t.text}"'
         parts.append(f"{title}{colon}{quoted}{brackets(span(t.start_ms, t.duration_ms))}")
