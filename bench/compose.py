@@ -6,14 +6,15 @@ Three parts:
 1. Beds: for every style and each of bench.cut_to_beat's cut lists (gaps 1.5-8 s, strength 1, no
    audio), the score planned and rendered; on the WAV, the share of cuts with a beat within 50 ms
    by librosa and by ab2n's analyser run blind, the blind downbeats (of all cuts, and of the strong
-   ones: strength >= plan.STRONG_CUT, the cuts the plan puts on downbeats; every cut of these
-   lists is strong), librosa's tempo against the
+   ones: the hits, plan.strong_cuts chosen from the cut list alone, the cuts the plan puts on
+   downbeats; "clear": every cut of strength >= plan.STRONG_CUT, the earlier rounds' measure),
+   librosa's tempo against the
    map's median, key clarity (the mean chroma's best Pearson correlation with the 24
    Krumhansl-Kessler key profiles), and the time to compose and render.
 2. Finished outputs: ``ab2n add`` with ``--music compose`` and the style's word on a generated
    60 s video (bench/inputs.py, its cuts found by ab2n's own scene analysis), measured on the MP4
-   at the true cut times: librosa beats, blind downbeats (all, and strong: a true cut is as strong
-   as the found cut within 0.1 s, a cut not found counts as strong), librosa's tempo against the
+   at the true cut times: librosa beats, blind downbeats (all, and of the hits among the true cuts,
+   each as strong as the found cut within 0.1 s, a cut not found counted 1.0), librosa's tempo against the
    map's median, loudness, true peak, loudness range,
    where the sound stops against the video's end; and the wall time against a plain FFmpeg decode
    of the same video.
@@ -24,6 +25,8 @@ Three parts:
    placement, lengths and styles, through ``ab2n add --music compose``: the measures of part 2,
    key clarity, and the composed bed's voice band under the speech against the same score
    rendered without it.
+5. Varied videos (TUNED_VIDEOS, HELD_OUT_VIDEOS): cut spacing 0.4-8 s, 15-90 s, speech or none,
+   measured like part 2.
 Seeds 1-2 are the cut lists the composition was tuned on; seeds 3-4, the finished outputs and the
 fresh videos are held out (reported apart). Writes docs/compose-bench.md/.json.
 """
@@ -589,9 +592,10 @@ def _report_lines(payload: dict[str, Any]) -> list[str]:
         'cuts with a beat (downbeat) within ±50 ms; librosa shares no code with ab2n; "blind" is ab2n\'s',
         "analyser (music/beats.py) on the audio alone. Tempo error: librosa's global tempo against the map's",
         "median (octave: the nearest of it, twice or half it). Key clarity: the mean chroma's best",
-        "correlation with the 24 Krumhansl-Kessler profiles. Strong cuts: strength >= 0.3 (plan.STRONG_CUT,",
-        "the cuts the plan puts on downbeats); every cut of the bench's lists has strength 1, so on the",
-        "beds the strong shares are the shares of all cuts. The composition was tuned on seeds",
+        "correlation with the 24 Krumhansl-Kessler profiles. Strong cuts: the hits (plan.strong_cuts: a cut of",
+        "strength >= 0.3 beside a held shot, hits >= 1.8 s apart, the cuts the plan puts on downbeats);",
+        "clear: every cut of strength >= 0.3 (the earlier rounds' strong; on the beds every cut). The",
+        "composition was tuned on seeds",
         f"1-{TUNED_SEEDS}; the later seeds and the finished outputs are held out.",
         "",
         "## Beds on the cut lists",
