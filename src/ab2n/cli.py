@@ -21,8 +21,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from ab2n import __version__
 from ab2n.errors import Ab2nError, InvalidArgument
@@ -31,8 +31,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Add fitting 
 library_app = typer.Typer(no_args_is_help=True, help="The music catalog.")
 app.add_typer(library_app, name="library")
 
-out = Console()
-err = Console(stderr=True)
+# Markup off: what is printed holds paths, track titles and the person's own words, where "[...]"
+# is text (a title "[draft]" vanished from a chat reply, "[/b]" raised MarkupError); the few styled
+# pieces are built as rich Text instead.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 _state: dict[str, bool] = {"debug": False}
 # Decoder threads for analysing a long video's picture (None: one a core), from --workers.
 _analyze_workers: dict[str, int | None] = {"n": None}
@@ -94,8 +97,8 @@ def _cache_dir() -> Path:
 
 def _error_line(code: int, message: str) -> None:
     """One line on stderr, however long: Rich would wrap it at the terminal's width (80 columns
-    when stderr is a pipe), and a path in the message may hold "[...]", which is not markup."""
-    err.print(f"[red]error {code}:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    when stderr is a pipe)."""
+    err.print(Text.assemble((f"error {code}:", "red"), f" {message}"), highlight=False, soft_wrap=True)
 
 
 def _fail(exc: BaseException) -> None:
@@ -103,15 +106,15 @@ def _fail(exc: BaseException) -> None:
         _error_line(exc.code, exc.message)
         if _state["debug"]:
             if exc.detail:
-                err.print(exc.detail, highlight=False, markup=False)
-            err.print(traceback.format_exc(), markup=False)
+                err.print(exc.detail, highlight=False)
+            err.print(traceback.format_exc())
         raise typer.Exit(exc.exit_code)
     if isinstance(exc, KeyboardInterrupt):
         err.print("error 499: cancelled")
         raise typer.Exit(8)
     _error_line(500, f"unexpected {type(exc).__name__}: {exc}")
     if _state["debug"]:
-        err.print(traceback.format_exc(), markup=False)
+        err.print(traceback.format_exc())
     raise typer.Exit(1)
 
 
@@ -276,9 +279,12 @@ def add(
             else:
                 lufs = f"{res.integrated_lufs:.1f} LUFS" if res.integrated_lufs is not None else "-"
                 out.print(
-                    f"[green]✓[/green] {res.output_path}  ·  {res.track_title or 'no music'} ({res.mood})  ·  "
-                    f"{res.cuts_on_beat}/{res.cuts_found} cuts on beats  ·  {lufs}  ·  "
-                    f"{_video_word(res.video_copied, res.render)}",
+                    Text.assemble(
+                        ("✓", "green"),
+                        f" {res.output_path}  ·  {res.track_title or 'no music'} ({res.mood})  ·  "
+                        f"{res.cuts_on_beat}/{res.cuts_found} cuts on beats  ·  {lufs}  ·  "
+                        f"{_video_word(res.video_copied, res.render)}",
+                    ),
                     highlight=False,
                 )
                 for note in res.notes:

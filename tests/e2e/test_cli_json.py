@@ -51,3 +51,15 @@ def test_intent_and_library_json_parse() -> None:
         res = _ab2n(*args)
         assert res.returncode == 0, res.stderr
         json.loads(res.stdout)
+
+
+def test_brackets_in_the_words_print_as_written(tmp_path: Path) -> None:
+    """Printed text holds the person's words and paths: "[draft]" is a title, not a style (it
+    vanished), "[/b]" is text, not a closing tag (it raised MarkupError)."""
+    res = _ab2n("intent", "title '[draft] [/b] v2'")
+    assert res.returncode == 0, res.stderr
+    assert "[draft] [/b] v2" in res.stdout
+    missing = tmp_path / "[take 1] [/b]" / "clip.mp4"
+    res = _ab2n("add", str(missing), "-o", str(tmp_path / "o.mp4"))
+    assert res.returncode != 0 and str(missing) in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
