@@ -290,21 +290,38 @@ SPEECH = {
 }
 
 
-def fresh_cuts(gaps: tuple[float, float] | str, seconds: float, seed: int) -> list[float]:
-    """Cut times: gaps uniform in (lo, hi), or "clusters" (bursts of 3-4 cuts 0.6-1.2 s apart
-    between holds of 5-10 s); none in the last second."""
+#: Bursts of quick cuts between holds: (hold before the burst s, cuts in it [lo, hi), gap in it s).
+#: "clusters" is part 4's (the last round's fresh videos), "bursts" part 5's.
+BURSTS: dict[str, tuple[tuple[float, float], tuple[int, int], tuple[float, float]]] = {
+    "clusters": ((5.0, 10.0), (3, 5), (0.6, 1.2)),
+    "bursts": ((4.0, 9.0), (3, 6), (0.4, 1.2)),
+}
+
+
+def cut_times(gaps: tuple[float, float] | str, seconds: float, seed: int) -> list[float]:
+    """Seeded cut times on frames, none in the first half second or the last second: gaps uniform
+    in (lo, hi); "mixed" (a third quick 0.4-1 s, two fifths 1-3 s, the rest 3-8 s); or a burst kind
+    of :data:`BURSTS`."""
     rng = np.random.default_rng(seed)
     out: list[float] = []
     t = 0.0
     while t < seconds:
-        if isinstance(gaps, str):
-            t += float(rng.uniform(5.0, 10.0))
-            for _ in range(int(rng.integers(3, 5))):
+        if isinstance(gaps, str) and gaps in BURSTS:
+            hold, count, quick = BURSTS[gaps]
+            t += float(rng.uniform(*hold))
+            for _ in range(int(rng.integers(*count))):
                 out.append(t)
-                t += float(rng.uniform(0.6, 1.2))
-        else:
+                t += float(rng.uniform(*quick))
+        elif gaps == "mixed":
+            r = rng.uniform()
+            lo, hi = (0.4, 1.0) if r < 0.35 else (1.0, 3.0) if r < 0.75 else (3.0, 8.0)
+            t += float(rng.uniform(lo, hi))
+            out.append(t)
+        elif isinstance(gaps, tuple):
             t += float(rng.uniform(*gaps))
             out.append(t)
+        else:
+            raise ValueError(gaps)
     return [round(c * 30) / 30 for c in out if 0.5 < c < seconds - 1.0]
 
 
@@ -362,30 +379,6 @@ SENTENCES = (
 )
 
 
-def varied_cuts(gaps: tuple[float, float] | str, seconds: float, seed: int) -> list[float]:
-    """Cut times for part 5 (see TUNED_VIDEOS), on frames, none in the first half second or the last second."""
-    rng = np.random.default_rng(seed)
-    out: list[float] = []
-    t = 0.0
-    while t < seconds:
-        if gaps == "bursts":
-            t += float(rng.uniform(4.0, 9.0))
-            for _ in range(int(rng.integers(3, 6))):
-                out.append(t)
-                t += float(rng.uniform(0.4, 1.2))
-        elif gaps == "mixed":
-            r = rng.uniform()
-            lo, hi = (0.4, 1.0) if r < 0.35 else (1.0, 3.0) if r < 0.75 else (3.0, 8.0)
-            t += float(rng.uniform(lo, hi))
-            out.append(t)
-        elif isinstance(gaps, tuple):
-            t += float(rng.uniform(*gaps))
-            out.append(t)
-        else:
-            raise ValueError(gaps)
-    return [round(c * 30) / 30 for c in out if 0.5 < c < seconds - 1.0]
-
-
 def varied_video(seconds: float, cuts: list[float], speech: str, seed: int) -> tuple[Path, list[tuple[float, float]]]:
     """Part 5's video: espeak-ng sentences throughout (one every ~4.5 s), in the middle (three from
     30 % of the way), at the start (two), or none."""
@@ -412,7 +405,7 @@ def varied_rows(work: Path) -> list[dict[str, Any]]:
     rows = []
     for split, videos in (("tuned", TUNED_VIDEOS), ("held out", HELD_OUT_VIDEOS)):
         for name, seconds, gaps, seed, speech, prompt in videos:
-            cuts = varied_cuts(gaps, seconds, seed)
+            cuts = cut_times(gaps, seconds, seed)
             video, spans = varied_video(seconds, cuts, speech, seed)
             row, _ = finished_row(name, video, cuts, prompt, work / f"varied-{name}.mp4")
             score = row.pop("score")
@@ -447,7 +440,7 @@ def fresh_rows(work: Path) -> list[dict[str, Any]]:
     the space under speech (the composed bed's voice band under the talk)."""
     rows = []
     for name, seconds, gaps, seed, speech, prompt in FRESH:
-        cuts = fresh_cuts(gaps, seconds, seed)
+        cuts = cut_times(gaps, seconds, seed)
         video, spans = fresh_video(name, seconds, cuts, speech)
         row, _ = finished_row(name, video, cuts, prompt, work / f"fresh-{name}.mp4")
         score = row.pop("score")
