@@ -15,6 +15,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 
 from ab2n.errors import InvalidArgument
 from ab2n.media.presets import PRESETS
+from ab2n.timeline.draft import Ending
 
 #: Deepest JSON nesting any body may have (the typed draft needs 6).
 MAX_JSON_DEPTH = 12
@@ -189,7 +190,7 @@ class Segment(Body):
     genre: Annotated[list[ShortText], Field(max_length=16)] | None = None
     inst: Annotated[list[ShortText], Field(max_length=16)] | None = None
     tempo: ShortText | None = None
-    ending: Literal["build", "settle"] | None = None  # composed music: how it ends
+    ending: Ending | None = None  # composed music: how it ends
     src: Id | None = None
     tid: Id | None = None
     tn: Name | None = None

@@ -15,7 +15,7 @@ In Python the draft is a frozen dataclass; edits (timeline/edits.py) are pure Dr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ab2n.media.presets import PRESETS
 from ab2n.timeline.migrations import SCHEMA_VERSION, migrate
@@ -23,10 +23,12 @@ from ab2n.timeline.migrations import SCHEMA_VERSION, migrate
 __all__ = [
     "ASPECTS",
     "AUTO_MOOD",
+    "ENDINGS",
     "FITS",
     "SCHEMA_VERSION",
     "Draft",
     "DraftSettings",
+    "Ending",
     "MusicSegment",
     "TextSegment",
     "VideoSegment",
@@ -41,6 +43,9 @@ TT_TEXT = 7
 ASPECTS: tuple[str, ...] = tuple(PRESETS)
 #: How a picture of another shape fills the frame: blurred pad or crop.
 FITS: tuple[str, ...] = ("pad", "crop")
+#: How composed music may end: with more energy towards the end, or calmer.
+Ending = Literal["build", "settle"]
+ENDINGS: tuple[str, ...] = get_args(Ending)
 #: The mood word that means "from the video", the same as no mood at all.
 AUTO_MOOD = "auto"
 

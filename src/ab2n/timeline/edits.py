@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ab2n.errors import InvalidArgument
-from ab2n.timeline.draft import ASPECTS, FITS, Draft, MusicSegment, TextSegment, VideoSegment
+from ab2n.timeline.draft import ASPECTS, ENDINGS, FITS, Draft, MusicSegment, TextSegment, VideoSegment
 
 POSITIONS = ("top", "center", "bottom")
 
@@ -44,10 +44,6 @@ def _music(draft: Draft) -> MusicSegment:
 
 def _clear_plan(m: MusicSegment, **changes: Any) -> MusicSegment:
     return dataclasses.replace(m, plan=None, track_id=None, track_title=None, **changes)
-
-
-#: How composed music may end: with more energy towards the end, or calmer.
-ENDINGS = ("build", "settle")
 
 
 def wish_music(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ab2n.timeline.draft import ASPECTS, FITS
+from ab2n.timeline.draft import ASPECTS, ENDINGS, FITS
 from ab2n.timeline.migrations import SCHEMA_VERSION
 
 _MS = {"type": "integer", "minimum": 0}
@@ -193,7 +193,7 @@ DRAFT_SCHEMA: dict[str, Any] = {
                 "genre": {"type": "array", "items": {"type": "string"}},
                 "inst": {"type": "array", "items": {"type": "string"}},
                 "tempo": {"type": "string"},
-                "ending": {"enum": ["build", "settle"], "description": "composed music: how it ends"},
+                "ending": {"enum": list(ENDINGS), "description": "composed music: how it ends"},
                 "src": {"type": "string"},
                 "tid": {"type": "string"},
                 "tn": {"type": "string"},
