@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ab2n.intent.clauses import clause_spans, continues
 from ab2n.intent.lexicons import lexicon
 from ab2n.intent.normal import comparatives, correct, normalise
 from ab2n.intent.times import at, duration, fade_length, place, span, to_ms
@@ -84,9 +85,9 @@ class ParseResult:
         return self.unrecognised or "nothing understood"
 
 
-def _read(text: str, lang: str) -> tuple[str, list[str]]:
-    """The message normalised, its titles taken out, typos mended, comparatives read."""
-    titles = find_titles(text, lang)
+def _read(text: str, lang: str, titles: list[tuple[str, int, int]]) -> tuple[str, list[str]]:
+    """The message normalised, its titles (found by ``find_titles``) taken out, typos mended,
+    comparatives read."""
     plain = text
     for _q, a, b in reversed(titles):
         plain = plain[:a] + " " + plain[b:]
@@ -100,6 +101,12 @@ def _read(text: str, lang: str) -> tuple[str, list[str]]:
     return t, [q for q, _, _ in titles]
 
 
+def _words(text: str, titles: list[tuple[str, int, int]], lang: str, after: str | None) -> Words:
+    """What every extractor reads: the message (or one clause of it) made regular."""
+    t, quoted = _read(text, lang, titles)
+    return Words(t, lexes(lang), lang, quoted, after if after in TOPICS else None)
+
+
 def parse(text: str, *, after: str | None = None) -> ParseResult:
     """Understand one message (see the module docstring).
 
@@ -111,9 +118,9 @@ def parse(text: str, *, after: str | None = None) -> ParseResult:
     if not text or not text.strip():
         return ParseResult(unrecognised="I didn't get any words. I can " + CAPABILITIES)
     lang = detect_lang(text)
-    t, titles = _read(text, lang)
-    w = Words(t, lexes(lang), lang, titles, after if after in TOPICS else None)
-    edits = _edits(w)
+    titles = find_titles(text, lang)
+    w = _words(text, titles, lang, after)
+    edits = _clause_edits(text, titles, lang, w.after) or _edits(w)
     cmd, strong = _command(w)
     if cmd and not strong and edits:
         cmd = None  # "give it a retro feel": a verb that only exports when nothing else is asked
@@ -139,6 +146,94 @@ def parse(text: str, *, after: str | None = None) -> ParseResult:
         return ParseResult(edits=taken, lang=lang)
     message, nearest = not_understood(text, w, g.ranked)
     return ParseResult(unrecognised=message, lang=lang, nearest=nearest)
+
+
+def _clause_edits(text: str, titles: list[tuple[str, int, int]], lang: str, after: str | None) -> list[Edit]:
+    """The edits of a message of several clauses, each clause read on its own with its own span,
+    level and object ("quieter music and fade it out over 3 seconds", "cut to 20 secs then add chill
+    music"); [] for a message of one clause. A clause that asks nothing alone ("from 0:10 to 0:20",
+    "and the music") is read with the clause before it (the first with the one after it); "it" in a
+    clause is what the clause before it changed ("add a title 'Rome', make it 5 seconds long")."""
+    spans = clause_spans(text, [(a, b) for _q, a, b in titles], lang)
+    groups: list[tuple[int, int]] = []
+    for a, b in spans:
+        if groups and not _alone(text, titles, lang, (a, b)):
+            groups[-1] = (groups[-1][0], b)
+        else:
+            groups.append((a, b))
+    if len(groups) > 1 and not _alone(text, titles, lang, groups[0]):
+        groups[1] = (groups[0][0], groups[1][1])
+        del groups[0]
+    if len(groups) < 2:
+        return []
+    edits: list[Edit] = []
+    topic = after
+    for a, b in groups:
+        own = [(q, x - a, y - a) for q, x, y in titles if a <= x and y <= b]
+        found = _edits(_words(text[a:b], own, lang, topic))
+        if any(e.op in _ONE_A_MESSAGE and e.op in {x.op for x in edits} for e in found):
+            return []  # "太吵了，音乐小声点": two clauses say one thing; the whole message is read as one
+        edits = _merged(edits, found)
+        topic = _topic(found) or topic
+    return sorted(edits, key=lambda e: _OP_ORDER.index(e.op) if e.op in _OP_ORDER else len(_OP_ORDER))
+
+
+#: The order the families' extractors give their edits in (``_edits``), kept when clauses are read.
+_OP_ORDER = (
+    "add_music",
+    "replace_music",
+    "remove_music",
+    "set_music_volume",
+    "set_fades",
+    "add_text",
+    "remove_text",
+    "set_text",
+    "set_aspect",
+    "set_original_audio",
+    "trim",
+    "set_loudness",
+)
+#: Edits a message asks once: two clauses giving one of them say the same thing twice.
+_ONE_A_MESSAGE = ("set_music_volume", "set_aspect", "set_original_audio", "trim", "set_loudness", "remove_music")
+
+
+def _alone(text: str, titles: list[tuple[str, int, int]], lang: str, clause: tuple[int, int]) -> bool:
+    """Whether a clause asks for an edit on its own."""
+    a, b = clause
+    if continues(text[a:b]):
+        return False
+    own = [(q, x - a, y - a) for q, x, y in titles if a <= x and y <= b]
+    return bool(_edits(_words(text[a:b], own, lang, None)))
+
+
+def _topic(edits: list[Edit]) -> str | None:
+    """What a clause's edits changed, for the "it" of the next clause."""
+    ops = {e.op for e in edits}
+    if ops & {"add_text", "set_text"} and not ops & {"add_music", "set_music_volume", "replace_music"}:
+        return "title"
+    if ops & {"add_music", "set_music_volume", "replace_music", "set_fades"}:
+        return "music"
+    return None
+
+
+def _merged(edits: list[Edit], new: list[Edit]) -> list[Edit]:
+    """The edits of the clauses read so far with a clause's own: one add_music and one set_fades
+    (their settings gathered), an absolute level folded into the music being added, a change of
+    "it" after a new title folded into that title."""
+    out = list(edits)
+    for e in new:
+        same = [i for i, x in enumerate(out) if x.op == e.op and e.op in ("add_music", "set_fades")]
+        music = [i for i, x in enumerate(out) if x.op == "add_music"]
+        titles = [i for i, x in enumerate(out) if x.op == "add_text"]
+        if same:
+            out[same[0]] = Edit(e.op, {**e.params, **out[same[0]].params})
+        elif e.op == "set_music_volume" and "volume" in e.params and music:
+            out[music[-1]] = Edit("add_music", {**out[music[-1]].params, **e.params})
+        elif e.op == "set_text" and titles and "delta_ms" not in e.params:
+            out[titles[-1]] = Edit("add_text", {**out[titles[-1]].params, **e.params})
+        elif e not in out:
+            out.append(e)
+    return out
 
 
 def _guessed(w: Words, label: str) -> str | list[Edit] | None:

@@ -188,7 +188,9 @@ class Words:
         kinds = [first[2]]
         end = first[1]
         for a, b, k in objs:
-            if a >= end and re.fullmatch(r"\s*(?:,|and|&|和|跟|与|、)\s*(?:also\s+)?(?:the\s+|my\s+)?", self.t[end:a]):
+            if a >= end and re.fullmatch(
+                r"\s*(?:,\s*and|,|and|&|和|跟|与|、)\s*(?:also\s+)?(?:the\s+|my\s+)?", self.t[end:a]
+            ):
                 if self._own_verb(b):
                     break  # "去掉原声，音乐调大一点": the music has a verb of its own
                 kinds.append(k)
