@@ -104,6 +104,12 @@ def _en_numbers(t: str) -> str:
     return re.sub(r"\b(to|at) half\b(?! a)", r"\1 50%", t)
 
 
+def _minutes_and_seconds(t: str) -> str:
+    """ "1分05秒", "2分钟30秒" -> "65秒", "150秒"; "1分半", "一分半钟" -> "90秒" (digits already)."""
+    t = re.sub(r"(\d+)\s*分(?:钟)?\s*(\d+)\s*秒", lambda m: f"{int(m.group(1)) * 60 + int(m.group(2))}秒", t)
+    return re.sub(r"(\d+)\s*分(?:钟)?半(?:钟)?", lambda m: f"{int(m.group(1)) * 60 + 30}秒", t)
+
+
 def normalise(text: str) -> str:
     """Lower case, ASCII digits/punctuation, Chinese and English number words as digits."""
     t = text.strip()
@@ -111,10 +117,14 @@ def normalise(text: str) -> str:
     t = re.sub(rf"百分之([{_ZH_NUM}]+)", lambda m: f"{zh_number(m.group(1))}%", t)
     t = re.sub(rf"(?<![{_ZH_NUM}\d])半分钟", "30秒", t)  # "剪成半分钟": half a minute
     t = re.sub(rf"([{_ZH_NUM}]+)(?=\s*(秒|分钟|分|%|db|分贝|倍))", lambda m: str(zh_number(m.group(1))), t)
+    t = _minutes_and_seconds(t)
     t = t.lower()
     spell = lexicon("en")["spellings"]  # "gimme" -> "give me", "pls" -> "please"
     t = re.sub(r"(?<![\w'-])[a-z]+(?![\w'-])", lambda m: spell.get(m.group(0), m.group(0)), t)
     t = _en_numbers(t)
+    for lang in ("en", "zh"):  # "the 20 second mark", "half a minute", "minus 14", "从头到…": times made regular
+        for rx, repl in lexicon(lang).get("time_rewrites", []):
+            t = re.sub(rx, repl, t)
     t = re.sub(r"\b(\d{1,2})\s*(?:by|x)\s*(\d{1,2})\b", r"\1:\2", t)  # "9 by 16"
     for rx in lexicon("en")["decade_patterns"]:  # "like the 80s" is a style, not 80 seconds
         t = re.sub(rx, "retro", t)

@@ -94,6 +94,8 @@ def _read(text: str, lang: str, titles: list[tuple[str, int, int]]) -> tuple[str
     t = correct(normalise(plain), "en")
     wish = [p for table in ("moods", "genres") for ps in lexicon("en")[table].values() for p in ps]
     t = comparatives(t, wish, "en")
+    for rx, verb in lexicon("en")["verb_rewrites"]:  # "pop some music in": a wish word used as a verb
+        t = re.sub(rx, verb, t)
     mods = "|".join(map(re.escape, lexicon("en")["fade_modifiers"] + lexicon("zh")["fade_modifiers"]))
     # "a slow fade", "fade out slowly": how to fade, not the music's tempo.
     t = re.sub(rf"\b(?:{mods})\s+(?=fades?\b)", "", t)
@@ -155,6 +157,10 @@ def _clause_edits(text: str, titles: list[tuple[str, int, int]], lang: str, afte
     "and the music") is read with the clause before it (the first with the one after it); "it" in a
     clause is what the clause before it changed ("add a title 'Rome', make it 5 seconds long")."""
     spans = clause_spans(text, [(a, b) for _q, a, b in titles], lang)
+    reasons = [(a, b) for a, b in spans if _complaint(text[a:b], lang)]
+    dropped = bool(reasons) and len(reasons) < len(spans)
+    if dropped:
+        spans = [c for c in spans if c not in reasons]  # "把原声去掉吧，太吵了": why, not what
     groups: list[tuple[int, int]] = []
     for a, b in spans:
         if groups and not _alone(text, titles, lang, (a, b)):
@@ -164,7 +170,7 @@ def _clause_edits(text: str, titles: list[tuple[str, int, int]], lang: str, afte
     if len(groups) > 1 and not _alone(text, titles, lang, groups[0]):
         groups[1] = (groups[0][0], groups[1][1])
         del groups[0]
-    if len(groups) < 2:
+    if len(groups) < 2 and not dropped:
         return []
     edits: list[Edit] = []
     topic = after
@@ -195,6 +201,13 @@ _OP_ORDER = (
 )
 #: Edits a message asks once: two clauses giving one of them say the same thing twice.
 _ONE_A_MESSAGE = ("set_music_volume", "set_aspect", "set_original_audio", "trim", "set_loudness", "remove_music")
+
+
+def _complaint(clause: str, lang: str) -> bool:
+    """Whether a clause only complains ("too loud", "太吵了"): beside a clause that asks something it
+    is the reason for that, not an edit of its own."""
+    said = normalise(clause)
+    return any(re.search(p, said) for lx, _lang in lexes(lang) for p in lx.get("complaint_patterns", []))
 
 
 def _alone(text: str, titles: list[tuple[str, int, int]], lang: str, clause: tuple[int, int]) -> bool:
@@ -320,7 +333,7 @@ def _fading(w: Words) -> tuple[bool, bool]:
 
 def _music_wishes(w: Words) -> dict[str, Any]:
     """The mood, genres, instruments, tempo and ending asked for (only those said)."""
-    endings = w.hits("ending")
+    endings = _endings(w)
     # "more energy at the end" shapes the ending; its "energy" is not a wish for an energetic piece.
     moods = [k for a, b, k in w.hits("moods") if k != AUTO_MOOD and not any(a < y and x < b for x, y, _e in endings)]
     return {
@@ -334,6 +347,15 @@ def _music_wishes(w: Words) -> dict[str, Any]:
         )
         if v
     }
+
+
+def _endings(w: Words) -> list[tuple[int, int, str]]:
+    """Where the ending is shaped ("a bigger finish", "ramp up the energy at the end") and how."""
+    found = list(w.hits("ending"))
+    for lx, _lang in w.lexes:
+        for key, pats in lx.get("ending_patterns", {}).items():
+            found += [(m.start(), m.end(), key) for p in pats for m in re.finditer(p, w.t)]
+    return longest(found)
 
 
 def _tempo(w: Words) -> str | None:
@@ -393,6 +415,8 @@ def _adding_music(w: Words, sp: tuple[int | None, int | None], wish: dict[str, A
         return True
     if not w.about("music") or _replacing(w) or (w.after == "music" and not w.has("music_words")):
         return False
+    if w.pattern("statement_patterns"):
+        return False  # "the music is kinda quiet", "the current music doesn't fit": the music there is
     if AUTO_MOOD in w.keys("moods"):
         return True
     if percent:
@@ -490,7 +514,14 @@ def _music_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     elif removing:
         edits.append(Edit("remove_music", {}))
     fade_in, fade_out = _fading(w)
-    if not adding and not removing and (volume is not None or delta is not None) and not (fade_in or fade_out):
+    # "drop the original audio": the verb mutes the original sound, it turns no music down
+    of_original = w.acts("remove", "original") and not w.about("music") and volume is None
+    if (
+        not adding
+        and not removing
+        and (volume is not None or delta is not None)
+        and not (fade_in or fade_out or of_original)
+    ):
         edits.append(Edit("set_music_volume", {"volume": volume} if volume is not None else {"delta_db": delta}))
     return edits
 
@@ -543,9 +574,9 @@ def _title_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
             start = -(dur or 3000)
         if start is not None:
             tp["start_ms"] = start
-        pos = w.first("positions")
+        pos = _positions(w)
         if pos:
-            tp["position"] = pos
+            tp["position"] = pos[0][2]
         edits.append(Edit("add_text", tp))
     return edits
 
@@ -598,9 +629,15 @@ def _moved_to(w: Words) -> str | None:
     """Where the title goes: the first place word after a move verb ("lower the music and move the
     title to the top": top), else the first place word."""
     moves = [a for a, _b, k in w.hits("verbs") if k == "move"]
-    places = w.hits("positions")
+    places = _positions(w)
     after = [k for a, _b, k in places if moves and a > moves[0]]
     return after[0] if after else places[0][2] if places else None
+
+
+def _positions(w: Words) -> list[tuple[int, int, str]]:
+    """The place words said ("at the top", "lower third"), not a particle another verb has taken
+    ("keep the text up for 8 seconds")."""
+    return [(a, b, k) for a, b, k in w.hits("positions") if not any(x <= a and b <= y for x, y in w.taken)]
 
 
 def _shape_edits(w: Words) -> list[Edit]:
@@ -623,6 +660,8 @@ def _shape_edits(w: Words) -> list[Edit]:
 def _original_audio_edits(w: Words) -> list[Edit]:
     """set_original_audio: mute or keep the video's own sound."""
     muted = [a for ps, lang in w.lists("mute_original") for a, _b in matches(w.t, ps, lang)]
+    if w.after != "music":  # "mute it" with no music to mean: the video's own sound is what mutes
+        muted += [a for ps, lang in w.lists("mute_it") for a, _b in matches(w.t, ps, lang)]
     if muted and all(w.negated(a) for a in muted):
         return [Edit("set_original_audio", {"mode": "keep"})]  # "不要静音", "don't mute the original"
     if muted or w.acts("remove", "original"):
@@ -657,5 +696,6 @@ def _loudness_edits(w: Words) -> list[Edit]:
     target = float(lufs.group(1)) if lufs else None
     if target is None and w.has("loudness_words"):
         key = w.first("loudness")
-        target = float(key) if key else None
+        bare = re.search(r"(?<![\w:])(-\d+(?:\.\d+)?)(?!\s*(?:db|分贝|%|\d))", w.t)  # "master it to -14"
+        target = float(key) if key else float(bare.group(1)) if bare else None
     return [Edit("set_loudness", {"target_lufs": target})] if target is not None else []

@@ -15,6 +15,8 @@ __all__ = ["TIME", "at", "duration", "fade_length", "place", "span", "to_ms"]
 TIME = r"(\d+(?::\d{1,2})?(?:\.\d+)?)"
 _U = r"(s|sec|secs|seconds?|min|mins|minutes?)"
 _ZU = r"(秒|分钟|分)"
+#: A unit of a fade's length, English or (in a mixed message: "fade in 3秒") Chinese.
+_FU = r"(?:(s|sec|secs|seconds?|min|mins|minutes?)\b|(秒))"
 
 
 def to_ms(token: str, unit: str | None = None) -> int:
@@ -47,7 +49,12 @@ def _span_zh(text: str) -> tuple[int | None, int | None]:
     m = re.search(r"(?:从\s*)?第?\s*" + TIME + r"\s*" + _ZU + r"\s*(?:之后|以后|后|开始|起)", text)
     if m:
         return to_ms(m.group(1), m.group(2)), None
-    m = re.search(r"(?:剪到|剪成|裁到|截到|缩短到|剪短到|只要|只留|只保留|控制在)\s*" + TIME + r"\s*" + _ZU, text)
+    m = re.search(r"(?:从\s*)?(\d+:\d{1,2})\s*(?:之后|以后|后|开始|起)", text)
+    if m:  # "音乐从0:15开始": a clock time needs no unit
+        return to_ms(m.group(1)), None
+    cut = r"(?:剪到|剪成|裁到|截到|缩短到|剪短到|只要|只留|只保留|控制在|"
+    cut += r"(?:cut|trim|shorten|chop)\s*(?:it\s*)?(?:到|成))"  # "trim 到 20 秒": an English verb, a Chinese 到
+    m = re.search(cut + r"\s*" + TIME + r"\s*" + _ZU, text)
     if m:
         return 0, to_ms(m.group(1), m.group(2))
     return None, None
@@ -80,8 +87,12 @@ def span(text: str, lang: str) -> tuple[int | None, int | None]:
     m = re.search(rf"(?:until|till|up to|to|down to|like)\s+{TIME}\s*{_U}\b", text)
     if m:
         return 0, to_ms(m.group(1), m.group(2))
-    m = re.search(rf"\b{TIME}\s*{_U}\s+long\b", text)
-    if m:
+    m = re.search(rf"\b{TIME}\s*{_U}\s+(?:long|max|maximum|tops|at most|or less|or shorter)\b", text)
+    if m:  # "1 minute max", "30 seconds tops"
+        return 0, to_ms(m.group(1), m.group(2))
+    at_most = r"(?:max|maximum|at most|no (?:longer|more) than|under|less than|shorter than)"
+    m = re.search(rf"\b{at_most}\s+{TIME}\s*{_U}\b", text)
+    if m:  # "keep it under 30 seconds"
         return 0, to_ms(m.group(1), m.group(2))
     not_len = r"(?!\s*(?:longer|shorter|later|earlier|fade))"
     m = re.search(rf"\bmake (?:it|the video|this|the clip) {TIME}\s*{_U}{not_len}\b", text)
@@ -93,7 +104,9 @@ def span(text: str, lang: str) -> tuple[int | None, int | None]:
 def duration(text: str, lang: str) -> int | None:
     """A length: "for 3 seconds", "lasting 2 s", "a 3 second title", "显示5秒"."""
     if lang == "zh":
-        m = re.search(r"(?:持续|显示|停留)?\s*" + TIME + r"\s*(秒|分钟)(?:钟)?", text)
+        # "显示5秒", not the moment of "第10秒" or the start of "5秒开始"
+        since = r"(?!\s*(?:开始|起|之后|以后))"
+        m = re.search(r"(?:持续|显示|停留)?\s*(?<![第\d:.])" + TIME + r"\s*(秒|分钟)(?:钟)?" + since, text)
         return to_ms(m.group(1), m.group(2)) if m else None
     m = re.search(rf"(?:for|lasting|during|over)\s+(?:the\s+)?(?:first\s+|last\s+)?{TIME}\s*{_U}\b", text)
     if m:
@@ -105,7 +118,11 @@ def duration(text: str, lang: str) -> int | None:
 def at(text: str, lang: str) -> int | None:
     """A moment: "at 0:20", "at 5 seconds", "在10秒"."""
     if lang == "zh":
-        m = re.search(r"在\s*(?:第\s*)?" + TIME + r"\s*" + _ZU, text) or re.search(r"在\s*(\d+:\d{1,2})", text)
+        m = (
+            re.search(r"在\s*(?:第\s*)?" + TIME + r"\s*" + _ZU, text)
+            or re.search(r"(?<!从)第\s*" + TIME + r"\s*" + _ZU + r"(?!\s*(?:到|至|-))", text)  # "第10秒出现字幕"
+            or re.search(r"在\s*(\d+:\d{1,2})", text)
+        )
         return to_ms(m.group(1), m.group(2) if m.lastindex and m.lastindex > 1 else None) if m else None
     # "at 0:20", "at 5 seconds", "at the 0:15 mark", "at the 20 second point"
     m = re.search(rf"\bat\s+(?:the\s+)?{TIME}[\s-]*{_U}?\s*(mark|point)?\b", text)
@@ -130,12 +147,13 @@ def fade_length(text: str, lang: str) -> int | None:
         m = re.search(r"(?:淡入|淡出|渐入|渐出|渐弱)\s*(?:各|都|均)?\s*" + TIME + r"\s*秒", text) or re.search(
             TIME + r"\s*秒\s*(?:的)?\s*(?:淡入|淡出|渐入|渐出|渐弱)", text
         )
-        return to_ms(m.group(1)) if m else None
+        if m:
+            return to_ms(m.group(1))
     # "fade out over 3 s", "slow fade out, like 6 seconds", "fade out for the final 4 seconds"
     m = re.search(
-        rf"\bfades?\b(?:[\s,-]+\w+){{0,3}}?[\s,-]+(?:over|for|in|during|of|the last|the final)?\s*{TIME}\s*{_U}\b", text
+        rf"\bfades?\b(?:[\s,-]+\w+){{0,3}}?[\s,-]+(?:over|for|in|during|of|the last|the final)?\s*{TIME}\s*{_FU}", text
     )
     if m:
         return to_ms(m.group(1), m.group(2))
-    m = re.search(rf"{TIME}\s*{_U}?[\s-]*(?:long\s+)?fades?\b", text)
+    m = re.search(rf"{TIME}\s*{_FU}?[\s-]*(?:long\s+)?fades?\b", text)
     return to_ms(m.group(1), m.group(2)) if m else None

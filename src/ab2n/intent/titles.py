@@ -52,7 +52,7 @@ def _unquoted(original: str, lang: str) -> tuple[str, int, int] | None:
             s = re.search(stop, rest, re.IGNORECASE)
             if s and s.start() < end:
                 end = s.start()
-        words = rest[:end].strip().rstrip(".!?,;:，。！？")
+        words = rest[:end].strip().rstrip(".!?,;:，。！？").lstrip(":：,，-— ")  # "标题写：毕业啦"
         words = re.sub(r"\s+(?:please|pls|plz)$", "", words, flags=re.IGNORECASE).strip()
         if words and not re.fullmatch(r"[\d:.\s]*", words) and not _about_music(words):
             return words, a, a + len(rest[:end].rstrip())

@@ -21,7 +21,7 @@ from test_fresh_utterances import assert_split_as_written, correct_count
 
 SET = Path(__file__).with_name("round6_utterances.json")
 #: Correct parses per half, as last measured (docs/instructions.md).
-FLOORS = {"tuning": 140, "held_out": 132}
+FLOORS = {"tuning": 141, "held_out": 141}
 
 
 def _doc() -> dict[str, Any]:
