@@ -4,7 +4,8 @@
 "35%", "9 by 16" into "9:16"; ``correct`` mends one-letter typos of the lexicon's words ("musc",
 "vertcal", "exprot") but never a word shorter than four letters, never a word the lexicon knows,
 never its first letter, and never a common word listed in the lexicon's ``never_corrected``; ``comparatives`` reads
-"calmer", "happier", "jazzier" as the wish words "calm", "happy", "jazzy".
+"calmer", "happier", "jazzier" as the wish words "calm", "happy", "jazzy"; ``base_forms`` reads
+"lowering", "muted", "fades" as the lexicon's "lower", "mute", "fade".
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from ab2n.intent.lexicons import lexicon
 
-__all__ = ["comparatives", "correct", "normalise", "vocabulary", "zh_number"]
+__all__ = ["base_forms", "comparatives", "correct", "normalise", "vocabulary", "zh_number"]
 
 _ZH_DIGITS = {
     "零": 0,
@@ -236,3 +237,53 @@ def comparatives(t: str, words: Iterable[str], lang: str = "en") -> str:
         return w
 
     return re.sub(r"\b[a-z]{3,}er\b", sub, t)
+
+
+@lru_cache(maxsize=2)
+def _pattern_words(lang: str) -> frozenset[str]:
+    """The words the lexicon's regular expressions spell out ("is playing", "drowned"): a form they
+    read as written is never taken back to its base."""
+    lex = lexicon(lang)
+    return frozenset(w for k, v in lex.items() if k.endswith("_patterns") or k == "title_cues" for w in _words_of(v))
+
+
+@lru_cache(maxsize=2)
+def _verb_words(lang: str) -> frozenset[str]:
+    """The lexicon's one-word verbs (its verb classes and the verb-like lists: "lower", "mute",
+    "fade", "trim"): only these have their inflected forms read as them, never a noun ("tuning" is
+    no "tune", "scored" no "score")."""
+    lex = lexicon(lang)
+    tables = [lex.get(k, []) for k in ("add_verbs", "quieter", "louder", "trim", "compose", "loudness_words")]
+    tables += [lex.get("verbs", {}), lex.get("postfix_verbs", {}), lex.get("clause_starts", [])]
+    tables += [["fade"]] if lex.get("fade_in") else []
+    nouns = set(_words_of(lex.get("objects", {}))) | set(_words_of(lex.get("music_words", [])))
+    return (frozenset(w for v in tables for w in _words_of(v) if len(w) >= 3) & _single_words(lang) | {"fade"}) - nouns
+
+
+def _bases(w: str) -> list[str]:
+    """The base forms an inflected English word may have: "lowering" -> lower, "muted" -> mute,
+    "dropping" -> drop, "fades" -> fade."""
+    for end in ("ing", "ed", "es", "s"):
+        if w.endswith(end) and len(w) - len(end) >= 3:
+            stem = w[: -len(end)]
+            doubled = [stem[:-1]] if len(stem) > 3 and stem[-1] == stem[-2] else []
+            if end == "s":
+                return [stem] if len(stem) >= 4 else []
+            return [stem, stem + "e", *doubled] if end != "es" else [stem, stem + "e"]
+    return []
+
+
+def base_forms(t: str, lang: str = "en") -> str:
+    """Inflected forms of the lexicon's one-word phrases read as those words ("would you mind
+    lowering the music", "muted", "fading"), unless the inflected form is itself a lexicon word
+    ("ending", "tracks") or one its patterns spell out ("is playing")."""
+    single = _verb_words(lang)
+    known = vocabulary(lang) | _pattern_words(lang)
+
+    def sub(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w in known:
+            return w
+        return next((b for b in _bases(w) if b in single), w)
+
+    return re.sub(r"(?<![\w'-])[a-z]{5,}(?![\w'-])", sub, t)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ab2n.intent.clauses import clause_spans, continues
 from ab2n.intent.lexicons import lexicon
-from ab2n.intent.normal import comparatives, correct, normalise
+from ab2n.intent.normal import base_forms, comparatives, correct, normalise
 from ab2n.intent.times import at, duration, fade_length, place, span, to_ms
 from ab2n.intent.titles import find_titles
 from ab2n.intent.words import Words, detect_lang, lexes, longest, matches
@@ -94,6 +94,7 @@ def _read(text: str, lang: str, titles: list[tuple[str, int, int]]) -> tuple[str
     t = correct(normalise(plain), "en")
     wish = [p for table in ("moods", "genres") for ps in lexicon("en")[table].values() for p in ps]
     t = comparatives(t, wish, "en")
+    t = base_forms(t, "en")
     for rx, verb in lexicon("en")["verb_rewrites"]:  # "pop some music in": a wish word used as a verb
         t = re.sub(rx, verb, t)
     mods = "|".join(map(re.escape, lexicon("en")["fade_modifiers"] + lexicon("zh")["fade_modifiers"]))
@@ -567,6 +568,8 @@ def _title_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
         start = at(w.t, w.lang)
         if start is None and sp[0] is not None and not w.has("trim"):
             start = sp[0]
+            if dur is None and sp[1] is not None and sp[0] >= 0:
+                dur = tp["duration_ms"] = sp[1] - sp[0]  # "title 'Hi' from 0:05 to 0:10": shown for 5 s
         where = place(w.t, _places(w)) if start is None else None
         if where == "start":
             start = 0
