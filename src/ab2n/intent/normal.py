@@ -123,8 +123,9 @@ def normalise(text: str) -> str:
     spell = lexicon("en")["spellings"]  # "gimme" -> "give me", "pls" -> "please"
     t = re.sub(r"(?<![\w'-])[a-z]+(?![\w'-])", lambda m: spell.get(m.group(0), m.group(0)), t)
     t = _en_numbers(t)
-    for lang in ("en", "zh"):  # "the 20 second mark", "half a minute", "minus 14", "从头到…": times made regular
-        for rx, repl in lexicon(lang).get("time_rewrites", []):
+    t = re.sub(r"\b(\d{1,2}):(\d{2}):(\d{2})\b", lambda m: f"{int(m[1]) * 60 + int(m[2])}:{m[3]}", t)  # 00:01:15
+    for lang in ("en", "zh"):  # "the 20 second mark", "half a minute", "minus 14", "调到一半": phrases made regular
+        for rx, repl in lexicon(lang).get("rewrites", []):
             t = re.sub(rx, repl, t)
     t = re.sub(r"\b(\d{1,2})\s*(?:by|x)\s*(\d{1,2})\b", r"\1:\2", t)  # "9 by 16"
     for rx in lexicon("en")["decade_patterns"]:  # "like the 80s" is a style, not 80 seconds

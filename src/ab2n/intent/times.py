@@ -43,6 +43,9 @@ def _span_zh(text: str) -> tuple[int | None, int | None]:
     m = re.search(r"(?:最后|后|结尾)\s*" + TIME + r"\s*" + _ZU, text)
     if m:
         return -to_ms(m.group(1), m.group(2)), None
+    m = re.search(r"(?<![从\d])到\s*" + TIME + r"\s*" + _ZU + r"\s*(?:结束|为止|停|截止)", text)
+    if m:  # "音乐到20秒结束", "音乐停在30秒": up to there
+        return 0, to_ms(m.group(1), m.group(2))
     m = re.search(TIME + r"\s*" + _ZU + r"\s*(?:之后|以后|后)的?\S{0,3}(?:剪掉|不要|删掉|去掉|删除)", text)
     if m:  # "20秒之后的都剪掉": keep what comes before
         return 0, to_ms(m.group(1), m.group(2))
@@ -87,6 +90,9 @@ def span(text: str, lang: str) -> tuple[int | None, int | None]:
     m = re.search(rf"(?:until|till|up to|to|down to|like)\s+{TIME}\s*{_U}\b", text)
     if m:
         return 0, to_ms(m.group(1), m.group(2))
+    m = re.search(r"\b(?:until|till|up to|to|down to)\s+(\d+:\d{1,2})\b", text)
+    if m:  # "trim it to 1:30": a clock time needs no unit
+        return 0, to_ms(m.group(1))
     m = re.search(rf"\b{TIME}\s*{_U}\s+(?:long|max|maximum|tops|at most|or less|or shorter)\b", text)
     if m:  # "1 minute max", "30 seconds tops"
         return 0, to_ms(m.group(1), m.group(2))
