@@ -605,10 +605,15 @@ def _text_change_edits(w: Words) -> list[Edit]:
     change = w.first("text_change")
     unit = r"\s*(?:more |extra )?(?:s|sec|secs|seconds?|秒)\b"  # "2 seconds longer", "2 more seconds"
     num = re.search(r"(\d+(?:\.\d+)?)" + unit, w.t) or re.search(r"(\d+(?:\.\d+)?)\s*秒", w.t)
+    moment = at(w.t, w.lang)  # "make the title show up at 10 seconds", "标题在第三秒出现"
+    moved = re.search(r"\bto\s+(\d+:\d{1,2})\b", w.t) if w.has_verb("move") else None
+    moment = to_ms(moved.group(1)) if moment is None and moved else moment  # "move the title to 0:10"
+    if moment is not None:
+        tp["start_ms"] = moment
     if change:
         step = to_ms(num.group(1)) if num else 1000
         tp["delta_ms"] = step if change == "longer" else -step
-    elif num and (w.about("title") or re.search(r"\blong\b|for\s+\d", w.t)):
+    elif num and moment is None and (w.about("title") or re.search(r"\blong\b|for\s+\d", w.t)):
         tp["duration_ms"] = to_ms(num.group(1))
     pos = _moved_to(w)
     if pos and (w.has_verb("move") or w.about("title") or w.after == "title"):

@@ -37,7 +37,7 @@ def _span_zh(text: str) -> tuple[int | None, int | None]:
     m = re.search(TIME + r"\s*" + _ZU + r"?\s*(?:到|至|-|~)\s*第?\s*" + TIME + r"\s*" + _ZU, text)
     if m:  # "保留10秒到30秒"
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
-    m = re.search(r"(?:前|开头)\s*" + TIME + r"\s*" + _ZU, text)
+    m = re.search(r"(?:前面?的?|开头的?)\s*" + TIME + r"\s*" + _ZU, text)
     if m:
         return 0, to_ms(m.group(1), m.group(2))
     m = re.search(r"(?:最后|后|结尾)\s*" + TIME + r"\s*" + _ZU, text)
