@@ -605,9 +605,7 @@ def _text_change_edits(w: Words) -> list[Edit]:
     change = w.first("text_change")
     unit = r"\s*(?:more |extra )?(?:s|sec|secs|seconds?|秒)\b"  # "2 seconds longer", "2 more seconds"
     num = re.search(r"(\d+(?:\.\d+)?)" + unit, w.t) or re.search(r"(\d+(?:\.\d+)?)\s*秒", w.t)
-    moment = at(w.t, w.lang)  # "make the title show up at 10 seconds", "标题在第三秒出现"
-    moved = re.search(r"\bto\s+(\d+:\d{1,2})\b", w.t) if w.has_verb("move") else None
-    moment = to_ms(moved.group(1)) if moment is None and moved else moment  # "move the title to 0:10"
+    moment = _title_moment(w)
     if moment is not None:
         tp["start_ms"] = moment
     if change:
@@ -619,6 +617,18 @@ def _text_change_edits(w: Words) -> list[Edit]:
     if pos and (w.has_verb("move") or w.about("title") or w.after == "title"):
         tp["position"] = pos
     return [Edit("set_text", tp)] if tp else []
+
+
+def _title_moment(w: Words) -> int | None:
+    """When the last title is to appear: a moment said with a verb of timing or moving ("make the
+    title show up at 10 seconds", "move the title to 0:10", "标题在第三秒出现"); "make the title spin
+    at 0:05" asks nothing the title can do."""
+    timed = w.has_verb("move") or any(matches(w.t, ps, lang) for ps, lang in w.lists("title_timing"))
+    if not timed:
+        return None
+    moved = re.search(r"\bto\s+(\d+:\d{1,2})\b", w.t) if w.has_verb("move") else None
+    moment = at(w.t, w.lang)
+    return to_ms(moved.group(1)) if moment is None and moved else moment
 
 
 def _title_clause_edits(w: Words) -> list[Edit]:
