@@ -329,7 +329,16 @@ def _fading(w: Words) -> tuple[bool, bool]:
     # "fade the music in", "ease it out": a fading verb with its particle
     fade_in = w.has("fade_in") or re.search(r"\b(?:fade|ease)\b(?:\s+\w+){0,3}\s+in\b", w.t) is not None
     fade_out = w.has("fade_out") or re.search(r"\b(?:fade|ease)\b(?:\s+\w+){0,3}\s+out\b", w.t) is not None
+    if not (fade_in or fade_out) and re.search(r"\bfad(?:e|es|ing)\b", w.t):
+        where = place(w.t, _places(w))  # "fade the music at the end": the end fades out, the start in
+        return where == "start", where == "end"
     return fade_in, fade_out
+
+
+def _said_no(w: Words, key: str) -> bool:
+    """Whether every fade of this kind is said in the negative ("no fade in", "don't fade it out")."""
+    starts = [a for ps, lang in w.lists(key) for a, _b in matches(w.t, ps, lang)]
+    return bool(starts) and all(w.negated(a) or re.search(r"\b(?:no|without)\s+(?:a\s+)?$", w.t[:a]) for a in starts)
 
 
 def _music_wishes(w: Words) -> dict[str, Any]:
@@ -538,7 +547,9 @@ def _fade_edits(w: Words) -> list[Edit]:
         ("in_ms", fade_in, _fade_part(w, "fade_in")),
         ("out_ms", fade_out, _fade_part(w, "fade_out")),
     ):
-        if asked:
+        if asked and _said_no(w, "fade_" + key[:-3]):
+            fp[key] = 0  # "no fade in": none at all
+        elif asked:
             own = fade_length(part, w.lang) if part else None
             fp[key] = own if own is not None else whole if whole is not None else 2000
     return [Edit("set_fades", fp)]
