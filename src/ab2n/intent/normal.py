@@ -121,7 +121,7 @@ def normalise(text: str) -> str:
     t = _minutes_and_seconds(t)
     t = t.lower()
     spell = lexicon("en")["spellings"]  # "gimme" -> "give me", "pls" -> "please"
-    t = re.sub(r"(?<![\w'-])[a-z]+(?![\w'-])", lambda m: spell.get(m.group(0), m.group(0)), t)
+    t = re.sub(r"(?<![A-Za-z0-9_'-])[a-z]+(?![A-Za-z0-9_'-])", lambda m: spell.get(m.group(0), m.group(0)), t)
     t = _en_numbers(t)
     t = re.sub(r"\b(\d{1,2}):(\d{2}):(\d{2})\b", lambda m: f"{int(m[1]) * 60 + int(m[2])}:{m[3]}", t)  # 00:01:15
     for lang in ("en", "zh"):  # "the 20 second mark", "half a minute", "minus 14", "调到一半": phrases made regular
@@ -193,7 +193,7 @@ def correct(t: str, lang: str = "en") -> str:
         near = [v for v in targets if _one_typo(w, v)]
         return near[0] if len(near) == 1 else w
 
-    return re.sub(r"(?<![\w'-])[a-z]+(?![\w'-])", fix, t)
+    return re.sub(r"(?<![A-Za-z0-9_'-])[a-z]+(?![A-Za-z0-9_'-])", fix, t)
 
 
 @lru_cache(maxsize=2)
@@ -287,4 +287,4 @@ def base_forms(t: str, lang: str = "en") -> str:
             return w
         return next((b for b in _bases(w) if b in single), w)
 
-    return re.sub(r"(?<![\w'-])[a-z]{5,}(?![\w'-])", sub, t)
+    return re.sub(r"(?<![A-Za-z0-9_'-])[a-z]{5,}(?![A-Za-z0-9_'-])", sub, t)

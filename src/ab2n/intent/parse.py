@@ -400,6 +400,8 @@ def _removing(w: Words) -> bool:
 
 def _replacing(w: Words) -> bool:
     """ "another track", "change it to something happier", "swap the song for a jazz one"."""
+    if (w.titles or w.about("title")) and not w.about("music"):
+        return False  # "add a new one that says Hello": another title, not another track
     if w.has("replace_music") or w.pattern("replace_patterns") or w.acts("change", "music"):
         return True
     if not _wishes_said(w, _music_wishes(w)):
@@ -725,6 +727,6 @@ def _loudness_edits(w: Words) -> list[Edit]:
     target = float(lufs.group(1)) if lufs else None
     if target is None and w.has("loudness_words"):
         key = w.first("loudness")
-        bare = re.search(r"(?<![\w:])(-\d+(?:\.\d+)?)(?!\s*(?:db|分贝|%|\d))", w.t)  # "master it to -14"
+        bare = re.search(r"(?<![A-Za-z0-9_:])(-\d+(?:\.\d+)?)(?!\s*(?:db|分贝|%|\d))", w.t)  # "master it to -14"
         target = float(key) if key else float(bare.group(1)) if bare else None
     return [Edit("set_loudness", {"target_lufs": target})] if target is not None else []

@@ -161,5 +161,9 @@ def fade_length(text: str, lang: str) -> int | None:
     )
     if m:
         return to_ms(m.group(1), m.group(2))
+    bare = r"\bfad(?:e|es|ing)\b(?:[\s,-]+\w+){0,3}?\s+(?:over|for|in)\s+(\d+(?:\.\d+)?)\s*(?:[,.;!?]|$)"
+    m = re.search(bare, text)
+    if m:  # "fade it out over 4": a fade's bare number is seconds
+        return to_ms(m.group(1))
     m = re.search(rf"{TIME}\s*{_FU}?[\s-]*(?:long\s+)?fades?\b", text)
     return to_ms(m.group(1), m.group(2)) if m else None

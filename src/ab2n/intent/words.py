@@ -31,7 +31,8 @@ def _is_zh(p: str) -> bool:
 
 @cache
 def _word_rx(phrase: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
+    # ASCII edges: in a mixed message "适合youtube", "加lofi音乐" the English word is a word of its own
+    return re.compile(rf"(?<![A-Za-z0-9_-]){re.escape(phrase)}(?![A-Za-z0-9_-])")
 
 
 def matches(text: str, phrases: list[str], lang: str) -> list[tuple[int, int]]:

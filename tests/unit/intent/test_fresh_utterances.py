@@ -19,7 +19,7 @@ from ab2n.intent.parse import parse
 
 SET = Path(__file__).with_name("fresh_utterances.json")
 #: Floors, from the measured run written in docs/instructions.md (a change that loses one fails).
-FLOORS = {"tuning": 1.0, "held_out": 0.994}
+FLOORS = {"tuning": 1.0, "held_out": 1.0}
 
 
 def _doc() -> dict[str, Any]:

@@ -21,7 +21,7 @@ from test_fresh_utterances import assert_split_as_written, correct_count
 
 SET = Path(__file__).with_name("round4_utterances.json")
 #: Correct parses per half, as measured after the tuning (docs/instructions.md).
-FLOORS = {"tuning": 161, "held_out": 162}
+FLOORS = {"tuning": 161, "held_out": 163}
 
 
 def _doc() -> dict[str, Any]:
