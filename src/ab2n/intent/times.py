@@ -31,7 +31,18 @@ def to_ms(token: str, unit: str | None = None) -> int:
 
 
 def _span_zh(text: str) -> tuple[int | None, int | None]:
-    m = re.search(r"从\s*第?\s*" + TIME + r"\s*" + _ZU + r"?\s*(?:到|至|-)\s*第?\s*" + TIME + r"\s*" + _ZU + "?", text)
+    m = re.search(
+        r"从\s*第?\s*"
+        + TIME
+        + r"\s*"
+        + _ZU
+        + r"?\s*(?:剪|截|裁|保留|播放|放)?\s*(?:到|至|-)\s*第?\s*"
+        + TIME
+        + r"\s*"
+        + _ZU
+        + "?",
+        text,
+    )  # "从5秒到20秒", "从第5秒剪到第25秒"
     if m:
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
     m = re.search(TIME + r"\s*" + _ZU + r"?\s*(?:到|至|-|~)\s*第?\s*" + TIME + r"\s*" + _ZU, text)

@@ -216,6 +216,10 @@ class Words:
         return found
 
     def _close(self, va: int, vb: int, oa: int, ob: int) -> bool:
+        """Whether a verb and an object are near enough to go together, in one clause ("原声关掉，只留背景音乐":
+        the music is not what 关掉 turns off)."""
+        if re.search(r"[,;，；。]", self.t[min(vb, ob) : max(va, oa)]):
+            return False
         if self.lang == "zh":
             return (oa >= vb and oa - vb <= 6) or (ob <= va and va - ob <= 6)
         return oa >= vb and len(self.t[vb:oa].split()) <= 4
