@@ -227,8 +227,10 @@ def test_an_electronic_bed_is_heard_in_four_with_its_bar_lines(tmp_path: Path) -
 
 
 def test_under_speech_the_pulse_carries_below_and_above_the_voice() -> None:
-    """Under speech the drums' kick and cymbals get louder (the mix ducks the bed, and the pulse
-    must carry through), their voice band no louder, and a soft kick marks every beat."""
+    """Under speech a soft kick marks every beat, so the kick's band does not fall, the cymbals'
+    falls only by the halved snare and open hat, and the voice's band is no louder: the drums
+    carry the pulse through the talk (the mix then ducks them less than the rest outside the
+    voice's band: mix/stem_duck.py)."""
     from scipy import signal
 
     from ab2n.analyze.profile import Interval
@@ -251,7 +253,8 @@ def test_under_speech_the_pulse_carries_below_and_above_the_voice() -> None:
         y = signal.sosfilt(sos, render_stems(plan)["drums"].mean(axis=1))
         return float(10 * np.log10(np.sum(y[int(6.5 * 48000) : int(10.5 * 48000)] ** 2) + 1e-20))
 
-    assert band_db(quiet, 40, 120) > band_db(loud, 40, 120) + 4.0
-    # Above the voice less than the 6 dB: the halved snare's and open hat's share of it (2.3 dB here).
-    assert band_db(quiet, 8000, 12000) > band_db(loud, 8000, 12000) + 1.5
+    kick_band = band_db(quiet, 40, 120) - band_db(loud, 40, 120)
+    cymbal_band = band_db(quiet, 8000, 12000) - band_db(loud, 8000, 12000)
+    assert kick_band > -1.0, kick_band
+    assert -6.0 < cymbal_band < 1.0, cymbal_band  # the halved snare's and open hat's share
     assert band_db(quiet, 800, 1600) < band_db(loud, 800, 1600) + 1.0

@@ -115,6 +115,10 @@ class MixPlan:
         original_music: Spans (programme time) where the kept original is music: the bed steps
             aside there by ``aside_db``.
         aside_db: How far down the bed goes under the original's music.
+        bed_ducked: The bed comes ducked already (a composed bed, stem by stem and band by band:
+            ``mix.stem_duck``); shaping applies its level, fades and ``original_music`` only.
+        pulse_duck_db: With ``bed_ducked``, how far its drums and bass went down outside the
+            voice's band under speech (the rest went down ``duck_depth_db``).
     """
 
     duration_s: float
@@ -131,6 +135,8 @@ class MixPlan:
     true_peak_db: float = -1.0
     original_music: list[tuple[float, float]] = field(default_factory=list)
     aside_db: float = ASIDE_DB
+    bed_ducked: bool = False
+    pulse_duck_db: float | None = None
 
     @property
     def music_volume_db(self) -> float:
@@ -208,7 +214,10 @@ def _shape_bed(bed_wav: Path, out_wav: Path, plan: MixPlan, gain_db: float) -> N
             x = np.frombuffer(raw, dtype).astype(np.float64).reshape(-1, ch) / scale
             t_music = (pos + np.arange(len(x))) / sr
             t_prog = t_music + plan.music_start_s
-            duck = duck_gain_db(t_prog, plan.duck_regions, plan.duck_depth_db)
+            if plan.bed_ducked:
+                duck = np.zeros_like(t_prog)
+            else:
+                duck = duck_gain_db(t_prog, plan.duck_regions, plan.duck_depth_db)
             if plan.original_music:
                 ramp = ASIDE_RAMP_S
                 aside = duck_gain_db(

@@ -9,6 +9,7 @@ The render stage muxes the result with the picture; nothing here touches video.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -24,9 +25,11 @@ from ab2n.media.probe import MediaInfo, probe
 from ab2n.mix.loudness import LoudnessReport
 from ab2n.mix.meter import LoudnessMeter, measure_lufs
 from ab2n.mix.mixdown import SAMPLE_RATE, MixPlan, MixSettings, plan_mix, render_audio
+from ab2n.mix.stem_duck import PULSE_DUCK_DB, duck_stems
 from ab2n.music.arrange import MusicPlan
 from ab2n.music.bed import render_bed
-from ab2n.music.compose.score import is_composed, render_plan_bed
+from ab2n.music.compose.score import is_composed, render_plan_stems
+from ab2n.music.compose.synth import write_wav
 from ab2n.timeline.draft import Draft
 from ab2n.timeline.profile import timeline_profile
 
@@ -143,15 +146,6 @@ def mix_draft(
     # The original is measured while the bed renders: each is mostly one FFmpeg process, and on two
     # cores the pair takes the longer of them (on the 60 s speech bench input the original's 0.47 s
     # pass runs inside the bed's 0.96 s render).
-    bed_meter = LoudnessMeter(true_peak=False)  # the arranged bed is metered as it is written, not read again
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        measuring = pool.submit(measure_lufs, original.path, original.demuxer) if kept and original else None
-        bed = _render_music(draft, work_dir, cancel, bed_meter.feed, soundfont)
-        original_lufs = measuring.result() if measuring else None
-    bed_lufs = bed_meter.integrated_lufs() if bed_meter.fed else None
-    report(_PREPARE_SHARE)
-    if cancel is not None and cancel.is_set():
-        raise Cancelled("cancelled")
     duration_s = draft.duration_ms / 1000
     plan = plan_mix(
         timeline_profile(draft, profiles),
@@ -159,6 +153,15 @@ def mix_draft(
         duration_s=duration_s,
         has_original_audio=original is not None,
     )
+    bed_meter = LoudnessMeter(true_peak=False)  # the bed is metered as it is written, not read again
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        measuring = pool.submit(measure_lufs, original.path, original.demuxer) if kept and original else None
+        bed, plan = _render_music(draft, plan, work_dir, cancel, bed_meter.feed, soundfont)
+        original_lufs = measuring.result() if measuring else None
+    bed_lufs = bed_meter.integrated_lufs() if bed_meter.fed else None
+    report(_PREPARE_SHARE)
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
     audio = work_dir / "audio.m4a"
     loudness = render_audio(
         original=original,
@@ -177,16 +180,24 @@ def mix_draft(
 
 def _render_music(
     draft: Draft,
+    mix: MixPlan,
     work_dir: Path,
     cancel: threading.Event | None,
     on_block: Callable[[np.ndarray], None],
     soundfont: Path | None = None,
-) -> Path | None:
-    """The draft's music bed as a WAV in ``work_dir`` (composed or arranged), or None without music;
-    an arranged bed's blocks also go to ``on_block`` as they are written."""
+) -> tuple[Path | None, MixPlan]:
+    """The draft's music bed as a WAV in ``work_dir`` (composed or arranged), or None without music,
+    and the mix as it now stands. The bed's blocks, before any duck, go to ``on_block`` (its
+    loudness). A composed bed is ducked here, stem by stem and band by band (``mix.stem_duck``),
+    and the mix returned says so (``bed_ducked``: the shaping does not duck it again); an arranged
+    bed is a recording, ducked whole when it is shaped."""
     if draft.music is not None and is_composed(draft.music.plan):
-        return render_plan_bed(draft.music.plan or {}, work_dir / "bed.wav", cancel=cancel, soundfont=soundfont)
+        stems = render_plan_stems(draft.music.plan or {}, cancel=cancel, soundfont=soundfont)
+        on_block(np.asarray(sum(stems.values()), np.float32))
+        bed = duck_stems(stems, SAMPLE_RATE, mix.duck_regions, mix.duck_depth_db, offset_s=mix.music_start_s)
+        ducked = dataclasses.replace(mix, bed_ducked=True, pulse_duck_db=min(PULSE_DUCK_DB, mix.duck_depth_db))
+        return write_wav(bed, work_dir / "bed.wav"), ducked
     if draft.music is not None and draft.music.plan:
         plan = MusicPlan.from_json(draft.music.plan)
-        return render_bed(plan, work_dir / "bed.wav", cancel=cancel, on_block=on_block)
-    return None
+        return render_bed(plan, work_dir / "bed.wav", cancel=cancel, on_block=on_block), mix
+    return None, mix

@@ -32,11 +32,10 @@ ROOM_SEND = {"drums": 0.08, "bass": 0.0, "harmony": 0.35, "melody": 0.3}
 #: Stems that step out of the voice's band under speech (synth.voice_pocket); the drums and the
 #: bass keep the pulse and the bar lines a listener (and a tracker) follows through the talk.
 POCKET_STEMS = ("harmony", "melody")
-#: Under speech the drums' kick and cymbals (outside the voice's band) are this much louder, their
-#: voice band as it was: the mix ducks the bed under a voice, and the pulse must carry through it
-#: for a listener (and a tracker) to keep the bar. At 0 a tuning video with talk throughout had
-#: librosa's beats at 0.59 of its cuts (0.83 for the bed alone, 0.86 planned).
-DRUM_LIFT_DB = 6.0
+#: Under speech the drum stem is left as it is: the mix ducks a composed bed stem by stem
+#: (mix/stem_duck.py: the drums and bass go down less outside the voice's band than the rest).
+#: Until it did, the drums were written 6 dB louder outside the voice's band under speech to
+#: carry through a duck of the whole bed (``DRUM_LIFT_DB`` 6, dropped).
 
 
 #: A piece whose plan puts fewer of the cuts than this on beats (quick cuts: gaps of 0.6-0.9 s are
@@ -169,8 +168,6 @@ def render_stems(
             y = np.asarray(signal.sosfilt(signal.butter(2, 6500, fs=SR, output="sos"), y, axis=0), np.float32)
         if k in POCKET_STEMS:
             y = voice_pocket(y, plan.speech)
-        elif k == "drums":
-            y = voice_pocket(y, plan.speech, depth_db=DRUM_LIFT_DB, gain_db=DRUM_LIFT_DB)
         out[k] = y * env
     return out
 
@@ -188,16 +185,24 @@ def render_score(
     The bed has exactly ``round(plan.duration_s * 48000)`` samples, peak at -6 dBFS. ``soundfont``:
     play the notes on it (``ab2n.music.compose.soundfont``) instead of the built-in synthesis.
     """
-    stems = render_stems(plan, cancel, soundfont)
-    bed = sum(stems.values())
-    bed = np.asarray(bed, np.float32)
-    peak = float(np.max(np.abs(bed))) if bed.size else 0.0
-    scale = PEAK / peak if peak > 0 else 1.0
+    stems = bed_stems(plan, cancel, soundfont)
     if stems_dir is not None:
         stems_dir.mkdir(parents=True, exist_ok=True)
         for k, y in stems.items():
-            write_wav(y * scale, stems_dir / f"{k}.wav")
-    return write_wav(bed * scale, out_wav)
+            write_wav(y, stems_dir / f"{k}.wav")
+    return write_wav(np.asarray(sum(stems.values()), np.float32), out_wav)
+
+
+def bed_stems(
+    plan: ScorePlan, cancel: threading.Event | None = None, soundfont: Path | None = None
+) -> dict[str, np.ndarray]:
+    """The stems (:func:`render_stems`) scaled together so that their sum, the bed, peaks at
+    -6 dBFS: what the mix takes to treat the stems apart under speech."""
+    stems = render_stems(plan, cancel, soundfont)
+    bed = np.asarray(sum(stems.values()), np.float32)
+    peak = float(np.max(np.abs(bed))) if bed.size else 0.0
+    scale = PEAK / peak if peak > 0 else 1.0
+    return {k: np.asarray(y * scale, np.float32) for k, y in stems.items()}
 
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -242,3 +247,11 @@ def render_plan_bed(
 ) -> Path:
     """The bed of a composed music plan (see :func:`music_plan_json`), on ``soundfont`` if given."""
     return render_score(ScorePlan.from_json(dict(plan["score"])), out_wav, cancel=cancel, soundfont=soundfont)
+
+
+def render_plan_stems(
+    plan: Mapping[str, Any], *, cancel: threading.Event | None = None, soundfont: Path | None = None
+) -> dict[str, np.ndarray]:
+    """The stems of a composed music plan (:func:`bed_stems`): stereo float32 at 48 kHz, summing to
+    its bed."""
+    return bed_stems(ScorePlan.from_json(dict(plan["score"])), cancel, soundfont)
