@@ -58,7 +58,42 @@ def clause_spans(text: str, keep: list[tuple[int, int]], lang: str) -> list[tupl
             spans.append((at, m.start()))
             at = m.end()
     spans.append((at, len(text)))
+    if lang == "en":
+        spans = [piece for a, b in spans for piece in _run_on(masked, a, b)]
     return [(a, b) for a, b in spans if re.search(r"\w", text[a:b])]
+
+
+@cache
+def _run_on_rx() -> re.Pattern[str]:
+    en = lexicon("en")
+    return re.compile(rf"(?<=\s)(?:{_alternatives(en['run_on_starts'])})\b", re.IGNORECASE)
+
+
+def _run_on(masked: str, a: int, b: int) -> list[tuple[int, int]]:
+    """A clause said without a break, cut before each verb that begins an instruction ("add jazz make
+    it louder", "quieter music fade it out at the end"): only after words that include a verb or an
+    object, never after a word that makes the verb part of the clause ("to add", "a slow fade", "let
+    me add")."""
+    pieces: list[tuple[int, int]] = []
+    at = a
+    not_after = {w.lower() for w in lexicon("en")["run_on_not_after"]}
+    for m in _run_on_rx().finditer(masked, a, b):
+        before = masked[at : m.start()].split()
+        if len(before) >= 2 and before[-1].lower() not in not_after and _subject().search(masked[at : m.start()]):
+            if not _complement(before):
+                pieces.append((at, m.start()))
+                at = m.start()
+    return [*pieces, (at, b)]
+
+
+def _complement(before: list[str]) -> bool:
+    """Whether the verb that follows these words completes them ("let the music fade out", "make the
+    song fade in"): a causative verb, then only its object."""
+    en = lexicon("en")
+    objects = {p for ps in en["objects"].values() for p in ps}
+    head = before[0].lower()
+    rest = " ".join(before[1:]).lower()
+    return head in en["causative_verbs"] and re.sub(r"^(?:the|my|this|that)\s+", "", rest) in objects
 
 
 def continues(clause: str) -> bool:
