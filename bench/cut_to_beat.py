@@ -18,6 +18,7 @@ Writes docs/cut-to-beat.md/.json.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,8 @@ def seam_audibility(bed: Path, seams_s: list[float], beats_s: list[float]) -> li
     plus the level difference in dB between them over 10 dB. Seams sit on beats, where the music
     changes anyway (a note, a drum hit), so a seam's score is its change divided by the median
     change at the bed's beats that are no seam (more than 0.1 s from one): about 1, the seam
-    sounds like any other beat; 2, twice the change of a beat.
+    sounds like any other beat; 2, twice the change of a beat. One score per seam, in order; NaN
+    for a seam too near either end of the bed to measure.
     """
     y = decode_audio(bed, sample_rate=SR)
     _freqs, z = stft(y, N_FFT, HOP)
@@ -104,8 +106,16 @@ def seam_audibility(bed: Path, seams_s: list[float], beats_s: list[float]) -> li
     seam_arr = np.asarray(seams_s, float)
     plain = [at(b) for b in beats_s if not len(seam_arr) or np.min(np.abs(seam_arr - b)) > 0.1]
     ref = float(np.nanmedian(plain)) if plain else 1.0
-    scores = [at(t) / ref for t in seams_s]
-    return [s for s in scores if not np.isnan(s)]
+    return [at(t) / ref for t in seams_s]
+
+
+def own_change(source: Path, plan: MusicPlan, beats_s: list[float]) -> list[float]:
+    """For each seam of :func:`seams`, the change the source itself makes where the seam enters it,
+    scored like :func:`seam_audibility` against the source's own beats: a seam's score minus this is
+    what the edit adds to the music's own change there (about 0 for a join where the source runs
+    on; a jump into a bar line that the music itself marks loudly is not a loud seam)."""
+    entered = [s.src_start_s + s.crossfade_s / 2 * s.stretch for s in plan.segments[1:] if s.dst_start_s > 0]
+    return seam_audibility(source, entered, beats_s)
 
 
 def heard_tempo_change(beats_s: np.ndarray) -> float:
@@ -127,6 +137,21 @@ def ends_with_video(plan: MusicPlan) -> bool:
 def seams(plan: MusicPlan) -> list[float]:
     """Each seam's centre on the output timeline (every segment after the first)."""
     return [s.dst_start_s + s.crossfade_s / 2 for s in plan.segments[1:] if s.dst_start_s > 0]
+
+
+def jumps(plan: MusicPlan) -> list[bool]:
+    """For each seam of :func:`seams`, whether the source jumps there (a loop back, the entry into
+    the ending phrase) rather than running on at a new tempo (a landing's or a ramp's join)."""
+    pairs = zip(plan.segments[:-1], plan.segments[1:], strict=True)
+    return [abs(b.src_start_s - a.src_end_s) > 1e-3 for a, b in pairs if b.dst_start_s > 0]
+
+
+def seam_summary(scores: list[float]) -> dict[str, float]:
+    """Mean, largest and the share over 1 (a seam that changes the sound more than a beat does)."""
+    if not scores:
+        return {"mean": 0.0, "max": 0.0, "over_1": 0.0, "n": 0}
+    arr = np.asarray(scores, float)
+    return {"mean": float(arr.mean()), "max": float(arr.max()), "over_1": float(np.mean(arr > 1.0)), "n": len(arr)}
 
 
 def plot_plan(plan: MusicPlan, cuts: list[float], heard: np.ndarray, audibility: list[float], out_png: Path) -> Path:
@@ -228,6 +253,40 @@ def rules_optimum(cuts: list[float], bpm: float, downbeat_weight: float, meter: 
     return beats / n, downs / n
 
 
+#: The measures of the best-ranked track's runs averaged in the report.
+LIST_KEYS = (
+    "plan_beat",
+    "plan_downbeat",
+    "librosa_beat",
+    "librosa_offbeat_eighth",
+    "librosa_120ms_off",
+    "blind_beat",
+    "blind_downbeat",
+    "naive_librosa_beat",
+    "largest_step",
+    "heard_tempo_change",
+    "seam_mean",
+    "seam_max",
+    "seam_over_1",
+    "jump_seam_mean",
+    "jump_seam_max",
+)
+
+
+def column_summary(per_track: list[dict[str, Any]], key: str) -> dict[str, float]:
+    """One column of the all-tracks table (``key``: rendered or held_out) summed up: the shares
+    averaged over the tracks, and every seam of its beds, all joins and the jumps alone."""
+    out = {
+        m: float(np.mean([r[f"{key}_{m}"] for r in per_track]))
+        for m in ("librosa_beat", "blind_beat", "blind_downbeat", "plan_downbeat")
+    }
+    out["tracks_librosa_under_0.8"] = float(sum(r[f"{key}_librosa_beat"] < 0.8 for r in per_track))
+    for kind in ("seams", "jump_seams", "jump_excess"):
+        scores = [a for r in per_track for a in r[f"{key}_{kind}"]]
+        out.update({f"{kind}_{k}": v for k, v in seam_summary(scores).items()})
+    return out
+
+
 #: The second cut list each track is rendered on in the all-tracks table: seed HELD_OUT_SEEDS + the
 #: track's place in the catalogue (seeds nobody looked at while the arrangement was changed).
 HELD_OUT_SEEDS = 800
@@ -243,11 +302,21 @@ def rendered_check(
     bed = render_bed(plan, work / "track-bed.wav")
     heard = librosa_beats(bed)
     blind = analyze_track(bed)
+    scored = list(zip(seam_audibility(bed, seams(plan), plan.beats_s), jumps(plan), strict=True))
+    audibility = [a for a, _ in scored if not np.isnan(a)]
+    jump_scores = [a for a, j in scored if j and not np.isnan(a)]
+    own = own_change(track.path, plan, analysis.beats_s)
+    excess = [a - o for (a, j), o in zip(scored, own, strict=True) if j and not np.isnan(a - o)]
     return {
         f"{prefix}_seed": seed,
         f"{prefix}_librosa_beat": share_near(heard, cuts),
+        f"{prefix}_blind_beat": share_near(blind.beats_s, cuts),
         f"{prefix}_blind_downbeat": share_near(blind.downbeats_s, cuts),
+        f"{prefix}_plan_downbeat": plan.cuts_on_downbeat / len(cuts),
         f"{prefix}_heard_change": heard_tempo_change(heard),
+        f"{prefix}_seams": [round(a, 3) for a in audibility],
+        f"{prefix}_jump_seams": [round(a, 3) for a in jump_scores],
+        f"{prefix}_jump_excess": [round(a, 3) for a in excess],
     }
 
 
@@ -258,6 +327,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--out", type=Path, default=ROOT / "docs")
     ap.add_argument("--plot", type=int, default=0, help="only plot this seed's plan to OUT/cut-to-beat.png")
+    ap.add_argument(
+        "--part",
+        choices=("all", "lists", "tracks"),
+        default="all",
+        help="lists: only the best-ranked track on each cut list; tracks: only every track on its two "
+        "lists; either writes OUT/cut-to-beat-PART.json and a summary instead of the report",
+    )
     args = ap.parse_args(argv)
     catalog = load_catalog()
     work = Path(tempfile.mkdtemp(prefix="bench-cut-to-beat-"))
@@ -271,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         plot_plan(plan, cuts, heard, seam_audibility(bed, seams(plan), plan.beats_s), args.out / "cut-to-beat.png")
         return 0
     rows = []
-    for seed in range(1, args.seeds + 1):
+    for seed in range(1, args.seeds + 1 if args.part != "tracks" else 1):
         cuts = cut_list(seed, args.seconds)
         prof = silent_profile(cuts, args.seconds)
         best = rank_tracks(catalog, prof, MusicWishes(), seed=seed)[0]
@@ -279,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         bed = render_bed(plan, work / f"bed{seed}.wav")
         blind = analyze_track(bed, cache_dir=work)
         heard = librosa_beats(bed)
-        audibility = seam_audibility(bed, seams(plan), plan.beats_s)
+        scored = list(zip(seam_audibility(bed, seams(plan), plan.beats_s), jumps(plan), strict=True))
+        audibility = [a for a, _ in scored if not np.isnan(a)]
+        jump_scores = [a for a, j in scored if j and not np.isnan(a)]
         naive = render_bed(
             MusicPlan(
                 best.track.id,
@@ -306,15 +384,22 @@ def main(argv: list[str] | None = None) -> int:
             "heard_tempo_change": heard_tempo_change(heard),
             "seam_mean": float(np.mean(audibility)) if audibility else 0.0,
             "seam_max": max(audibility, default=0.0),
+            "seam_over_1": float(np.mean(np.asarray(audibility) > 1.0)) if audibility else 0.0,
+            "jump_seam_mean": float(np.mean(jump_scores)) if jump_scores else 0.0,
+            "jump_seam_max": max(jump_scores, default=0.0),
             "seams": len(audibility),
+            "jump_seams": len(jump_scores),
+            "seam_scores": [round(a, 3) for a in audibility],
             "ends_with_video": ends_with_video(plan),
         }
         rows.append(row)
+        shown = {k: v for k, v in row.items() if not isinstance(v, list)}
         print(
-            "  " + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True
+            "  " + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()),
+            flush=True,
         )
     per_track: list[dict[str, Any]] = []
-    for i, track in enumerate(catalog):
+    for i, track in enumerate(catalog if args.part != "lists" else []):
         an = analyze_track(track.path)
         got = []
         for seed in range(1, args.seeds + 1):
@@ -322,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
             plan = plan_music(track, an, silent_profile(cuts, args.seconds), duration_s=args.seconds)
             got.append((plan.cuts_on_beat / len(cuts), plan.cuts_on_downbeat / len(cuts)))
         per_track.append(
-            {
+            row := {
                 "track": track.id,
                 "tempo_bpm": round(an.tempo_bpm, 1),
                 "plan_beat": float(np.mean([g[0] for g in got])),
@@ -331,7 +416,21 @@ def main(argv: list[str] | None = None) -> int:
                 **rendered_check(track, an, HELD_OUT_SEEDS + i + 1, args.seconds, work, prefix="held_out"),
             }
         )
+        print(f"  {track.id}: " + " ".join(f"{k}={v:.2f}" for k, v in row.items() if isinstance(v, float)), flush=True)
     per_track.sort(key=lambda r: -r["plan_beat"])
+    columns = {key: column_summary(per_track, key) for key in ("rendered", "held_out")} if per_track else {}
+    if args.part != "all":
+        lists_mean = {k: float(np.mean([r[k] for r in rows])) for k in LIST_KEYS} if rows else {}
+        if rows:
+            lists_mean.update(
+                {f"seam_{k}": v for k, v in seam_summary([a for r in rows for a in r["seam_scores"]]).items()}
+            )
+        partial = {"seconds": args.seconds, "seeds": args.seeds, "mean": lists_mean, "runs": rows}
+        partial.update({"per_track": per_track, "columns": columns})
+        out = args.out / f"cut-to-beat-{args.part}.json"
+        out.write_text(json.dumps(partial, indent=1))
+        print(json.dumps({"lists": lists_mean, "columns": columns}, indent=1))
+        return 0
     ceiling: list[dict[str, Any]] = []
     for bpm in (80, 100, 110, 120, 133, 150, 170):
         got = []
@@ -351,21 +450,8 @@ def main(argv: list[str] | None = None) -> int:
                 "optimum_downbeat": float(np.mean(most_downbeats)),
             }
         )
-    keys = [
-        "plan_beat",
-        "plan_downbeat",
-        "librosa_beat",
-        "librosa_offbeat_eighth",
-        "librosa_120ms_off",
-        "blind_beat",
-        "blind_downbeat",
-        "naive_librosa_beat",
-        "largest_step",
-        "heard_tempo_change",
-        "seam_mean",
-        "seam_max",
-    ]
-    mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in LIST_KEYS}
+    mean.update({f"all seams {k}": v for k, v in seam_summary([a for r in rows for a in r["seam_scores"]]).items()})
     report = {
         "seconds": args.seconds,
         "seeds": args.seeds,
@@ -373,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         "mean": mean,
         "runs": rows,
         "per_track": per_track,
+        "columns": columns,
         "metronome_ceiling": ceiling,
     }
     lines = [
@@ -424,10 +511,16 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "",
         *[
-            f"All tracks, rendered on {name}: librosa beat "
-            f"{np.mean([r[f'{key}_librosa_beat'] for r in per_track]):.2f}, blind downbeat "
-            f"{np.mean([r[f'{key}_blind_downbeat'] for r in per_track]):.2f}, tracks with librosa under 0.8: "
-            f"{sum(r[f'{key}_librosa_beat'] < 0.8 for r in per_track)} of {len(per_track)}."
+            f"All tracks, rendered on {name}: librosa beat {columns[key]['librosa_beat']:.2f}, blind beat "
+            f"{columns[key]['blind_beat']:.2f}, blind downbeat {columns[key]['blind_downbeat']:.2f} (the plan's "
+            f"downbeats: {columns[key]['plan_downbeat']:.2f}), tracks with librosa under 0.8: "
+            f"{columns[key]['tracks_librosa_under_0.8']:.0f} of {len(per_track)}; seams: "
+            f"{columns[key]['seams_n']:.0f}, mean {columns[key]['seams_mean']:.2f}, largest "
+            f"{columns[key]['seams_max']:.2f}, {columns[key]['seams_over_1']:.2f} of them over 1; the jumps alone "
+            f"({columns[key]['jump_seams_n']:.0f}): mean {columns[key]['jump_seams_mean']:.2f}, largest "
+            f"{columns[key]['jump_seams_max']:.2f}, {columns[key]['jump_seams_over_1']:.2f} over 1; what the jumps add "
+            f"to the source's own change where they enter it: mean {columns[key]['jump_excess_mean']:.2f}, largest "
+            f"{columns[key]['jump_excess_max']:.2f}, {columns[key]['jump_excess_over_1']:.2f} over 1."
             for key, name in (
                 ("rendered", "the bench's lists"),
                 ("held_out", f"the held-out lists ({HELD_OUT_SEEDS}+)"),

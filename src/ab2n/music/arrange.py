@@ -7,9 +7,12 @@ How it works (a music editor's moves, automated):
    beats, time-stretched by at most ±MAX_STRETCH (10 %) (pitch kept) so that the cut lands exactly on a beat —
    preferring a count that puts the cut on a downbeat. A cut that no count can reach within that
    is let go (the next interval is longer and easier).
-3. When the walk reaches the end of the body it jumps back to an earlier downbeat whose bar sounds
-   most like the bar it replaces (chroma + energy), phrase-aligned, with a short equal-power
-   crossfade — rotating among the best few targets so a long video doesn't loop the same bars.
+3. When the walk reaches the end of the body (or a bar or two before it) it jumps back to an
+   earlier downbeat whose bar sounds most like the bar it replaces (chroma + energy),
+   phrase-aligned, where the seam departs least from what the music itself does at that beat
+   (``music/seams.py``), with a short equal-power crossfade — rotating among the best few loops so
+   a long video doesn't loop the same bars. The seam into the ending phrase is weighed the same way
+   in the search for landings.
 4. The tail is placed so the track's last note ends at the video's end (trimmed with a short fade
    if it would overrun), cut at the beats that land the cuts inside it into pieces stretched
    apart; the walk enters it on its downbeat, dropping the rest of a bar if need be.
@@ -32,6 +35,7 @@ from ab2n.analyze.profile import VideoProfile
 from ab2n.music.beats import TrackAnalysis
 from ab2n.music.catalog import Track
 from ab2n.music.ramp import output_grid, ramp_tempo
+from ab2n.music.seams import SeamCosts
 
 #: Largest stretch of a run between landed cuts. At 4 % no plan could pass ~0.78 of cuts on a beat
 #: at 110 BPM; at 8 % ab2n's analyser run blind on the bed heard 0.48 of cuts on a downbeat, at 10 %
@@ -52,6 +56,13 @@ DROP_COST = 0.5
 #: What landing a cut on a beat no other plausible reading shares is worth, against 1 on a beat they
 #: all share (``beat_certainty``); above 0 so a track where no beat is sure still lands its cuts.
 UNSURE_WORTH = 0.2  # dropping the rest of a bar to enter the ending phrase on its downbeat
+#: What a jump's audibility costs in the search, per unit of ``music/seams.py``'s score (1: the
+#: seam changes the sound as much as one of the track's own beats; a landed cut is worth 1-2).
+SEAM_COST = 0.5
+#: How many bars before the end of the body a loop may leave it (0: only at its end), and what
+#: each bar skipped that way costs (the loop then plays less of the track).
+LOOP_LEAVE_BARS = 2
+LEAVE_EARLY_COST = 0.1
 
 
 @dataclass(frozen=True)
@@ -190,16 +201,18 @@ class _Walk:
     beats: list[float]
     down_idx: set[int]
     loop_end: int  # beat index where the body ends (a downbeat)
-    targets: list[int]  # downbeat indices to jump back to, best first
+    targets: list[tuple[int, int]]  # loops, best first: (downbeat left, earlier downbeat entered)
     k: int  # current source beat index
     jumps: int = 0
 
     def step(self) -> tuple[int, int]:
-        """Advance one beat: returns (beat played, next beat index)."""
+        """Advance one beat: returns (beat played, next beat index). The walk takes its loops in
+        turn; one whose bar it is already past is taken at the end of the body."""
         cur = self.k
         nxt = cur + 1
-        if nxt >= self.loop_end:
-            nxt = self.targets[self.jumps % len(self.targets)] if self.targets else self.loop_end
+        leave, enter = self.targets[self.jumps % len(self.targets)] if self.targets else (self.loop_end,) * 2
+        if nxt == leave or nxt >= self.loop_end:
+            nxt = enter
             self.jumps += 1
         self.k = nxt
         return cur, nxt
@@ -300,9 +313,13 @@ def _walk_plan(
     # The music may start up to a bar before the walk's first downbeat, unless it must start on it.
     max_lead = 0.0 if enter_on_downbeat else meter * period
     start = next((d for d in down if beats[d] >= max_lead - 1e-9 and d < ending_idx - 2 * meter), first)
-    targets = _jump_targets(analysis, down, first, ending_idx, meter)
+    seam_cost = SeamCosts(analysis)
+    targets = _jump_targets(analysis, down, first, ending_idx, meter, seam_cost)
     walk = _Walk(beats=[*beats, end_s], down_idx=down_idx, loop_end=ending_idx, targets=targets, k=start)
-    lengths, on_down, worth = _walk_ahead(walk, int(latest_tail / (period * (1 - MAX_STRETCH))) + 4 * meter, sure)
+    n_ahead = int(latest_tail / (period * (1 - MAX_STRETCH))) + 4 * meter
+    lengths, on_down, worth, source = _walk_ahead(walk, n_ahead, sure)
+    # Entering the ending phrase after p beats of the walk leaves the source where the p-th beat ends.
+    into_tail = np.array([seam_cost(int(source[p - 1]) + 1, ending_idx) if p else 0.0 for p in range(len(lengths))])
     lead, hits, chosen = _choose_hits(
         [c for c in cuts if c < latest_tail],
         lengths,
@@ -310,6 +327,7 @@ def _walk_plan(
         worth=worth,
         finals=[(o.earliest, o.latest, o.score) for o in tail_options],
         max_lead=max_lead,
+        into_tail=into_tail,
     )
 
     out = _Output(track.path, walk)
@@ -479,19 +497,25 @@ def _place_tail(
     return overrun
 
 
-def _walk_ahead(walk: _Walk, n: int, sure: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _walk_ahead(walk: _Walk, n: int, sure: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The next ``n`` beats the walk will play: cumulative source seconds (n + 1 values, from 0),
-    whether each beat is a downbeat, and its certainty (``sure``, per source beat). The walk itself
-    doesn't move."""
+    whether each beat is a downbeat, its certainty (``sure``, per source beat), and the source
+    beat each is. The walk itself doesn't move."""
     saved = (walk.k, walk.jumps)
-    lengths, on_down, worth = [0.0], [], []
+    lengths, on_down, worth, source = [0.0], [], [], []
     for _ in range(n):
         cur, _nxt = walk.step()
         lengths.append(lengths[-1] + walk.beat_len(cur))
         on_down.append(cur in walk.down_idx)
         worth.append(sure[cur] if cur < len(sure) else 1.0)
+        source.append(cur)
     walk.k, walk.jumps = saved
-    return np.asarray(lengths), np.asarray([*on_down, False]), np.asarray([*worth, 1.0])
+    return (
+        np.asarray(lengths),
+        np.asarray([*on_down, False]),
+        np.asarray([*worth, 1.0]),
+        np.asarray(source, int),
+    )
 
 
 def _certainty(analysis: TrackAnalysis) -> list[float]:
@@ -511,6 +535,7 @@ def _choose_hits(
     worth: np.ndarray | None = None,
     finals: Sequence[tuple[float, float, float]] = (),
     max_lead: float = 0.0,
+    into_tail: np.ndarray | None = None,
 ) -> tuple[float, list[tuple[float, int, int]], int | None]:
     """Which cuts to land, and on how many beats each: dynamic programming over (cut, beats played).
 
@@ -527,7 +552,9 @@ def _choose_hits(
     one (the best, if any can be reached) on a downbeat, or arrive mid-bar and drop the rest of that
     bar (``DROP_COST``), since the seam into the tail is a jump anyway. Requiring the downbeat fixed
     the bar phase of every landing by the tail's (metronome at 110 BPM: 0.21 of cuts on a downbeat,
-    0.37 with the drop).
+    0.37 with the drop). ``into_tail[p]`` is the audibility of the seam into the ending phrase after
+    ``p`` beats of the walk (``music/seams.py``; 0 where the walk arrives at the phrase by itself),
+    which costs ``SEAM_COST`` per unit.
 
     Returns:
         The lead (seconds of music before the first beat); for each landed cut in order, (cut time,
@@ -586,6 +613,7 @@ def _choose_hits(
                         - STRETCH_COST * abs(stretch - 1)
                         - (DROP_COST if drop else 0.0)
                         - (0.1 * lead / max_lead if max_lead else 0.0)
+                        - (SEAM_COST * float(into_tail[m + n]) if into_tail is not None else 0.0)
                     )
                     if reach is None or score > reach[0]:
                         reach = (score, f, (i, m), t_land, n, drop)
@@ -728,28 +756,42 @@ def _tail_options(
     return options
 
 
-def _jump_targets(analysis: TrackAnalysis, down: list[int], first: int, ending_idx: int, meter: int) -> list[int]:
-    """Downbeats to loop back to, best first: the bar most like the ending bar, phrase-aligned."""
-    bars = [i for i in down if first <= i <= ending_idx - 2 * meter]
-    if not bars:
-        return [first]
+def _jump_targets(
+    analysis: TrackAnalysis,
+    down: list[int],
+    first: int,
+    ending_idx: int,
+    meter: int,
+    seam_cost: SeamCosts | None = None,
+) -> list[tuple[int, int]]:
+    """Loops back, best first, as (downbeat left, earlier downbeat entered): the walk may leave the
+    body at its end or up to LOOP_LEAVE_BARS bars before it, into a bar that sounds like the one it
+    replaces (chroma + energy), phrase-aligned, with the jump least audible (``seam_cost``,
+    ``SEAM_COST`` per unit); each bar of the body skipped by leaving early costs LEAVE_EARLY_COST."""
+    leaves = [i for i in down if ending_idx - LOOP_LEAVE_BARS * meter <= i <= ending_idx and i > first + 2 * meter]
+    if ending_idx not in leaves:
+        leaves.append(ending_idx)
     chroma = analysis.bar_chroma
     energy = analysis.bar_energy
     bar_of = {d: j for j, d in enumerate(down)}
-    ref = bar_of.get(ending_idx, len(down) - 1)
 
-    def sim(i: int) -> float:
-        j = bar_of.get(i, 0)
+    def sim(pair: tuple[int, int]) -> float:
+        leave, enter = pair
+        ref, j = bar_of.get(leave, len(down) - 1), bar_of.get(enter, 0)
         s = 0.0
         if chroma and j < len(chroma) and ref < len(chroma):
             s += float(np.dot(chroma[j], chroma[ref]))
         if energy and j < len(energy) and ref < len(energy):
             s -= abs(energy[j] - energy[ref])
         phrase = (ref - j) % 4 == 0
-        return s + (0.5 if phrase else 0.0)
+        heard = SEAM_COST * seam_cost(leave, enter) if seam_cost is not None else 0.0
+        early = LEAVE_EARLY_COST * (ending_idx - leave) / max(1, meter)
+        return s + (0.5 if phrase else 0.0) - heard - early
 
-    ranked = sorted(bars, key=sim, reverse=True)
-    return ranked[:3]
+    pairs = [(leave, i) for leave in leaves for i in down if first <= i <= leave - 2 * meter]
+    if not pairs:
+        return [(ending_idx, first)]
+    return sorted(pairs, key=sim, reverse=True)[:3]
 
 
 def _short_plan(
