@@ -345,7 +345,11 @@ def _music_wishes(w: Words) -> dict[str, Any]:
     """The mood, genres, instruments, tempo and ending asked for (only those said)."""
     endings = _endings(w)
     # "more energy at the end" shapes the ending; its "energy" is not a wish for an energetic piece.
-    moods = [k for a, b, k in w.hits("moods") if k != AUTO_MOOD and not any(a < y and x < b for x, y, _e in endings)]
+    moods = [
+        k
+        for a, b, k in w.hits("moods")
+        if k != AUTO_MOOD and not any(a < y and x < b for x, y, _e in endings) and not _described(w, a)
+    ]
     return {
         k: v
         for k, v in (
@@ -357,6 +361,16 @@ def _music_wishes(w: Words) -> dict[str, Any]:
         )
         if v
     }
+
+
+def _described(w: Words, at: int) -> bool:
+    """Whether a mood word only describes something ("my cat is so cute", "the view was epic"): said
+    after a copula, in a message that asks for no music (no music word, no adding or changing verb)."""
+    before = w.t[:at]
+    if not any(re.search(p, before) for lx, _lang in w.lexes for p in lx.get("copula_patterns", [])):
+        return False
+    asks = lexicon("en")["add_verbs"] + lexicon("en")["causative_verbs"]  # "make it feel epic" asks
+    return not (w.has("music_words") or w.about("music") or w.says(asks) or w.has_verb("change"))
 
 
 def _endings(w: Words) -> list[tuple[int, int, str]]:
