@@ -121,7 +121,7 @@ def parse(text: str, *, after: str | None = None) -> ParseResult:
     if not text or not text.strip():
         return ParseResult(unrecognised="I didn't get any words. I can " + CAPABILITIES)
     lang = detect_lang(text)
-    titles = find_titles(text, lang)
+    titles = find_titles(text, lang, after)
     w = _words(text, titles, lang, after)
     edits = _clause_edits(text, titles, lang, w.after) or _edits(w)
     cmd, strong = _command(w)
@@ -439,6 +439,8 @@ def _adding_music(w: Words, sp: tuple[int | None, int | None], wish: dict[str, A
         return False
     if _wishes_said(w, wish):
         return True
+    if w.after == "music" and _retimed(w, sp):
+        return True  # after music, "start it at 5 seconds", "从5秒开始": the music, placed again
     if not w.about("music") or _replacing(w) or (w.after == "music" and not w.has("music_words")):
         return False
     if w.pattern("statement_patterns"):
@@ -448,6 +450,14 @@ def _adding_music(w: Words, sp: tuple[int | None, int | None], wish: dict[str, A
     if percent:
         return w.says(lexicon("en")["strong_add"])
     return not _claimed(w) and not (w.titles and w.has("trim"))
+
+
+def _retimed(w: Words, sp: tuple[int | None, int | None]) -> bool:
+    """Whether a follow-up only says when the music plays: a span or a moment, no other family's words
+    (no trim word, no title, no fade, no level)."""
+    timed = sp != (None, None) or at(w.t, w.lang) is not None
+    others = w.has("trim") or w.pattern("trim_patterns") or w.about("title") or w.titles or any(_fading(w))
+    return timed and not others and _direction(w) is None
 
 
 def _direction(w: Words) -> str | None:
@@ -462,7 +472,7 @@ def _direction(w: Words) -> str | None:
     # "pump up music" is a mood, "raise the title up" moves a title: not a level
     wishes = [(a, b, "wish") for table in ("moods", "genres", "tempo") for a, b, _k in w.hits(table)]
     # "put the title lower", "move the caption down": a place word, when the title is named and the music is not
-    placed = w.about("title") and not w.about("music")
+    placed = (w.about("title") or w.after == "title") and not w.about("music")
     places = {(a, b) for a, b, _k in w.hits("positions")} if placed else set()
     keys = {k for a, b, k in longest(hits + wishes) if k != "wish" and not _of_title(w, a, b) and (a, b) not in places}
     if not keys and not w.has_verb("move"):
@@ -633,6 +643,10 @@ def _text_change_edits(w: Words) -> list[Edit]:
     unit = r"\s*(?:more |extra )?(?:s|sec|secs|seconds?|秒)\b"  # "2 seconds longer", "2 more seconds"
     num = re.search(r"(\d+(?:\.\d+)?)" + unit, w.t) or re.search(r"(\d+(?:\.\d+)?)\s*秒", w.t)
     moment = _title_moment(w)
+    moving = w.after == "title" or w.has_verb("move")
+    where = place(w.t, _places(w)) if moment is None and moving else None
+    if where is not None:  # after a title, "at the end instead"
+        moment = 0 if where == "start" else -3000
     if moment is not None:
         tp["start_ms"] = moment
     if change:

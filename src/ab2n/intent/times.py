@@ -15,6 +15,8 @@ __all__ = ["TIME", "at", "duration", "fade_length", "place", "span", "to_ms"]
 TIME = r"(\d+(?::\d{1,2})?(?:\.\d+)?)"
 _U = r"(s|sec|secs|seconds?|min|mins|minutes?)"
 _ZU = r"(秒|分钟|分)"
+#: A moment a title appears at: "3秒后出现", "10秒时显示".
+_APPEARS = TIME + r"\s*" + _ZU + r"\s*(?:后|之后|以后|时)?\s*(?:出现|显示|弹出)"
 #: A unit of a fade's length, English or (in a mixed message: "fade in 3秒") Chinese.
 _FU = r"(?:(s|sec|secs|seconds?|min|mins|minutes?)\b|(秒))"
 
@@ -139,6 +141,8 @@ def at(text: str, lang: str) -> int | None:
             re.search(r"在\s*(?:第\s*)?" + TIME + r"\s*" + _ZU, text)
             or re.search(r"(?<!从)第\s*" + TIME + r"\s*" + _ZU + r"(?!\s*(?:到|至|-))", text)  # "第10秒出现字幕"
             or re.search(r"在\s*(\d+:\d{1,2})", text)
+            # "3秒后出现" (not "最后5秒显示", a span)
+            or re.search(r"(?<![后前第\d.:])" + _APPEARS, text)
         )
         return to_ms(m.group(1), m.group(2) if m.lastindex and m.lastindex > 1 else None) if m else None
     # "at 0:20", "at 5 seconds", "at the 0:15 mark", "at the 20 second point"

@@ -36,10 +36,12 @@ def _quoted(original: str) -> list[tuple[str, int, int]]:
     return sorted(found, key=lambda x: x[1])
 
 
-def _unquoted(original: str, lang: str) -> tuple[str, int, int] | None:
+def _unquoted(original: str, lang: str, after: str | None = None) -> tuple[str, int, int] | None:
     cues = lexicon("zh" if lang == "zh" else "en")["title_cues"]
     en = lexicon("en")["title_cues"]
     patterns = cues["patterns"] + (en["patterns"] if lang == "zh" else [])
+    if after == "title":  # after a title, "change it to Bye", "make it say Hello": "it" is that title
+        patterns = patterns + en.get("after_title_patterns", [])
     stops = cues["stops"] + (en["stops"] if lang == "zh" else [])
     for pat in patterns:
         m = re.search(pat, original, re.IGNORECASE)
@@ -66,10 +68,11 @@ def _about_music(words: str) -> bool:
     return any(head == m or head.startswith(m + " ") for m in music)
 
 
-def find_titles(original: str, lang: str) -> list[tuple[str, int, int]]:
-    """Every title text in the message with where it is: (text, start, end) in ``original``."""
+def find_titles(original: str, lang: str, after: str | None = None) -> list[tuple[str, int, int]]:
+    """Every title text in the message with where it is: (text, start, end) in ``original`` (``after``:
+    what the previous turn changed, "title" letting "change it to Bye" name a title's words)."""
     quoted = _quoted(original)
     if quoted:
         return quoted
-    one = _unquoted(original, lang)
+    one = _unquoted(original, lang, after)
     return [one] if one else []
