@@ -11,7 +11,8 @@ A film composer's first pass, automated:
    to 40 ms before its beat or 15 ms after it where no whole number of beats fits its gap
    (``SLACK_SHIFTS_S``), a tempo step between neighbouring gaps costs its squared log ratio, a
    tempo away from the piece's centre costs its squared log ratio times ``CENTRE_WEIGHT``
-   (dear: the piece holds one prevailing tempo and leaves it only to land cuts), a cut passed over
+   (dear: the piece holds one prevailing tempo and leaves it only to land cuts), a departure that
+   goes on from gap to gap on one side of the centre more (``RUN_WEIGHT``), a cut passed over
    (not on a beat) costs its strength plus two, and the end must be a bar line. The piece's centre
    tempo is searched over the style's range and each gap's mean tempo kept within ±``SWING`` of
    it. Where a hit cannot reach its downbeat near the centre, one bar before it may be 2, 3 or 5
@@ -63,6 +64,20 @@ STEP_WEIGHT = 3.0
 #: within 4 %, 2 of 40 click tracks and 0 of 24 beds off by more than 4 %; strong cuts planned on
 #: downbeats 0.87 -> 0.82, the rest by changed bars (2.4 -> 3.2 a minute).
 CENTRE_WEIGHT = 50.0
+#: Weight of a departure from the centre that goes on: a gap off the centre on the same side as
+#: the gap before it pays the product of their log deviations (two 10 % gaps in a row: 0.009 x
+#: RUN_WEIGHT), in full for a gap of up to RUN_BEATS beats and by RUN_BEATS / beats for a longer
+#: one. So a run of quick cuts can't walk the tempo off for bars on end, while a gap off for one
+#: cut, gaps that swing either side of the centre, or a long gap's glide pay nothing more.
+#: Why: librosa's tracker keeps one period and loses its phase over a stretch off it (a tuning
+#: video with cuts 0.4-1.2 s apart: librosa's beats 0.15-0.19 s off two cuts after 4 s at 8-13 %
+#: under the median). Rendered beds of the 8 tuning videos' cut lists (no speech), librosa's beats
+#: on cuts, mean 0.861 -> 0.880, hits on downbeats heard blind 0.685 -> 0.685, librosa's tempo off
+#: the map 0.019 -> 0.015. Per beat (x beats, not capped) at 60: 0.889 / 0.719, and at 150 per
+#: gap uncapped 0.889 / 0.710, but both pushed the 4/4-only plans of the 1.5-8 s lists under 0.6
+#: of hits on downbeats (tests/unit/test_compose_plan.py): long gaps off the centre land hits.
+RUN_WEIGHT = 150.0
+RUN_BEATS = 2
 #: Smoothing of the beat lengths: larger keeps each gap closer to its own even tempo.
 EVEN_WEIGHT = 0.05
 ON_BEAT_TOL_S = 0.05
@@ -426,6 +441,10 @@ def _beat_counts(
                         c += STRETCH_COST * (not inner[0] <= t <= inner[1]) + SLACK_COST * (sh != 0)
                         if prev_t:
                             c += STEP_WEIGHT * math.log(t / prev_t) ** 2
+                            # A departure that goes on: this gap off the centre on the same side
+                            # as the one before it (the beat drifts from the prevailing grid).
+                            run = max(0.0, math.log(t / centre) * math.log(prev_t / centre))
+                            c += RUN_WEIGHT * run * min(1.0, RUN_BEATS / k)
                         tk = round(t * 2) / 2  # tempi within 0.25 BPM share a state
                         # 0: bars of four; else a bar of that many beats ends on the anchor (its
                         # first beat a downbeat inside the gap, the phrase clear of the last one).
