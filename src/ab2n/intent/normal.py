@@ -117,7 +117,9 @@ def normalise(text: str) -> str:
     t = t.translate(str.maketrans("０１２３４５６７８９％：，。！？（）", "0123456789%:,.!?()"))
     t = re.sub(rf"百分之([{_ZH_NUM}]+)", lambda m: f"{zh_number(m.group(1))}%", t)
     t = re.sub(rf"(?<![{_ZH_NUM}\d])半分钟", "30秒", t)  # "剪成半分钟": half a minute
-    t = re.sub(rf"([{_ZH_NUM}]+)(?=\s*(秒|分钟|分|%|db|分贝|倍))", lambda m: str(zh_number(m.group(1))), t)
+    t = re.sub(
+        rf"([{_ZH_NUM}]+)(?=\s*(秒|分钟|分|%|db|分贝|倍|成(?!为|功|了)))", lambda m: str(zh_number(m.group(1))), t
+    )
     t = _minutes_and_seconds(t)
     t = t.lower()
     spell = lexicon("en")["spellings"]  # "gimme" -> "give me", "pls" -> "please"

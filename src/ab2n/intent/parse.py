@@ -652,7 +652,12 @@ def _text_change_edits(w: Words) -> list[Edit]:
     if change:
         step = to_ms(num.group(1)) if num else 1000
         tp["delta_ms"] = step if change == "longer" else -step
-    elif num and moment is None and (w.about("title") or re.search(r"\blong\b|for\s+\d", w.t)):
+    elif (
+        num
+        and moment is None
+        and at(w.t, w.lang) is None
+        and (w.about("title") or re.search(r"\blong\b|for\s+\d", w.t))
+    ):
         tp["duration_ms"] = to_ms(num.group(1))
     pos = _moved_to(w)
     if pos and (w.has_verb("move") or w.about("title") or w.after == "title"):
@@ -664,7 +669,8 @@ def _title_moment(w: Words) -> int | None:
     """When the last title is to appear: a moment said with a verb of timing or moving ("make the
     title show up at 10 seconds", "move the title to 0:10", "标题在第三秒出现"); "make the title spin
     at 0:05" asks nothing the title can do."""
-    timed = w.has_verb("move") or any(matches(w.t, ps, lang) for ps, lang in w.lists("title_timing"))
+    named_at = re.search(r"\b(?:title|caption|text|heading|subtitle)\s+(?:at|from)\s+\d", w.t)  # "title at 20 seconds"
+    timed = w.has_verb("move") or named_at or any(matches(w.t, ps, lang) for ps, lang in w.lists("title_timing"))
     if not timed:
         return None
     moved = re.search(r"\bto\s+(\d+:\d{1,2})\b", w.t) if w.has_verb("move") else None
