@@ -174,9 +174,9 @@ def vocabulary(lang: str) -> frozenset[str]:
     lex = lexicon(lang)
     # Regular expressions and examples are not words people type; small talk and filler are read by
     # the learned fallback only, and a typo is never mended towards them.
-    skip = ("never_corrected", "title_cues", "examples", "small_talk", "filler_words", "rewrites", "verb_rewrites")
+    skip = {"never_corrected", "title_cues", "examples", "small_talk", "filler_words", "rewrites", "verb_rewrites"}
     # the words that tie clauses and verbs together are grammar, not what a typo was meant to be
-    skip += ("clause_breaks", "clause_starts", "clause_joins", "run_on_starts", "run_on_not_after", "causative_verbs")
+    skip |= {"clause_breaks", "clause_starts", "clause_joins", "run_on_starts", "run_on_not_after", "causative_verbs"}
     return frozenset(w for k, v in lex.items() if k not in skip and not k.endswith("_patterns") for w in _words_of(v))
 
 
