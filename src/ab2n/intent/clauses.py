@@ -1,4 +1,4 @@
-"""A message cut into clauses, each one instruction with its own words.
+"""A message cut into clauses, each one instruction with its own words, and their edits gathered.
 
 "make the music quieter and fade it out over the last 3 s, then add a title 'Rome' at the start"
 -> "make the music quieter" | "fade it out over the last 3 s" | "add a title 'Rome' at the start".
@@ -12,11 +12,33 @@ never cut ("Rome, Italy" is one title).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
 from ab2n.intent.lexicons import lexicon
+from ab2n.intent.normal import normalise
+from ab2n.intent.words import lexes
+from ab2n.timeline.edits import Edit
 
-__all__ = ["clause_spans", "continues"]
+__all__ = ["changed", "clause_spans", "complaint", "continues", "grouped", "in_order", "merged", "repeats"]
+
+#: The order the families' extractors give their edits in (``parse._edits``), kept when clauses are read.
+_OP_ORDER = (
+    "add_music",
+    "replace_music",
+    "remove_music",
+    "set_music_volume",
+    "set_fades",
+    "add_text",
+    "remove_text",
+    "set_text",
+    "set_aspect",
+    "set_original_audio",
+    "trim",
+    "set_loudness",
+)
+#: Edits a message asks once: two clauses giving one of them say the same thing twice.
+_ONE_A_MESSAGE = ("set_music_volume", "set_aspect", "set_original_audio", "trim", "set_loudness", "remove_music")
 
 
 @cache
@@ -104,3 +126,65 @@ def continues(clause: str) -> bool:
     joined = any(head.startswith(j) and (not j.isalpha() or not head[len(j) : len(j) + 1].isalpha()) for j in joins)
     starts = re.compile(rf"\b(?:{_alternatives(lexicon('en')['clause_starts'])})\b", re.IGNORECASE)
     return joined and not starts.search(head)
+
+
+def complaint(clause: str, lang: str) -> bool:
+    """Whether a clause only complains ("too loud", "太吵了"): beside a clause that asks something it
+    is the reason for that, not an edit of its own."""
+    said = normalise(clause)
+    return any(re.search(p, said) for lx, _lang in lexes(lang) for p in lx.get("complaint_patterns", []))
+
+
+def grouped(spans: list[tuple[int, int]], asks: Callable[[tuple[int, int]], bool]) -> list[tuple[int, int]]:
+    """The clauses with each one that asks nothing alone (``asks``: "from 0:10 to 0:20", "and the
+    music") joined to the one before it (the first to the one after it)."""
+    groups: list[tuple[int, int]] = []
+    for a, b in spans:
+        if groups and not asks((a, b)):
+            groups[-1] = (groups[-1][0], b)
+        else:
+            groups.append((a, b))
+    if len(groups) > 1 and not asks(groups[0]):
+        groups[1] = (groups[0][0], groups[1][1])
+        del groups[0]
+    return groups
+
+
+def changed(edits: list[Edit]) -> str | None:
+    """What a clause's edits changed, for the "it" of the next clause."""
+    ops = {e.op for e in edits}
+    if ops & {"add_text", "set_text"} and not ops & {"add_music", "set_music_volume", "replace_music"}:
+        return "title"
+    if ops & {"add_music", "set_music_volume", "replace_music", "set_fades"}:
+        return "music"
+    return None
+
+
+def repeats(edits: list[Edit], new: list[Edit]) -> bool:
+    """Whether a clause asks again for an edit a message asks once."""
+    return any(e.op in _ONE_A_MESSAGE and e.op in {x.op for x in edits} for e in new)
+
+
+def merged(edits: list[Edit], new: list[Edit]) -> list[Edit]:
+    """The edits of the clauses read so far with a clause's own: one add_music and one set_fades
+    (their settings gathered), an absolute level folded into the music being added, a change of
+    "it" after a new title folded into that title."""
+    out = list(edits)
+    for e in new:
+        same = [i for i, x in enumerate(out) if x.op == e.op and e.op in ("add_music", "set_fades")]
+        music = [i for i, x in enumerate(out) if x.op == "add_music"]
+        titles = [i for i, x in enumerate(out) if x.op == "add_text"]
+        if same:
+            out[same[0]] = Edit(e.op, {**e.params, **out[same[0]].params})
+        elif e.op == "set_music_volume" and "volume" in e.params and music:
+            out[music[-1]] = Edit("add_music", {**out[music[-1]].params, **e.params})
+        elif e.op == "set_text" and titles and "delta_ms" not in e.params:
+            out[titles[-1]] = Edit("add_text", {**out[titles[-1]].params, **e.params})
+        elif e not in out:
+            out.append(e)
+    return out
+
+
+def in_order(edits: list[Edit]) -> list[Edit]:
+    """The edits in the order the families' extractors give them."""
+    return sorted(edits, key=lambda e: _OP_ORDER.index(e.op) if e.op in _OP_ORDER else len(_OP_ORDER))

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ab2n.intent.clauses import clause_spans, continues
+from ab2n.intent.clauses import changed, clause_spans, complaint, continues, grouped, in_order, merged, repeats
 from ab2n.intent.lexicons import lexicon
 from ab2n.intent.normal import base_forms, comparatives, correct, normalise
 from ab2n.intent.times import at, duration, fade_length, place, span, to_ms
@@ -154,100 +154,32 @@ def parse(text: str, *, after: str | None = None) -> ParseResult:
 def _clause_edits(text: str, titles: list[tuple[str, int, int]], lang: str, after: str | None) -> list[Edit]:
     """The edits of a message of several clauses, each clause read on its own with its own span,
     level and object ("quieter music and fade it out over 3 seconds", "cut to 20 secs then add chill
-    music"); [] for a message of one clause. A clause that asks nothing alone ("from 0:10 to 0:20",
-    "and the music") is read with the clause before it (the first with the one after it); "it" in a
-    clause is what the clause before it changed ("add a title 'Rome', make it 5 seconds long")."""
+    music"); [] for a message of one clause (``clauses``: how clauses are cut, joined and gathered).
+    "it" in a clause is what the clause before it changed ("add a title 'Rome', make it 5 seconds
+    long")."""
+
+    def read(clause: tuple[int, int], topic: str | None) -> list[Edit]:
+        a, b = clause
+        own = [(q, x - a, y - a) for q, x, y in titles if a <= x and y <= b]
+        return _edits(_words(text[a:b], own, lang, topic))
+
     spans = clause_spans(text, [(a, b) for _q, a, b in titles], lang)
-    reasons = [(a, b) for a, b in spans if _complaint(text[a:b], lang)]
+    reasons = [(a, b) for a, b in spans if complaint(text[a:b], lang)]
     dropped = bool(reasons) and len(reasons) < len(spans)
     if dropped:
         spans = [c for c in spans if c not in reasons]  # "把原声去掉吧，太吵了": why, not what
-    groups: list[tuple[int, int]] = []
-    for a, b in spans:
-        if groups and not _alone(text, titles, lang, (a, b)):
-            groups[-1] = (groups[-1][0], b)
-        else:
-            groups.append((a, b))
-    if len(groups) > 1 and not _alone(text, titles, lang, groups[0]):
-        groups[1] = (groups[0][0], groups[1][1])
-        del groups[0]
+    groups = grouped(spans, lambda c: not continues(text[c[0] : c[1]]) and bool(read(c, None)))
     if len(groups) < 2 and not dropped:
         return []
     edits: list[Edit] = []
     topic = after
-    for a, b in groups:
-        own = [(q, x - a, y - a) for q, x, y in titles if a <= x and y <= b]
-        found = _edits(_words(text[a:b], own, lang, topic))
-        if any(e.op in _ONE_A_MESSAGE and e.op in {x.op for x in edits} for e in found):
+    for clause in groups:
+        found = read(clause, topic)
+        if repeats(edits, found):
             return []  # "太吵了，音乐小声点": two clauses say one thing; the whole message is read as one
-        edits = _merged(edits, found)
-        topic = _topic(found) or topic
-    return sorted(edits, key=lambda e: _OP_ORDER.index(e.op) if e.op in _OP_ORDER else len(_OP_ORDER))
-
-
-#: The order the families' extractors give their edits in (``_edits``), kept when clauses are read.
-_OP_ORDER = (
-    "add_music",
-    "replace_music",
-    "remove_music",
-    "set_music_volume",
-    "set_fades",
-    "add_text",
-    "remove_text",
-    "set_text",
-    "set_aspect",
-    "set_original_audio",
-    "trim",
-    "set_loudness",
-)
-#: Edits a message asks once: two clauses giving one of them say the same thing twice.
-_ONE_A_MESSAGE = ("set_music_volume", "set_aspect", "set_original_audio", "trim", "set_loudness", "remove_music")
-
-
-def _complaint(clause: str, lang: str) -> bool:
-    """Whether a clause only complains ("too loud", "太吵了"): beside a clause that asks something it
-    is the reason for that, not an edit of its own."""
-    said = normalise(clause)
-    return any(re.search(p, said) for lx, _lang in lexes(lang) for p in lx.get("complaint_patterns", []))
-
-
-def _alone(text: str, titles: list[tuple[str, int, int]], lang: str, clause: tuple[int, int]) -> bool:
-    """Whether a clause asks for an edit on its own."""
-    a, b = clause
-    if continues(text[a:b]):
-        return False
-    own = [(q, x - a, y - a) for q, x, y in titles if a <= x and y <= b]
-    return bool(_edits(_words(text[a:b], own, lang, None)))
-
-
-def _topic(edits: list[Edit]) -> str | None:
-    """What a clause's edits changed, for the "it" of the next clause."""
-    ops = {e.op for e in edits}
-    if ops & {"add_text", "set_text"} and not ops & {"add_music", "set_music_volume", "replace_music"}:
-        return "title"
-    if ops & {"add_music", "set_music_volume", "replace_music", "set_fades"}:
-        return "music"
-    return None
-
-
-def _merged(edits: list[Edit], new: list[Edit]) -> list[Edit]:
-    """The edits of the clauses read so far with a clause's own: one add_music and one set_fades
-    (their settings gathered), an absolute level folded into the music being added, a change of
-    "it" after a new title folded into that title."""
-    out = list(edits)
-    for e in new:
-        same = [i for i, x in enumerate(out) if x.op == e.op and e.op in ("add_music", "set_fades")]
-        music = [i for i, x in enumerate(out) if x.op == "add_music"]
-        titles = [i for i, x in enumerate(out) if x.op == "add_text"]
-        if same:
-            out[same[0]] = Edit(e.op, {**e.params, **out[same[0]].params})
-        elif e.op == "set_music_volume" and "volume" in e.params and music:
-            out[music[-1]] = Edit("add_music", {**out[music[-1]].params, **e.params})
-        elif e.op == "set_text" and titles and "delta_ms" not in e.params:
-            out[titles[-1]] = Edit("add_text", {**out[titles[-1]].params, **e.params})
-        elif e not in out:
-            out.append(e)
-    return out
+        edits = merged(edits, found)
+        topic = changed(found) or topic
+    return in_order(edits)
 
 
 def _guessed(w: Words, label: str) -> str | list[Edit] | None:
@@ -534,13 +466,7 @@ def _music_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
         params: dict[str, Any] = dict(wish, source="compose") if composing else dict(wish)
         if volume is not None:
             params["volume"] = volume
-        if not (w.about("title") or w.titles) and not w.has("trim"):
-            start_ms = sp[0] if sp[0] is not None or sp[1] is not None else at(w.t, w.lang)
-            if start_ms is not None:
-                params["start_ms"] = start_ms
-            if sp[1] is not None:
-                params["end_ms"] = sp[1]
-        edits.append(Edit("add_music", params))
+        edits.append(Edit("add_music", {**params, **_music_times(w, sp)}))
     if replacing and not removing:
         if _wishes_said(w, wish) and not adding:
             edits.append(Edit("add_music", dict(wish)))
@@ -549,17 +475,27 @@ def _music_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
         edits.append(Edit("add_music", {"start_ms": sp[1]}))  # "no music for the first 5 s": from 5 s on
     elif removing:
         edits.append(Edit("remove_music", {}))
-    fade_in, fade_out = _fading(w)
-    # "drop the original audio": the verb mutes the original sound, it turns no music down
-    of_original = w.acts("remove", "original") and not w.about("music") and volume is None
-    if (
-        not adding
-        and not removing
-        and (volume is not None or delta is not None)
-        and not (fade_in or fade_out or of_original)
-    ):
-        edits.append(Edit("set_music_volume", {"volume": volume} if volume is not None else {"delta_db": delta}))
+    if not (adding or removing):
+        edits += _level_edit(w, volume, delta)
     return edits
+
+
+def _music_times(w: Words, sp: tuple[int | None, int | None]) -> dict[str, int]:
+    """When the music plays: the span or moment said, unless it belongs to a title or a trim."""
+    if w.about("title") or w.titles or w.has("trim"):
+        return {}
+    start_ms = sp[0] if sp[0] is not None or sp[1] is not None else at(w.t, w.lang)
+    times = {"start_ms": start_ms} if start_ms is not None else {}
+    return {**times, "end_ms": sp[1]} if sp[1] is not None else times
+
+
+def _level_edit(w: Words, volume: float | None, delta: float | None) -> list[Edit]:
+    """set_music_volume, unless the level words belong to a fade ("fade the music out") or to muting
+    the original sound ("drop the original audio")."""
+    of_original = w.acts("remove", "original") and not w.about("music") and volume is None
+    if (volume is None and delta is None) or any(_fading(w)) or of_original:
+        return []
+    return [Edit("set_music_volume", {"volume": volume} if volume is not None else {"delta_db": delta})]
 
 
 def _fade_edits(w: Words) -> list[Edit]:

@@ -76,47 +76,54 @@ def _span_zh(text: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-def span(text: str, lang: str) -> tuple[int | None, int | None]:
-    """(start_ms, end_ms) of a time span in the text; negative start = counted from the end."""
-    if lang == "zh":
-        return _span_zh(text)
+#: Spans from the start up to a time said, tried in order: "until 20 s", "trim it to 1:30" (a clock
+#: time needs no unit), "1 minute max", "keep it under 30 seconds", "make it 15 secs".
+_UP_TO = (
+    rf"(?:until|till|up to|to|down to|like)\s+{TIME}\s*{_U}\b",
+    r"\b(?:until|till|up to|to|down to)\s+(\d+:\d{1,2})\b",
+    rf"\b{TIME}\s*{_U}\s+(?:long|max|maximum|tops|at most|or less|or shorter)\b",
+    rf"\b(?:max|maximum|at most|no (?:longer|more) than|under|less than|shorter than)\s+{TIME}\s*{_U}\b",
+    rf"\bmake (?:it|the video|this|the clip) {TIME}\s*{_U}(?!\s*(?:longer|shorter|later|earlier|fade))\b",
+)
+_CUT = (
+    r"\b(?:cut|trim|drop|remove|delete|lose|chop)\b(?: off)?(?: (?:everything|anything|all|the rest|whatever comes))?"
+)
+
+
+def _span_between(text: str) -> tuple[int, int] | None:
+    """ "from 0:05 to 0:30", "between 10 and 25 seconds", "0:10 to 0:40", "5-10 s"."""
     m = re.search(rf"(?:from|between)\s+{TIME}\s*{_U}?\s*(?:to|and|until|till|-)\s*{TIME}\s*{_U}?", text)
     if m:
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
     m = re.search(rf"\b{TIME}\s*{_U}?\s*(?:-|to|until|till|through)\s*{TIME}\s*{_U}?(?!\w)", text)
-    if m and ((":" in m.group(1) and ":" in m.group(3)) or m.group(4)):  # "0:10 to 0:40", "5-10 s"
+    if m and ((":" in m.group(1) and ":" in m.group(3)) or m.group(4)):
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
+    return None
+
+
+def span(text: str, lang: str) -> tuple[int | None, int | None]:
+    """(start_ms, end_ms) of a time span in the text; negative start = counted from the end."""
+    if lang == "zh":
+        return _span_zh(text)
+    between = _span_between(text)
+    if between:
+        return between
     m = re.search(rf"first\s+{TIME}\s*{_U}\b", text)
     if m:
         return 0, to_ms(m.group(1), m.group(2))
     m = re.search(rf"last\s+{TIME}\s*{_U}\b", text)
     if m:
         return -to_ms(m.group(1), m.group(2)), None
-    cut = r"\b(?:cut|trim|drop|remove|delete|lose|chop)\b(?: off)?"
-    cut += r"(?: (?:everything|anything|all|the rest|whatever comes))?"
-    m = re.search(rf"{cut} (?:after|past|beyond) {TIME}\s*{_U}?\b", text)
+    m = re.search(rf"{_CUT} (?:after|past|beyond) {TIME}\s*{_U}?\b", text)
     if m:  # "cut everything after 0:20": keep what comes before
         return 0, to_ms(m.group(1), m.group(2))
     m = re.search(rf"(?:after|from|starting at|start at|starting from|in at|come in at)\s+{TIME}\s*{_U}?\b", text)
     if m:
         return to_ms(m.group(1), m.group(2)), None
-    m = re.search(rf"(?:until|till|up to|to|down to|like)\s+{TIME}\s*{_U}\b", text)
-    if m:
-        return 0, to_ms(m.group(1), m.group(2))
-    m = re.search(r"\b(?:until|till|up to|to|down to)\s+(\d+:\d{1,2})\b", text)
-    if m:  # "trim it to 1:30": a clock time needs no unit
-        return 0, to_ms(m.group(1))
-    m = re.search(rf"\b{TIME}\s*{_U}\s+(?:long|max|maximum|tops|at most|or less|or shorter)\b", text)
-    if m:  # "1 minute max", "30 seconds tops"
-        return 0, to_ms(m.group(1), m.group(2))
-    at_most = r"(?:max|maximum|at most|no (?:longer|more) than|under|less than|shorter than)"
-    m = re.search(rf"\b{at_most}\s+{TIME}\s*{_U}\b", text)
-    if m:  # "keep it under 30 seconds"
-        return 0, to_ms(m.group(1), m.group(2))
-    not_len = r"(?!\s*(?:longer|shorter|later|earlier|fade))"
-    m = re.search(rf"\bmake (?:it|the video|this|the clip) {TIME}\s*{_U}{not_len}\b", text)
-    if m:  # "make it 15 secs"
-        return 0, to_ms(m.group(1), m.group(2))
+    for rx in _UP_TO:
+        m = re.search(rx, text)
+        if m:
+            return 0, to_ms(m.group(1), m.group(2) if m.lastindex and m.lastindex > 1 else None)
     return None, None
 
 
