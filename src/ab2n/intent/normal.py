@@ -10,6 +10,7 @@ never its first letter, and never a common word listed in the lexicon's ``never_
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -111,6 +112,13 @@ def _minutes_and_seconds(t: str) -> str:
     return re.sub(r"(\d+)\s*分(?:钟)?半(?:钟)?", lambda m: f"{int(m.group(1)) * 60 + 30}秒", t)
 
 
+def _ratio(m: re.Match[str]) -> str:
+    """A frame size as its shape: "1080x1920" -> "9:16", "1920 by 1080" -> "16:9"."""
+    w, h = int(m.group(1)), int(m.group(2))
+    g = math.gcd(w, h)
+    return f"{w // g}:{h // g}"
+
+
 def normalise(text: str) -> str:
     """Lower case, ASCII digits/punctuation, Chinese and English number words as digits."""
     t = text.strip()
@@ -130,6 +138,7 @@ def normalise(text: str) -> str:
         for rx, repl in lexicon(lang).get("rewrites", []):
             t = re.sub(rx, repl, t)
     t = re.sub(r"\b(\d{1,2})\s*(?:by|x)\s*(\d{1,2})\b", r"\1:\2", t)  # "9 by 16"
+    t = re.sub(r"\b(\d{3,4})\s*(?:by|x|\*|×)\s*(\d{3,4})\b", _ratio, t)  # "1080x1920" is 9:16
     for rx in lexicon("en")["decade_patterns"]:  # "like the 80s" is a style, not 80 seconds
         t = re.sub(rx, "retro", t)
     return re.sub(r"\s+", " ", t)
