@@ -51,10 +51,10 @@ def test_the_loop_takes_the_quieter_of_two_equally_alike_bars() -> None:
     for sounds, seed in (([1, 0, 0, 0, 1, 0, 2, 0, 0], 0), ([0, 0, 1, 0, 1, 1, 2, 1, 1], 1)):
         an = _bars_analysis(sounds, seed)
         down = list(range(0, len(an.beats_s), meter))
-        leave, enter = _jump_targets(an, down, 0, 8 * meter, meter, SeamCosts(an))[0]
+        leave, enter = _jump_targets(an, down, 0, 8 * meter, meter, SeamCosts(an), seam_weight=0.5, leave_bars=2)[0]
         # The sound before the downbeat left is its previous bar's; the bar entered sounds like it.
         assert sounds[enter // meter] == sounds[(leave - 1) // meter]
-        blind_leave, blind_enter = _jump_targets(an, down, 0, 8 * meter, meter, None)[0]
+        blind_leave, blind_enter = _jump_targets(an, down, 0, 8 * meter, meter, None, leave_bars=2)[0]
         assert sounds[blind_enter // meter] != sounds[(blind_leave - 1) // meter]  # the test can fail
 
 
@@ -66,7 +66,7 @@ def test_the_search_enters_the_ending_through_the_quieter_seam_when_landings_tie
     finals = [(3.9, 6.1, 0.0)]
     for quiet, loud in ((8, 12), (12, 8)):
         into_tail = np.ones(41)
-        into_tail[quiet], into_tail[loud] = 0.2, 2.0
+        into_tail[quiet], into_tail[loud] = 0.1, 1.0  # seam cost x weight
         _, path, chosen = _choose_hits([], lengths, on_down, finals=finals, into_tail=into_tail)
         assert chosen == 0
         assert path[-1][1] == quiet

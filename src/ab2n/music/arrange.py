@@ -7,12 +7,11 @@ How it works (a music editor's moves, automated):
    beats, time-stretched by at most ±MAX_STRETCH (10 %) (pitch kept) so that the cut lands exactly on a beat —
    preferring a count that puts the cut on a downbeat. A cut that no count can reach within that
    is let go (the next interval is longer and easier).
-3. When the walk reaches the end of the body (or a bar or two before it) it jumps back to an
-   earlier downbeat whose bar sounds most like the bar it replaces (chroma + energy),
-   phrase-aligned, where the seam departs least from what the music itself does at that beat
-   (``music/seams.py``), with a short equal-power crossfade — rotating among the best few loops so
-   a long video doesn't loop the same bars. The seam into the ending phrase is weighed the same way
-   in the search for landings.
+3. When the walk reaches the end of the body it jumps back to an earlier downbeat whose bar sounds
+   most like the bar it replaces (chroma + energy), phrase-aligned, with a short equal-power
+   crossfade — rotating among the best few targets so a long video doesn't loop the same bars.
+   The seam's audibility (``music/seams.py``) can weigh in on the loops and on the entry into the
+   ending phrase (``SEAM_COST``, ``LOOP_LEAVE_BARS``); measured, it cost landings, so it is off.
 4. The tail is placed so the track's last note ends at the video's end (trimmed with a short fade
    if it would overrun), cut at the beats that land the cuts inside it into pieces stretched
    apart; the walk enters it on its downbeat, dropping the rest of a bar if need be.
@@ -57,11 +56,16 @@ DROP_COST = 0.5
 #: all share (``beat_certainty``); above 0 so a track where no beat is sure still lands its cuts.
 UNSURE_WORTH = 0.2  # dropping the rest of a bar to enter the ending phrase on its downbeat
 #: What a jump's audibility costs in the search, per unit of ``music/seams.py``'s score (1: the
-#: seam changes the sound as much as one of the track's own beats; a landed cut is worth 1-2).
-SEAM_COST = 0.5
-#: How many bars before the end of the body a loop may leave it (0: only at its end), and what
-#: each bar skipped that way costs (the loop then plays less of the track).
-LOOP_LEAVE_BARS = 2
+#: seam departs from the music as much as one of its beats changes the sound; a landed cut is
+#: worth 1-2), and how many bars before the end of the body a loop may leave it (each bar skipped
+#: costing LEAVE_EARLY_COST). Off: measured on all 28 bundled tracks (bench.cut_to_beat, bench and
+#: held-out lists, analyser v9), 0.5 with loops leaving up to 2 bars early made the jumps quieter
+#: (bench's seam score 1.32/1.46 -> 1.21/1.15, worst 6.2/8.8 -> 4.6/3.4) but librosa heard fewer
+#: cuts on its beats (0.81/0.84 -> 0.79/0.81; the 8 best-ranked lists 0.91 -> 0.88) and the blind
+#: downbeats fell (0.49/0.48 -> 0.43/0.48); 0.5 with loops leaving only at the end changed the
+#: seams by nothing measurable and lost landings too (docs/music-engine.md, "Seams").
+SEAM_COST = 0.0
+LOOP_LEAVE_BARS = 0
 LEAVE_EARLY_COST = 0.1
 
 
@@ -313,13 +317,17 @@ def _walk_plan(
     # The music may start up to a bar before the walk's first downbeat, unless it must start on it.
     max_lead = 0.0 if enter_on_downbeat else meter * period
     start = next((d for d in down if beats[d] >= max_lead - 1e-9 and d < ending_idx - 2 * meter), first)
-    seam_cost = SeamCosts(analysis)
+    seam_cost = SeamCosts(analysis) if SEAM_COST > 0 else None
     targets = _jump_targets(analysis, down, first, ending_idx, meter, seam_cost)
     walk = _Walk(beats=[*beats, end_s], down_idx=down_idx, loop_end=ending_idx, targets=targets, k=start)
     n_ahead = int(latest_tail / (period * (1 - MAX_STRETCH))) + 4 * meter
     lengths, on_down, worth, source = _walk_ahead(walk, n_ahead, sure)
     # Entering the ending phrase after p beats of the walk leaves the source where the p-th beat ends.
-    into_tail = np.array([seam_cost(int(source[p - 1]) + 1, ending_idx) if p else 0.0 for p in range(len(lengths))])
+    into_tail = (
+        np.array([SEAM_COST * seam_cost(int(source[p - 1]) + 1, ending_idx) if p else 0.0 for p in range(len(lengths))])
+        if seam_cost is not None
+        else None
+    )
     lead, hits, chosen = _choose_hits(
         [c for c in cuts if c < latest_tail],
         lengths,
@@ -552,9 +560,9 @@ def _choose_hits(
     one (the best, if any can be reached) on a downbeat, or arrive mid-bar and drop the rest of that
     bar (``DROP_COST``), since the seam into the tail is a jump anyway. Requiring the downbeat fixed
     the bar phase of every landing by the tail's (metronome at 110 BPM: 0.21 of cuts on a downbeat,
-    0.37 with the drop). ``into_tail[p]`` is the audibility of the seam into the ending phrase after
-    ``p`` beats of the walk (``music/seams.py``; 0 where the walk arrives at the phrase by itself),
-    which costs ``SEAM_COST`` per unit.
+    0.37 with the drop). ``into_tail[p]`` is what the seam into the ending phrase after ``p`` beats
+    of the walk costs (its audibility by ``music/seams.py`` times ``SEAM_COST``; 0 where the walk
+    arrives at the phrase by itself).
 
     Returns:
         The lead (seconds of music before the first beat); for each landed cut in order, (cut time,
@@ -613,7 +621,7 @@ def _choose_hits(
                         - STRETCH_COST * abs(stretch - 1)
                         - (DROP_COST if drop else 0.0)
                         - (0.1 * lead / max_lead if max_lead else 0.0)
-                        - (SEAM_COST * float(into_tail[m + n]) if into_tail is not None else 0.0)
+                        - (float(into_tail[m + n]) if into_tail is not None else 0.0)
                     )
                     if reach is None or score > reach[0]:
                         reach = (score, f, (i, m), t_land, n, drop)
@@ -763,12 +771,15 @@ def _jump_targets(
     ending_idx: int,
     meter: int,
     seam_cost: SeamCosts | None = None,
+    *,
+    seam_weight: float = SEAM_COST,
+    leave_bars: int = LOOP_LEAVE_BARS,
 ) -> list[tuple[int, int]]:
     """Loops back, best first, as (downbeat left, earlier downbeat entered): the walk may leave the
-    body at its end or up to LOOP_LEAVE_BARS bars before it, into a bar that sounds like the one it
+    body at its end or up to ``leave_bars`` bars before it, into a bar that sounds like the one it
     replaces (chroma + energy), phrase-aligned, with the jump least audible (``seam_cost``,
-    ``SEAM_COST`` per unit); each bar of the body skipped by leaving early costs LEAVE_EARLY_COST."""
-    leaves = [i for i in down if ending_idx - LOOP_LEAVE_BARS * meter <= i <= ending_idx and i > first + 2 * meter]
+    ``seam_weight`` per unit); each bar of the body skipped by leaving early costs LEAVE_EARLY_COST."""
+    leaves = [i for i in down if ending_idx - leave_bars * meter <= i <= ending_idx and i > first + 2 * meter]
     if ending_idx not in leaves:
         leaves.append(ending_idx)
     chroma = analysis.bar_chroma
@@ -784,7 +795,7 @@ def _jump_targets(
         if energy and j < len(energy) and ref < len(energy):
             s -= abs(energy[j] - energy[ref])
         phrase = (ref - j) % 4 == 0
-        heard = SEAM_COST * seam_cost(leave, enter) if seam_cost is not None else 0.0
+        heard = seam_weight * seam_cost(leave, enter) if seam_cost is not None else 0.0
         early = LEAVE_EARLY_COST * (ending_idx - leave) / max(1, meter)
         return s + (0.5 if phrase else 0.0) - heard - early
 
