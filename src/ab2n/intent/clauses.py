@@ -62,7 +62,9 @@ def _subject() -> re.Pattern[str]:
     is two)."""
     en = lexicon("en")
     objects = [p for k, ps in en["objects"].items() if k != "it" for p in ps]
-    return re.compile(rf"\b(?:{_alternatives(en['clause_starts'] + objects)})\b", re.IGNORECASE)
+    # "jazz for the first 20 seconds and a title ...": a genre or an instrument names the music asked for
+    wishes = [p for table in ("genres", "instruments") for ps in en[table].values() for p in ps]
+    return re.compile(rf"\b(?:{_alternatives(en['clause_starts'] + objects + wishes)})\b", re.IGNORECASE)
 
 
 def clause_spans(text: str, keep: list[tuple[int, int]], lang: str) -> list[tuple[int, int]]:
@@ -115,7 +117,9 @@ def _complement(before: list[str]) -> bool:
     objects = {p for ps in en["objects"].values() for p in ps}
     head = before[0].lower()
     rest = " ".join(before[1:]).lower()
-    return head in en["causative_verbs"] and re.sub(r"^(?:the|my|this|that)\s+", "", rest) in objects
+    # "can the music fade in": a question's modal binds its subject to the verb as a causative does
+    heads = en["causative_verbs"] + en["question_modals"]
+    return head in heads and re.sub(r"^(?:the|my|this|that)\s+", "", rest) in objects
 
 
 def continues(clause: str) -> bool:

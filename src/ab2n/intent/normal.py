@@ -100,6 +100,9 @@ def _en_numbers(t: str) -> str:
 
     t = rx.sub(sub, t)
     t = re.sub(r"\bhalf an? (second|minute)", r"0.5 \1", t)
+    # "a minute and a half", "2 minutes and a half": said before "a minute" is read as 1 minute
+    t = re.sub(r"\b(?:a|one|1) minute and a half\b", "90 seconds", t)
+    t = re.sub(r"\b(\d+) minutes? and a half\b", lambda m: f"{int(m.group(1)) * 60 + 30} seconds", t)
     t = re.sub(r"\ba (second|minute)\b", r"1 \1", t)
     t = re.sub(r"\b(?:(to|at) )?(?:a |one )?quarter (?:volume|of the volume|level)\b", r"\1 25%", t)
     t = re.sub(r"\b(?:(to|at) )?half (?:volume|of the volume|level)\b", r"\1 50%", t)

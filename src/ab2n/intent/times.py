@@ -47,8 +47,8 @@ def _span_zh(text: str) -> tuple[int | None, int | None]:
     )  # "从5秒到20秒", "从第5秒剪到第25秒"
     if m:
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
-    m = re.search(TIME + r"\s*" + _ZU + r"?\s*(?:到|至|-|~)\s*第?\s*" + TIME + r"\s*" + _ZU, text)
-    if m:  # "保留10秒到30秒"
+    m = re.search(TIME + r"\s*" + _ZU + r"?\s*(?:到|至|-|~)\s*第?\s*" + TIME + r"\s*" + _ZU + "?", text)
+    if m and (m.group(4) or ":" in m.group(1) + m.group(3)):  # "保留10秒到30秒", "截取0:10到0:40" (a clock: no unit)
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
     m = re.search(r"(?:前面?的?|开头的?)\s*" + TIME + r"\s*" + _ZU, text)
     if m:

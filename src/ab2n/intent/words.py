@@ -148,14 +148,16 @@ class Words:
         out: set[tuple[str, str]] = set()
         verbs = self.hits("verbs")
         for a, b, verb in verbs:
+            if self.t[b:].startswith("把"):
+                continue  # "不要把我的声音去掉": the 把 phrase's object goes with the verb after it
             if verb == "remove" and self.negated(a):
                 verb = "keep"  # "don't mute my voice", "别删音乐": a remove verb said in the negative
             near = [o for o in objs if self._close(a, b, o[0], o[1])]
             if near:
                 first = self._head(min(near, key=lambda o: abs(o[0] - b)), objs)
                 out |= {(verb, k) for k in self._joined(first, objs)}
-            elif verb == "remove" and self.after and not objs and len(verbs) == 1:
-                out.add((verb, self.after))  # after a title, "去掉吧": the verb is said of the last topic
+            elif verb in ("remove", "change") and self.after and not objs and len(verbs) == 1:
+                out.add((verb, self.after))  # "去掉吧" after a title, "换" after music: said of the last topic
         for a, b, verb in self.hits("postfix_verbs"):
             if any(x <= a and b <= y for x, y in self.taken):
                 continue
@@ -164,7 +166,12 @@ class Words:
                 out.add((verb, before[-1][2]))
         for _a, b, _n in self._negations():
             after = [
-                o for o in objs if o[0] >= b and o[2] not in ("it", self.after) and len(self.t[b : o[0]].split()) <= 2
+                o
+                for o in objs
+                if o[0] >= b
+                and o[2] not in ("it", self.after)
+                and len(self.t[b : o[0]].split()) <= 2
+                and not self.t[b : o[0]].lstrip().startswith("把")  # "不要把我的声音去掉": the verb is negated
             ]
             if after:
                 out.add(("remove", after[0][2]))
@@ -172,8 +179,9 @@ class Words:
 
     def negated(self, at: int) -> bool:
         """Whether the words just before ``at`` say it in the negative ("don't mute", "不要静音")."""
-        before = self.t[max(0, at - 12) : at]
-        if self.lang == "zh" and re.search(r"(?:不要|别|不用|不需要|不必)\s*$", before):
+        before = self.t[max(0, at - 16) : at]
+        # "别把我的声音静音": a 把 phrase names the object between the negation and its verb
+        if self.lang == "zh" and re.search(r"(?:不要|别|不用|不需要|不必)\s*(?:把[^,，。;；]{1,10})?$", before):
             return True
         return re.search(r"\b(?:don'?t|do not|never|no need to|not)\s+$", before) is not None
 
