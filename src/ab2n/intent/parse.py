@@ -261,6 +261,9 @@ def _fading(w: Words) -> tuple[bool, bool]:
     # "fade the music in", "ease it out": a fading verb with its particle
     fade_in = w.has("fade_in") or re.search(r"\b(?:fade|ease)\b(?:\s+\w+){0,3}\s+in\b", w.t) is not None
     fade_out = w.has("fade_out") or re.search(r"\b(?:fade|ease)\b(?:\s+\w+){0,3}\s+out\b", w.t) is not None
+    # "the music ends too abruptly", "开头太突然": a problem a fade mends
+    fade_in = fade_in or w.pattern("fade_patterns", "in")
+    fade_out = fade_out or w.pattern("fade_patterns", "out")
     if not (fade_in or fade_out) and re.search(r"\bfad(?:e|es|ing)\b", w.t):
         where = place(w.t, _places(w))  # "fade the music at the end": the end fades out, the start in
         return where == "start", where == "end"
@@ -404,9 +407,10 @@ def _direction(w: Words) -> str | None:
     # "pump up music" is a mood, "raise the title up" moves a title: not a level
     wishes = [(a, b, "wish") for table in ("moods", "genres", "tempo") for a, b, _k in w.hits(table)]
     # "put the title lower", "move the caption down": a place word, when the title is named and the music is not
-    placed = (w.about("title") or w.after == "title") and not w.about("music")
+    placed = (w.about("title") or w.after == "title" or bool(w.titles)) and not w.about("music")
     places = {(a, b) for a, b, _k in w.hits("positions")} if placed else set()
-    keys = {k for a, b, k in longest(hits + wishes) if k != "wish" and not _of_title(w, a, b) and (a, b) not in places}
+    blocks = wishes + [(a, b, "wish") for a, b in places]  # "a lower third": a place, longer than "lower"
+    keys = {k for a, b, k in longest(hits + blocks) if k != "wish" and not _of_title(w, a, b) and (a, b) not in places}
     if not keys and not w.has_verb("move"):
         keys = {k for k in ("quieter", "louder") if w.pattern("volume_patterns", k, free=True)}
     return "quieter" if "quieter" in keys else "louder" if "louder" in keys else None

@@ -164,7 +164,8 @@ class Words:
             before = [o for o in objs if o[1] <= a and len(self.t[o[1] : a].split()) <= 2]
             if before:
                 out.add((verb, before[-1][2]))
-        for _a, b, _n in self._negations():
+        for a, b, _n in self._negations():
+            bare = self.t[a:b] == "no"  # "no music", but "no cap the music is too loud": "no" names no object
             after = [
                 o
                 for o in objs
@@ -172,6 +173,7 @@ class Words:
                 and o[2] not in ("it", self.after)
                 and len(self.t[b : o[0]].split()) <= 2
                 and not self.t[b : o[0]].lstrip().startswith("把")  # "不要把我的声音去掉": the verb is negated
+                and not (bare and re.search(r"\b(?:the|this|that|my|a)\b", self.t[b : o[0]]))
             ]
             if after:
                 out.add(("remove", after[0][2]))
