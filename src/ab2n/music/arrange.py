@@ -48,7 +48,10 @@ ON_BEAT_TOL_S = 0.05
 # A landing may miss its cut by this much, inside the 50 ms that counts as on the beat (15 ms landed
 # 0.02 fewer cuts on an independent tracker's beats in bench.cut_to_beat: 0.68 against 0.70).
 AIM_TOL_S = 0.03
-DOWNBEAT_BONUS = 1.0  # landing a cut on a downbeat is worth one more cut on a beat
+#: Landing a cut on a downbeat is worth one more cut on a beat. 1.5-3 put 0.58-0.60 of cuts on the
+#: plan's downbeats (0.56) and the blind downbeats at 0.49-0.51 (0.49/0.48), but librosa's on-beat
+#: share fell under 0.80 on the bench lists (0.796-0.799 against 0.814; docs/music-engine.md).
+DOWNBEAT_BONUS = 1.0
 #: What a run's stretch costs in the search, per unit of |stretch - 1| (a landed cut is worth 1).
 STRETCH_COST = 1.0
 DROP_COST = 0.5
