@@ -68,6 +68,21 @@ def test_the_pulse_never_goes_deeper_than_the_duck() -> None:
     assert np.allclose(shallow, whole, atol=1e-6)
 
 
+def test_the_wcag_preset_ducks_the_whole_bed() -> None:
+    """WCAG 2 G56 asks the background 20 dB under the speech as a whole, so under ``wcag`` the pulse
+    stems go down the whole depth outside the voice's band too; by default only PULSE_DUCK_DB."""
+    from ab2n.mix.stem_duck import PULSE_DUCK_DB, pulse_depth_db
+
+    assert pulse_depth_db("wcag", 23.0) == 23.0
+    assert pulse_depth_db("default", 17.0) == PULSE_DUCK_DB < 17.0
+    assert pulse_depth_db("default", 3.0) == 3.0
+    stems = _stems(8.0)
+    full = duck_stems(stems, SR, [(2.0, 6.0)], 23.0, pulse_db=pulse_depth_db("wcag", 23.0))
+    under, before = full[int(3.5 * SR) : int(4.5 * SR)], full[: int(1.0 * SR)]
+    low = lambda x: _band(x, None, 150.0)  # noqa: E731
+    assert _db(low(before)) - _db(low(under)) > 20.0
+
+
 def test_a_composed_bed_under_speech_in_a_rendered_mix(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The whole mix (levels, the limiter, AAC) of a composed bed under an espeak-ng voice, split by
     subtraction (tests/separation.py, strict by 0-4 dB): over each whole utterance the music is

@@ -25,7 +25,7 @@ from ab2n.media.probe import MediaInfo, probe
 from ab2n.mix.loudness import LoudnessReport
 from ab2n.mix.meter import LoudnessMeter, measure_lufs
 from ab2n.mix.mixdown import SAMPLE_RATE, MixPlan, MixSettings, plan_mix, render_audio
-from ab2n.mix.stem_duck import PULSE_DUCK_DB, duck_stems
+from ab2n.mix.stem_duck import duck_stems, pulse_depth_db
 from ab2n.music.arrange import MusicPlan
 from ab2n.music.bed import render_bed
 from ab2n.music.compose.score import is_composed, render_plan_stems
@@ -194,8 +194,11 @@ def _render_music(
     if draft.music is not None and is_composed(draft.music.plan):
         stems = render_plan_stems(draft.music.plan or {}, cancel=cancel, soundfont=soundfont)
         on_block(np.asarray(sum(stems.values()), np.float32))
-        bed = duck_stems(stems, SAMPLE_RATE, mix.duck_regions, mix.duck_depth_db, offset_s=mix.music_start_s)
-        ducked = dataclasses.replace(mix, bed_ducked=True, pulse_duck_db=min(PULSE_DUCK_DB, mix.duck_depth_db))
+        pulse_db = pulse_depth_db(draft.settings.duck, mix.duck_depth_db)
+        bed = duck_stems(
+            stems, SAMPLE_RATE, mix.duck_regions, mix.duck_depth_db, pulse_db=pulse_db, offset_s=mix.music_start_s
+        )
+        ducked = dataclasses.replace(mix, bed_ducked=True, pulse_duck_db=pulse_db)
         return write_wav(bed, work_dir / "bed.wav"), ducked
     if draft.music is not None and draft.music.plan:
         plan = MusicPlan.from_json(draft.music.plan)

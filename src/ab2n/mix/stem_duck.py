@@ -34,6 +34,13 @@ VOICE_BAND_HZ = (250.0, 4000.0)
 PULSE_DUCK_DB = 6.0
 
 
+def pulse_depth_db(duck_preset: str, depth_db: float) -> float:
+    """How far the pulse stems go down outside the voice's band for a duck preset: ``PULSE_DUCK_DB``
+    (never deeper than the duck), except under ``wcag``, whose rule (WCAG 2 G56: background sound
+    20 dB under the speech) is a whole-band one, so there the whole bed goes down the whole depth."""
+    return depth_db if duck_preset == "wcag" else min(PULSE_DUCK_DB, depth_db)
+
+
 def duck_stems(
     stems: Mapping[str, np.ndarray],
     sample_rate: int,
