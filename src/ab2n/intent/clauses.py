@@ -180,13 +180,19 @@ def merged(edits: list[Edit], new: list[Edit]) -> list[Edit]:
         titles = [i for i, x in enumerate(out) if x.op == "add_text"]
         if same:
             out[same[0]] = Edit(e.op, {**e.params, **out[same[0]].params})
-        elif e.op == "set_music_volume" and "volume" in e.params and music:
+        elif e.op == "set_music_volume" and "volume" in e.params and music and not _replacing(out + new):
             out[music[-1]] = Edit("add_music", {**out[music[-1]].params, **e.params})
         elif e.op == "set_text" and titles and "delta_ms" not in e.params:
             out[titles[-1]] = Edit("add_text", {**out[titles[-1]].params, **e.params})
         elif e not in out:
             out.append(e)
     return out
+
+
+def _replacing(edits: list[Edit]) -> bool:
+    """Whether the track is replaced: the level is then the new track's setting, said as its own edit
+    ("换成lofi 音量调到20%")."""
+    return any(e.op == "replace_music" for e in edits)
 
 
 def in_order(edits: list[Edit]) -> list[Edit]:

@@ -468,7 +468,7 @@ def _music_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
     volume, delta = _volume(w, percent, adding)
     if adding:
         params: dict[str, Any] = dict(wish, source="compose") if composing else dict(wish)
-        if volume is not None:
+        if volume is not None and not replacing:  # "换成lofi 音量调到20%": the new track's level, said of its own
             params["volume"] = volume
         edits.append(Edit("add_music", {**params, **_music_times(w, sp)}))
     if replacing and not removing:
@@ -479,7 +479,7 @@ def _music_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
         edits.append(Edit("add_music", {"start_ms": sp[1]}))  # "no music for the first 5 s": from 5 s on
     elif removing:
         edits.append(Edit("remove_music", {}))
-    if not (adding or removing):
+    if not (adding or removing) or (adding and replacing and volume is not None):
         edits += _level_edit(w, volume, delta)
     return edits
 
@@ -523,12 +523,22 @@ def _fade_edits(w: Words) -> list[Edit]:
 
 def _fade_part(w: Words, key: str) -> str | None:
     """The words from a fade of this kind to the next fade ("fade in 2s fade out 4s": each its own length)."""
-    starts = {k: [a for ps, lang in w.lists(k) for a, _b in matches(w.t, ps, lang)] for k in ("fade_in", "fade_out")}
+    starts = {
+        k: [_lead(w.t, a) for ps, lang in w.lists(k) for a, _b in matches(w.t, ps, lang)]
+        for k in ("fade_in", "fade_out")
+    }
     if not starts[key]:
         return None
     a = min(starts[key])
     later = [x for xs in starts.values() for x in xs if x > a]
     return w.t[a : min(later) if later else len(w.t)]
+
+
+def _lead(t: str, at: int) -> int:
+    """Where a fade's words begin: at a length said right before it ("a 2 second fade in and a 4 second
+    fade out": each length is its own fade's), else at the fade."""
+    m = re.search(r"\d+(?:\.\d+)?\s*(?:s|sec|secs|seconds?|秒)?[\s-]*(?:long\s+)?$", t[:at])
+    return m.start() if m else at
 
 
 def _title_edits(w: Words, sp: tuple[int | None, int | None]) -> list[Edit]:
@@ -650,7 +660,10 @@ def _shape_edits(w: Words) -> list[Edit]:
     # "normalize the loudness for youtube" names a loudness, not a shape.
     taken = [(a, b) for a, b, _k in w.hits("loudness")] if w.has("loudness_words") else []
     platforms = [k for a, b, k in w.hits("platforms") if all(b <= x or a >= y for x, y in taken)]
-    aspect = (platforms[0] if platforms else None) or w.first("aspect")
+    shape = w.first("aspect")
+    # a platform makes "portrait" or "vertical" precise ("portrait for Shorts" is 9:16); "square" is precise already
+    exact = shape in lexicon("en")["shape_over_platform"]
+    aspect = shape if exact else (platforms[0] if platforms else None) or shape
     if not aspect:
         return []
     ap: dict[str, Any] = {"preset": aspect}

@@ -90,8 +90,19 @@ _CUT = (
 )
 
 
+#: "the music starts at 0 and stops at 10 seconds": a start and a stop, each with its verb.
+_START_STOP = (
+    rf"\b(?:start(?:s|ing)?|begin(?:s|ning)?|comes? in|kicks? in)\s+(?:at|from)\s+{TIME}\s*{_U}?\b.{{0,30}}?"
+    rf"\b(?:stop(?:s|ping)?|end(?:s|ing)?|finish(?:es|ing)?|cuts? out|goes out)\s+(?:at|by)\s+{TIME}\s*{_U}?"
+)
+
+
 def _span_between(text: str) -> tuple[int, int] | None:
-    """ "from 0:05 to 0:30", "between 10 and 25 seconds", "0:10 to 0:40", "5-10 s"."""
+    """ "from 0:05 to 0:30", "between 10 and 25 seconds", "0:10 to 0:40", "5-10 s", "starts at 5 and
+    stops at 20 seconds"."""
+    m = re.search(_START_STOP, text)
+    if m:
+        return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
     m = re.search(rf"(?:from|between)\s+{TIME}\s*{_U}?\s*(?:to|and|until|till|-)\s*{TIME}\s*{_U}?", text)
     if m:
         return to_ms(m.group(1), m.group(2) or m.group(4)), to_ms(m.group(3), m.group(4))
