@@ -344,7 +344,9 @@ def _wishes_said(w: Words, wish: dict[str, Any]) -> bool:
 def _removing(w: Words) -> bool:
     # "fade the music out": the particle belongs to the fade; "drop the music 2 db" is a level.
     amount = re.search(r"\d\s*(?:db\b|分贝|%|percent)", w.t) is not None
-    return not amount and (w.has("remove_music") or (w.acts("remove", "music") and not any(_fading(w))))
+    if amount or w.pattern("until_patterns"):
+        return False  # "stop the song at 20 seconds": it plays until then
+    return w.has("remove_music") or (w.acts("remove", "music") and not any(_fading(w)))
 
 
 def _replacing(w: Words) -> bool:

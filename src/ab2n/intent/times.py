@@ -79,6 +79,7 @@ def _span_zh(text: str) -> tuple[int | None, int | None]:
 #: Spans from the start up to a time said, tried in order: "until 20 s", "trim it to 1:30" (a clock
 #: time needs no unit), "1 minute max", "keep it under 30 seconds", "make it 15 secs".
 _UP_TO = (
+    rf"\b(?:end|stop|finish|cut)\b(?: (?:the|my) (?:music|song|track|bgm))? (?:at|by)\s+{TIME}\s*{_U}?(?!\w)",
     rf"(?:until|till|up to|to|down to|like)\s+{TIME}\s*{_U}\b",
     r"\b(?:until|till|up to|to|down to)\s+(\d+:\d{1,2})\b",
     rf"\b{TIME}\s*{_U}\s+(?:long|max|maximum|tops|at most|or less|or shorter)\b",
@@ -190,7 +191,9 @@ def fade_length(text: str, lang: str) -> int | None:
             return to_ms(m.group(1))
     # "fade out over 3 s", "slow fade out, like 6 seconds", "fade out for the final 4 seconds"
     m = re.search(
-        rf"\bfades?\b(?:[\s,-]+\w+){{0,3}}?[\s,-]+(?:over|for|in|during|of|the last|the final)?\s*{TIME}\s*{_FU}", text
+        rf"\bfades?\b(?:[\s,-]+\w+){{0,3}}?[\s,-]+(?:(?:over|for|in|during|of)\s+)?"
+        rf"(?:the (?:last|final)\s+)?{TIME}\s*{_FU}",
+        text,
     )
     if m:
         return to_ms(m.group(1), m.group(2))
