@@ -54,6 +54,14 @@ MIN_SPEECH_TO_MUSIC_DB = {"default": 15.0, "wcag": 20.0, "off": 0.0}
 # one track (tender_electronic_1) by +2.5. The limiter's ceiling sits this far under the target
 # true peak, so the first encode meets it; the rare outlier costs a second encode.
 AAC_MARGIN_DB = 1.0
+# The programme fades in over its first 50 ms. FFmpeg's AAC encoder codes its first frames coarsely
+# (its rate control starts from nothing), and a programme that starts at full level came out of it
+# +3.4 dB over the limited PCM in its first 30 ms, the rest within +0.5 (a composed piano piece
+# starting on a chord: -0.6 dBTP after four encodes, the loop lowering the level to -15.0 LUFS as
+# it chased the peak). With this fade the same piece meets -14 LUFS / -1 dBTP in one encode
+# (-1.5 dBTP); 10 ms left the overshoot (-0.7 dBTP), a 16 kHz low-pass before the limiter made it
+# worse (+2.1): the start, not the treble, is what the encoder overshoots on.
+START_FADE_S = 0.05
 ACCEPT_LU = 0.4  # an encode within this of the target is kept (the promise is +-0.5)
 AAC_BITRATE = "192k"
 
@@ -235,9 +243,10 @@ def _shape_bed(bed_wav: Path, out_wav: Path, plan: MixPlan, gain_db: float) -> N
 
 
 def _level_chain(gain_db: float, ceiling_db: float) -> str:
-    """The programme's gain and true-peak limiter (4x oversampled), applied to the ``[mix]`` pad."""
+    """The programme's start fade (``START_FADE_S``), gain and true-peak limiter (4x oversampled),
+    applied to the ``[mix]`` pad."""
     return (
-        f"[mix]volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * OVERSAMPLE},"
+        f"[mix]afade=t=in:st=0:d={START_FADE_S}:curve=hsin,volume={gain_db:.3f}dB,aresample={SAMPLE_RATE * OVERSAMPLE},"
         f"alimiter=limit={10 ** (ceiling_db / 20):.5f}:level=0:attack=2:release=60:asc=1:latency=1,"
         f"aresample={SAMPLE_RATE}"
     )
