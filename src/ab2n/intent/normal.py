@@ -131,6 +131,12 @@ def normalise(text: str) -> str:
     t = re.sub(
         rf"([{_ZH_NUM}]+)(?=\s*(秒|分钟|分|%|db|分贝|倍|成(?!为|功|了)))", lambda m: str(zh_number(m.group(1))), t
     )
+    # "音量调到三十": a level said in numerals with no unit after it
+    t = re.sub(
+        rf"(?<=调到|调成|调为|设为|设成|降到|升到|改成)([{_ZH_NUM}]+)(?![{_ZH_NUM}]|半|成)",
+        lambda m: str(zh_number(m.group(1))),
+        t,
+    )
     if re.search(r"[\u4e00-\u9fff]", t):  # "淡出 3s", "前10s加音乐": English units in a Chinese message
         t = re.sub(r"(\d)\s*(?:s|sec|secs|seconds?)(?![A-Za-z])", r"\1秒", t)
         t = re.sub(r"(\d)\s*(?:min|mins|minutes?)(?![A-Za-z])", r"\1分钟", t)
