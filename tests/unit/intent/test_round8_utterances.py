@@ -14,9 +14,16 @@ and Chinese numerals, times in many forms, platform words, off-topic messages. R
 (case and spacing aside) is in an older set were dropped by text alone.
 
 The split is ``random.Random(8)``; the parser may be changed looking only at the ``tuning`` half.
-The ``held_out`` half's score is the one that counts. The floors are 0 as committed: another helper
-scores the set on the parser and sets them to the measured results. Misses are printed
-(``pytest -s``).
+The ``held_out`` half's score is the one that counts. Misses are printed (``pytest -s``).
+
+Measured (docs/instructions.md): on the parser as it was before round 8's parser session (1b5b22a,
+round 7's final parser) tuning 179/204, held-out 186/204 (91.2 %), scored after the fact; first
+scoring on arrival, before any row was read, on d659901 (that session's class work on round 7's
+listed misses and on its own variants): tuning 183/204, held-out 190/204 (93.1 %); after changes
+made looking at the tuning half's misses only (classes, each with variants of the helper's own in
+``classes_utterances.json``): tuning 204/204, held-out **192/204 = 94.1 %**, scored once on the
+final parser (56a07ad), its misses read only after that. The floors are these results: a change
+that loses one utterance of either half fails.
 """
 
 from __future__ import annotations
@@ -29,8 +36,8 @@ import pytest
 from test_fresh_utterances import assert_split_as_written, correct_count
 
 SET = Path(__file__).with_name("round8_utterances.json")
-#: Correct parses per half, as last measured (set by the helper who scores the set).
-FLOORS = {"tuning": 0, "held_out": 0}
+#: Correct parses per half, as last measured (docs/instructions.md).
+FLOORS = {"tuning": 204, "held_out": 192}
 
 
 def _doc() -> dict[str, Any]:
