@@ -126,7 +126,7 @@ class ChatSession:
 
     def base_draft(self, key: str, media: dict[str, MediaInfo], profiles: dict[str, VideoProfile]) -> Draft:
         """The file as given."""
-        return file_base_draft(key, media, profiles, self.files())
+        return file_base_draft(key, media, self.files())
 
     def arrange(self, draft: Draft, media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile]) -> Draft:
         """Music chosen and arranged."""

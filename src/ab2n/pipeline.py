@@ -275,7 +275,6 @@ def understand(
 
 def initial_draft(
     media: Mapping[str, MediaInfo],
-    profiles: Mapping[str, VideoProfile],
     *,
     montage: bool = False,
     image_duration_s: float = 15.0,
@@ -565,7 +564,6 @@ def _wished_draft(
     )
     draft = initial_draft(
         media,
-        profiles,
         montage=options.montage,
         image_duration_s=options.image_duration_s,
         animation_s=options.animation_s,

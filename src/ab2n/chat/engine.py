@@ -281,9 +281,7 @@ def _music_aside(draft: Draft, profiles: Mapping[str, VideoProfile], edits: list
     return None if note is None else (note if zh else note[0].upper() + note[1:] + ".")
 
 
-def file_base_draft(
-    key: str, media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile], names: Mapping[str, str]
-) -> Draft:
+def file_base_draft(key: str, media: Mapping[str, MediaInfo], names: Mapping[str, str]) -> Draft:
     """A file's first draft before any edit: that file on the video track (for ``MONTAGE``: all of
     them one after another), named as people know it, no music yet."""
     from ab2n.pipeline import initial_draft
@@ -291,10 +289,10 @@ def file_base_draft(
     if not media:
         return Draft()
     if key == MONTAGE:
-        d = initial_draft(media, profiles, montage=True)
+        d = initial_draft(media, montage=True)
     else:
         mid = key if key in media else list(media)[-1]
-        d = initial_draft({mid: media[mid]}, {mid: profiles[mid]})
+        d = initial_draft({mid: media[mid]})
     video = tuple(dataclasses.replace(s, name=names.get(s.media_id, s.name)) for s in d.video)
     return dataclasses.replace(d, video=video, music=None)
 

@@ -99,7 +99,7 @@ class DbWorkspace:
 
     def base_draft(self, key: str, media: dict[str, MediaInfo], profiles: dict[str, VideoProfile]) -> Draft:
         """The file as uploaded."""
-        return file_base_draft(key, media, profiles, self._names)
+        return file_base_draft(key, media, self._names)
 
     def arrange(self, draft: Draft, media: Mapping[str, MediaInfo], profiles: Mapping[str, VideoProfile]) -> Draft:
         """Music chosen and arranged (track analysis cached under the data folder)."""

@@ -135,7 +135,7 @@ def make_renderer(
             media, profiles = media_and_profiles(
                 maker, storage, job.session_id, only=None if key in ("", MONTAGE) else {key}
             )
-            draft = file_base_draft(key, media, profiles, media_names(maker, job.session_id))
+            draft = file_base_draft(key, media, media_names(maker, job.session_id))
         else:  # only the files this render shows are probed and analysed
             media, profiles = media_and_profiles(maker, storage, job.session_id, only=draft_media(draft))
         draft = arrange(draft, media, profiles, settings)
