@@ -164,19 +164,25 @@ class Words:
             before = [o for o in objs if o[1] <= a and len(self.t[o[1] : a].split()) <= 2]
             if before:
                 out.add((verb, before[-1][2]))
+        return out | {("remove", k) for k in self._refused(objs)}
+
+    def _refused(self, objs: list[tuple[int, int, str]]) -> list[str]:
+        """Objects a negation says no to ("no background music", "不要原声"): the first within two words
+        after each negation, not one a 把 phrase gives to a later verb ("不要把我的声音去掉"), and for a
+        bare "no" not one behind a determiner ("no cap the music is too loud": "no" names nothing)."""
+        out: list[str] = []
         for a, b, _n in self._negations():
-            bare = self.t[a:b] == "no"  # "no music", but "no cap the music is too loud": "no" names no object
+            bare = self.t[a:b] == "no"
             after = [
                 o
                 for o in objs
                 if o[0] >= b
                 and o[2] not in ("it", self.after)
                 and len(self.t[b : o[0]].split()) <= 2
-                and not self.t[b : o[0]].lstrip().startswith("把")  # "不要把我的声音去掉": the verb is negated
+                and not self.t[b : o[0]].lstrip().startswith("把")
                 and not (bare and re.search(r"\b(?:the|this|that|my|a)\b", self.t[b : o[0]]))
             ]
-            if after:
-                out.add(("remove", after[0][2]))
+            out += [after[0][2]] if after else []
         return out
 
     def negated(self, at: int) -> bool:
