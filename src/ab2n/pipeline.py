@@ -365,7 +365,9 @@ def arrange(
 
 #: The longest piece ``--music compose`` writes. The score is planned and rendered whole, in
 #: memory: 10 minutes took 27 s and 2.7 GB at its peak (four float stems and the room), and both
-#: grow with the length (60 s: 2.7 s, 430 MB; acoustic, a cut every 4.3 s, 2026-12-07). A streamed
+#: grow with the length (60 s: 2.7 s, 430 MB; acoustic, a cut every 4.3 s, 2026-12-07); ducking the
+#: stems apart (mix/stem_duck.py) took the mix's part of 10 minutes to 3.6 GB (3.4 GB for the whole
+#: bed, same script; docs/compose.md). A streamed
 #: render would lift it; until then a longer video gets a clear refusal instead of running out of
 #: memory.
 MAX_COMPOSED_S = 600.0
