@@ -409,10 +409,7 @@ def tempo_warp(onset: np.ndarray, period: float) -> TempoWarp | None:
     for start in range(0, len(onset) - win + 1, hop):
         ac = _autocorrelation(onset[start : start + win])
         score = ac[lags] + 0.5 * np.array([_ac_near(ac, 2 * lag, 1.0) for lag in lags.tolist()])
-        best = int(lags[int(np.argmax(score))])
-        a, b, c = ac[best - 1], ac[best], ac[best + 1]
-        d = a - 2 * b + c
-        peak = best + float(np.clip(0.5 * (a - c) / d, -1, 1)) if abs(d) > 1e-9 else float(best)
+        peak = _refined_peak(ac, int(lags[int(np.argmax(score))]))
         centres.append(start + win / 2)
         ratios.append(peak / period)
         clear.append(float(score.max()))
@@ -508,11 +505,15 @@ def _peak_near(ac: np.ndarray, lag: float) -> float:
     lo, hi = max(2, int(lag * 0.94)), min(math.ceil(lag * 1.06), len(ac) - 2)
     if hi <= lo:
         return lag
-    i = lo + int(np.argmax(ac[lo : hi + 1]))
+    return _refined_peak(ac, lo + int(np.argmax(ac[lo : hi + 1])))
+
+
+def _refined_peak(ac: np.ndarray, i: int) -> float:
+    """The peak at frame ``i`` placed between frames by a parabola through it and its neighbours
+    (within a frame of ``i``)."""
     a, b, c = ac[i - 1], ac[i], ac[i + 1]
     d = a - 2 * b + c
-    peak = i + 0.5 * (a - c) / d if abs(d) > 1e-9 else float(i)
-    return float(min(max(peak, i - 1), i + 1))
+    return i + float(np.clip(0.5 * (a - c) / d, -1.0, 1.0)) if abs(d) > 1e-9 else float(i)
 
 
 def _track_beats(onset: np.ndarray, period: float, tightness: float = 100.0) -> np.ndarray:

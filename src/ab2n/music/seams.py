@@ -41,8 +41,8 @@ class SeamCosts:
         self._after = np.asarray(analysis.sound_after_beat, float) if ok else None
         self._ref = 1.0
         if self._before is not None and self._after is not None:
-            own = _distance(self._before, self._after)
-            self._ref = float(np.median(own)) if float(np.median(own)) > 0 else 1.0
+            own = float(np.median(_distance(self._before, self._after)))
+            self._ref = own if own > 0 else 1.0
 
     def __call__(self, leave: int, enter: int) -> float:
         """Audibility of leaving the source at beat ``leave`` (the beat that would have played next:
